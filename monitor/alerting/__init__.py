@@ -1,0 +1,1 @@
+"""Notification policy: findings → incidents → escalating notifications, acks and resolution."""

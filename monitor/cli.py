@@ -1,0 +1,183 @@
+"""The `brandmon` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from monitor.config import ConfigError, Settings, load_settings
+
+CONFIG_OPTION = click.option("--config", "-c", "config_path", type=click.Path(path_type=Path),
+                             default="config.yaml", show_default=True, envvar="BRANDMON_CONFIG",
+                             help="Config file (env BRANDMON_CONFIG).")
+
+
+def _settings(path: Path) -> Settings:
+    """Load the config or exit 2 with one line per problem."""
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(2)
+
+
+def _emit_json(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+def main(log_level: str) -> None:
+    """brandmon: watch forums, comment sections and feeds for your brands, score what people say,
+    and escalate crises to the people who must act.
+
+    Start with `brandmon demo`; then copy config.example.yaml, edit it, and
+    `brandmon check -c config.yaml` before `brandmon run`.
+    """
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.argument("config_path", type=click.Path(path_type=Path), required=False)
+@click.option("--config", "-c", "config_opt", type=click.Path(path_type=Path), hidden=True)
+def check(config_path: Path | None, config_opt: Path | None) -> None:
+    """Validate a config and every rule and playbook it loads.
+
+    Exit 0 when sound; exit 2 with one line per problem: file:line: key.path: reason.
+    """
+    path = config_path or config_opt or Path("config.yaml")
+    settings = _settings(path)
+    click.echo(f"{path}: ok — {len(settings.config.brands)} brands, {len(settings.config.sources)} sources, "
+               f"{len(settings.rules)} rules, {len(settings.playbooks)} playbooks, "
+               f"{len(settings.config.channels)} channels")
+
+
+@main.command()
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default="brandmon-demo", show_default=True,
+              help="Where the demo writes its config, state and received mails.")
+@click.option("--es", "es_url", default=None, help="Run against this Elasticsearch instead of the embedded store.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object on the last line.")
+def demo(folder: Path, es_url: str | None, as_json: bool) -> None:
+    """Run the whole path once on this machine: a local site with a crisis, the real spiders,
+    NLP, the store, the rules, console and e-mail alerts, an escalation and an ack (under a minute)."""
+    from monitor.demo.run import run_demo
+
+    summary = run_demo(folder, es_url, say=lambda line: click.echo(line, err=as_json))
+    if as_json:
+        _emit_json(summary)
+        return
+    click.echo("")
+    click.echo(f"Demo finished in {summary['seconds']} s: {summary['mentions']} mentions stored, "
+               f"{summary['negative']} negative, {summary['emails']} e-mails in {summary['mail_folder']}")
+    for inc in summary["incidents"]:
+        click.echo(f"  {inc['id']}  [{inc['severity']}] {inc['state']:<8} {inc['title']}")
+        click.echo(f"      notified: {', '.join(inc['notified']) or '-'}")
+    click.echo(f"Look around: brandmon incidents -c {summary['config']}")
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--once", is_flag=True, required=True, help="Crawl each source once and exit.")
+@click.option("--source", "source_names", multiple=True, help="Only this source (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print per-source counts as JSON on the last line.")
+def crawl(config_path: Path, once: bool, source_names: tuple[str, ...], as_json: bool) -> None:
+    """Crawl sources once, score and store what they find, and print per-source counts."""
+    from monitor.app import Monitor
+
+    settings = _settings(config_path)
+    known = {s.name for s in settings.config.sources}
+    for name in source_names:
+        if name not in known:
+            raise click.BadParameter(f"unknown source '{name}' (known: {', '.join(sorted(known))})",
+                                     param_hint="--source")
+    monitor = Monitor(settings)
+    out: dict = {"sources": {}, "mentions": 0}
+    try:
+        for source in settings.config.sources:
+            if source_names and source.name not in source_names:
+                continue
+            click.echo(f"crawling {source.name} …", err=True)
+            report = monitor.crawl(source)
+            out["sources"][source.name] = {"items": report.items, "new": report.new, "errors": report.errors,
+                                           "pages": report.pages}
+            out["mentions"] += report.items
+            if not as_json:
+                click.echo(f"{source.name}: {report.pages} pages, {report.items} mentions, {report.new} new, "
+                           f"{report.errors} errors")
+    finally:
+        monitor.close()
+    if as_json:
+        _emit_json(out)
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--state", type=click.Choice(["open", "acked", "resolved", "active", "all"]), default="all",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def incidents(config_path: Path, state: str, as_json: bool) -> None:
+    """List incidents, newest first, with times in the configured zone."""
+    from monitor.store import open_store
+
+    settings = _settings(config_path)
+    store = open_store(settings.config)
+    states = {"all": (), "active": ("open", "acked")}.get(state, (state,))
+    rows = store.incidents(states=states)
+    if as_json:
+        _emit_json({"incidents": [i.to_dict() for i in rows]})
+        return
+    zone = settings.config.zone
+    if not rows:
+        click.echo("no incidents")
+    for inc in rows:
+        click.echo(f"{inc.id}  {inc.opened_at.astimezone(zone):%Y-%m-%d %H:%M}  [{inc.severity}] "
+                   f"{inc.state:<8} {inc.brand}  {inc.title}")
+
+
+def _incident_command(action: str):
+    @CONFIG_OPTION
+    @click.argument("incident_id")
+    @click.option("--by", default=None, help="Who is acting (default: the shell user).")
+    def command(config_path: Path, incident_id: str, by: str | None) -> None:
+        import getpass
+
+        from monitor.app import Monitor
+
+        settings = _settings(config_path)
+        monitor = Monitor(settings)
+        try:
+            incident = getattr(monitor.incidents, action)(incident_id, by or getpass.getuser())
+        except KeyError:
+            click.echo(f"no incident {incident_id}", err=True)
+            sys.exit(1)
+        finally:
+            monitor.close()
+        click.echo(f"{incident.id}: {incident.state}")
+    return command
+
+
+main.command("ack", help="Acknowledge an incident: escalation stops.")(_incident_command("ack"))
+main.command("resolve", help="Resolve an incident by hand and send the resolved notice.")(_incident_command("resolve"))
+
+
+@main.command()
+@CONFIG_OPTION
+@click.argument("incident_id")
+def timeline(config_path: Path, incident_id: str) -> None:
+    """Print an incident's timeline as Markdown, for the post-mortem."""
+    from monitor.alerting.message import timeline_markdown
+    from monitor.store import open_store
+
+    settings = _settings(config_path)
+    store = open_store(settings.config)
+    incident = store.get_incident(incident_id)
+    if incident is None:
+        click.echo(f"no incident {incident_id}", err=True)
+        sys.exit(1)
+    click.echo(timeline_markdown(incident, store.events(incident_id), settings.config.zone))

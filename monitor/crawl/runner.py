@@ -1,0 +1,103 @@
+"""Runs Scrapy spiders in-process, over and over, on a reactor that lives in its own thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from monitor.config.model import SourceConfig
+from monitor.mention import Mention
+
+log = logging.getLogger(__name__)
+
+SPIDERS = {"forum": "spiders.forum.ForumSpider", "feed": "spiders.feed.FeedSpider"}
+
+
+@dataclass
+class CrawlResult:
+    source: str
+    mentions: list[Mention] = field(default_factory=list)
+    pages: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+
+
+class _Collector:
+    """Holds scraped items; a bound method, because Scrapy's signals keep only weak references."""
+
+    def __init__(self) -> None:
+        self.items: list[Mention] = []
+
+    def item_scraped(self, item, response, spider) -> None:
+        if isinstance(item, Mention):
+            self.items.append(item)
+
+
+class CrawlRunner:
+    """One Twisted reactor per process (it cannot be restarted), so it runs in a daemon thread."""
+
+    def __init__(self, zone: str, overrides: dict | None = None) -> None:
+        from scrapy.utils.reactor import install_reactor
+
+        from spiders import settings as spider_settings
+
+        install_reactor(spider_settings.TWISTED_REACTOR)
+        from twisted.internet import reactor
+
+        self._reactor = reactor
+        self.zone = zone
+        self._settings = {k: getattr(spider_settings, k) for k in dir(spider_settings) if k.isupper()}
+        self._settings.update({"LOG_LEVEL": "WARNING", **(overrides or {})})
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._reactor.run, name="scrapy-reactor",
+                                                kwargs={"installSignalHandlers": False}, daemon=True)
+                self._thread.start()
+
+    def crawl(self, source: SourceConfig, timeout: float = 300.0) -> CrawlResult:
+        """Crawl one source to the end; errors are counted in the result, never raised."""
+        from twisted.internet import threads
+
+        self._ensure_started()
+        started = time.monotonic()
+        try:
+            result = threads.blockingCallFromThread(self._reactor, self._start, source, timeout)
+        except Exception as exc:  # the crawl itself could not run: count it, keep the daemon alive
+            log.error("crawl of %s failed: %s", source.name, exc)
+            result = CrawlResult(source=source.name, errors=1)
+        result.seconds = time.monotonic() - started
+        return result
+
+    def _start(self, source: SourceConfig, timeout: float):
+        from scrapy import signals
+        from scrapy.crawler import CrawlerRunner
+        from scrapy.utils.misc import load_object
+
+        from spiders.base import ERRORS_STAT
+
+        settings = dict(self._settings)
+        settings["ROBOTSTXT_OBEY"] = source.obey_robots
+        settings["CLOSESPIDER_TIMEOUT"] = timeout
+        runner = CrawlerRunner(settings)
+        crawler = runner.create_crawler(load_object(SPIDERS[source.type]))
+        collector = _Collector()
+        crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
+
+        def finished(_):
+            stats = crawler.stats.get_stats()
+            errors = stats.get(ERRORS_STAT, 0) + stats.get("spider_exceptions/count", 0)
+            return CrawlResult(source=source.name, mentions=collector.items,
+                               pages=stats.get("response_received_count", 0), errors=errors)
+
+        return runner.crawl(crawler, source=source, zone=self.zone).addCallback(finished)
+
+    def stop(self) -> None:
+        if self._thread is not None and self._reactor.running:
+            self._reactor.callFromThread(self._reactor.stop)
+            self._thread.join(timeout=10)

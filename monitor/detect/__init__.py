@@ -1,0 +1,1 @@
+"""Detection: rules over the store → findings. Knows nothing of notification."""

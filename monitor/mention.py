@@ -1,0 +1,82 @@
+"""The mention: the one record that flows from spider to index."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from monitor.clock import utc
+
+CONTENT_TYPES = ("post", "comment", "reply", "repost")
+
+
+@dataclass(slots=True)
+class Author:
+    id: str | None = None
+    name: str | None = None
+    followers: int | None = None
+
+
+@dataclass(slots=True)
+class Engagement:
+    likes: int | None = None
+    comments: int | None = None
+    reposts: int | None = None
+    views: int | None = None
+
+
+@dataclass(slots=True)
+class Mention:
+    """A post, comment or reply seen on one platform, plus what the NLP stage learned of it."""
+
+    id: str
+    platform: str
+    source: str
+    url: str
+    text: str
+    published_at: datetime
+    crawled_at: datetime
+    content_type: str = "post"
+    native_id: str | None = None
+    parent_id: str | None = None
+    thread_id: str | None = None
+    title: str | None = None
+    author: Author = field(default_factory=Author)
+    engagement: Engagement = field(default_factory=Engagement)
+    ip_location: str | None = None
+    brands: list[str] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    crisis_terms: list[str] = field(default_factory=list)
+    sentiment: float | None = None
+    sentiment_label: str | None = None
+    model: str | None = None
+    cluster_id: str | None = None
+    cluster_size: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["published_at"] = utc(self.published_at).isoformat()
+        d["crawled_at"] = utc(self.crawled_at).isoformat()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Mention":
+        d = dict(d)
+        d["author"] = Author(**(d.get("author") or {}))
+        d["engagement"] = Engagement(**(d.get("engagement") or {}))
+        for key in ("published_at", "crawled_at"):
+            if isinstance(d[key], str):
+                d[key] = datetime.fromisoformat(d[key])
+            d[key] = utc(d[key])
+        return cls(**d)
+
+
+def mention_id(platform: str, native_id: str | None = None, url: str = "", text: str = "") -> str:
+    """Stable id: platform + native id when the site gives one, else a hash of URL and text."""
+    if native_id:
+        return f"{platform}:{native_id}"
+    digest = hashlib.sha1(f"{url}\n{text}".encode("utf-8")).hexdigest()[:20]
+    return f"{platform}:h{digest}"

@@ -1,0 +1,1 @@
+"""Scrapy spiders: each yields Mention records for one configured source."""
