@@ -1,0 +1,1 @@
+"""`brandmon` subcommand groups, one module each, registered in monitor/cli.py."""

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Install the project with its test dependencies, start a real Elasticsearch node, run every test.
+# Extra arguments go to pytest (e.g. scripts/test.sh tests/store -x).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m pip install -q -e '.[test]'
+es_url=$(scripts/elasticsearch.sh start | tail -n 1)
+trap 'scripts/elasticsearch.sh stop >/dev/null 2>&1 || true' EXIT
+BRANDMON_TEST_ES_URL="$es_url" python3 -m pytest -q -p no:cacheprovider "$@"
