@@ -1,0 +1,193 @@
+"""Behavioural tests for the sentiment scorers, model files and crisis-term detector."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from monitor.nlp.sentiment import (
+    DATA_DIR,
+    DEFAULT_SCORER,
+    LexiconLRScorer,
+    read_labelled_txt,
+    crisis_terms,
+    crisis_terms_many,
+    get_scorer,
+    label_for,
+    read_training_csv,
+    train_model,
+)
+
+COMPLAINTS = [
+    "等了两个小时外卖还没到，客服电话打不通，太坑了",
+    "质量太差了，用了三天就坏了，要求退款",
+    "这家店服务态度恶劣，再也不来了[怒]",
+    "垃圾产品，虚假宣传，大家避雷",
+    "不推荐，味道很一般还特别贵",
+    "买完就降价，客服还不给价保，吃相难看",
+]
+PRAISE = [
+    "物流很快，包装完好，东西很好用，五星好评",
+    "味道超级好，分量也足，下次还点",
+    "客服很耐心，问题很快就解决了，点赞[赞]",
+    "酒店干净整洁，前台服务热情，推荐入住",
+    "这款面霜太好用了，已经回购三次",
+    "性价比很高，做工精细，非常满意",
+]
+
+
+@pytest.fixture(scope="module")
+def default():
+    return get_scorer()
+
+
+def test_default_is_named_and_versioned(default):
+    assert default.name == DEFAULT_SCORER == "brandmon-lr"
+    assert default.version
+
+
+def test_clear_complaints_negative_and_praise_positive(default):
+    assert all(s < 0.3 for s in default.score_many(COMPLAINTS)), default.score_many(COMPLAINTS)
+    assert all(s > 0.7 for s in default.score_many(PRAISE)), default.score_many(PRAISE)
+
+
+def test_scores_are_floats_in_unit_interval(default):
+    texts = COMPLAINTS + PRAISE + ["", " ", "。", "@某人 https://t.cn/abc", "😡", "[哈哈]" * 50]
+    scores = default.score_many(texts)
+    assert len(scores) == len(texts)
+    assert all(isinstance(s, float) and 0.0 <= s <= 1.0 for s in scores)
+    assert default.score(PRAISE[0]) == pytest.approx(scores[len(COMPLAINTS)])
+    assert default.score_many([]) == []
+
+
+def test_negation_and_emoticons_move_the_score(default):
+    assert default.score("不满意") < 0.5 < default.score("很满意")
+    assert default.score("又下雨了[泪]") < 0.5 < default.score("又下雨了[哈哈]")
+
+
+def test_batch_scoring_is_fast(default):
+    texts = (COMPLAINTS + PRAISE) * 1000
+    t0 = time.perf_counter()
+    default.score_many(texts)
+    assert len(texts) / (time.perf_counter() - t0) > 3000  # ~30k/s on a dev box; loose for CI
+
+
+def test_heldout_accuracy_guard(default):
+    """Regression guard on our hand-written held-out sets (never trained on)."""
+    for fname in ("heldout_social.txt", "heldout_reviews.txt"):
+        rows = read_labelled_txt(DATA_DIR / fname)
+        scores = default.score_many([t for _, t in rows])
+        acc = np.mean([(s >= 0.5) == bool(y) for s, (y, _) in zip(scores, rows)])
+        assert acc >= 0.85, (fname, acc)
+
+
+def test_label_for_buckets():
+    assert label_for(0.1, 0.35, 0.65) == "negative"
+    assert label_for(0.5, 0.35, 0.65) == "neutral"
+    assert label_for(0.9, 0.35, 0.65) == "positive"
+    assert label_for(0.35, 0.35, 0.65) == "neutral"
+    with pytest.raises(ValueError):
+        label_for(0.5, 0.7, 0.3)
+
+
+def test_unknown_scorer_lists_known_names():
+    with pytest.raises(ValueError) as err:
+        get_scorer("nope")
+    assert "snownlp" in str(err.value) and DEFAULT_SCORER in str(err.value)
+
+
+def test_snownlp_scorer():
+    scorer = get_scorer("snownlp")
+    assert scorer.name == "snownlp"
+    scores = scorer.score_many(["很好用，推荐", ""])
+    assert all(0.0 <= s <= 1.0 for s in scores) and scores[1] == 0.5
+
+
+def _write_csv(path, n=15):
+    pos = ["这个牌子的服务真好{}", "物流很快很满意{}", "味道不错下次还来{}"]
+    neg = ["这个牌子的服务太差{}", "物流太慢很失望{}", "味道难吃再也不来{}"]
+    lines = ["label,text"]
+    for i in range(n):
+        lines += [f"1,{pos[i % 3].format(i)}", f"0,\"{neg[i % 3].format(i)}\""]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_train_save_load_round_trip(tmp_path):
+    csv_path = tmp_path / "labels.csv"
+    _write_csv(csv_path)
+    rows = read_training_csv(csv_path)
+    assert len(rows) == 30 and {y for y, _ in rows} == {0, 1}
+    model_dir = tmp_path / "models"
+    trained = train_model(rows, model_dir, base=None, name="acme", n_features=2**16)
+    assert (trained.name, trained.version) == ("acme", "1")
+    assert (model_dir / "acme-1" / "model.json").is_file()
+    with np.load(model_dir / "acme-1" / "weights.npz", allow_pickle=False) as w:
+        assert set(w.files) == {"index", "value"}
+
+    probe = ["服务真好", "物流太慢了", "一般般吧", ""]
+    loaded = get_scorer("acme", model_dir)
+    assert (loaded.name, loaded.version) == ("acme", "1")
+    assert loaded.score_many(probe) == pytest.approx(trained.score_many(probe), abs=1e-9)
+    assert loaded.score("服务真好") > 0.5 > loaded.score("物流太慢了")
+
+    second = train_model(rows[:-2], model_dir, base=None, name="acme", n_features=2**16)
+    assert second.version == "2"
+    assert get_scorer("acme", model_dir).version == "2"
+    assert get_scorer("acme@1", model_dir).version == "1"
+    assert get_scorer(None, model_dir).name == DEFAULT_SCORER  # shipped default still reachable
+
+
+def test_model_that_no_longer_reproduces_probes_refuses_to_load(tmp_path):
+    csv_path = tmp_path / "labels.csv"
+    _write_csv(csv_path)
+    train_model(read_training_csv(csv_path), tmp_path, base=None, name="acme", n_features=2**16)
+    meta_path = tmp_path / "acme-1" / "model.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    first = next(iter(meta["probes"]))
+    meta["probes"][first] = 1.0 - meta["probes"][first]
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ValueError, match="probe"):
+        LexiconLRScorer.load(tmp_path / "acme-1")
+
+
+def test_training_rejects_bad_input(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("label,text\n2,好\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="label"):
+        read_training_csv(bad)
+    with pytest.raises(ValueError, match="each label"):
+        train_model([(1, "好")] * 3 + [(0, "差")] * 3, tmp_path, base=None)
+    with pytest.raises(ValueError, match="base"):
+        train_model([(1, "好")], tmp_path, base="other")
+
+
+def test_crisis_terms_found():
+    assert crisis_terms("这家店虚假宣传，我要投诉！") == ["虚假宣传", "投诉"]
+    assert crisis_terms("吃完他家的外卖全家食物中毒") == ["食物中毒"]
+    assert crisis_terms("3·15晚会曝光了这个品牌") == ["曝光"]
+    assert crisis_terms("315曝光，投诉，再投诉") == ["315", "曝光", "投诉"]
+    assert crisis_terms("新车刚买就自燃了") == ["自燃"]
+    assert crisis_terms("今天天气真好") == []
+
+
+def test_crisis_terms_negation():
+    assert crisis_terms("用了半年，没有投诉过") == []
+    assert crisis_terms("东西挺好，不用退款了") == []
+    assert crisis_terms("至今没有出现任何质量问题") == []
+    assert crisis_terms("官方称并未召回") == []
+    # refusing a refund is a complaint, not a negation
+    assert crisis_terms("商家不给退款") == ["退款"]
+    assert crisis_terms("没收到退款") == ["退款"]
+
+
+def test_crisis_terms_batch_matches_single():
+    texts = ["没有投诉", "要求退款并投诉", "", "起火了！"]
+    assert crisis_terms_many(texts) == [crisis_terms(t) for t in texts]
+
+
+def test_crisis_lexicon_is_a_sizeable_data_file():
+    terms = [s for s in (DATA_DIR / "crisis_lexicon.txt").read_text(encoding="utf-8").splitlines()
+             if s.strip() and not s.startswith("#")]
+    assert len(terms) >= 60
+    assert {"避雷", "维权", "召回", "自燃", "食物中毒", "致癌"} <= set(terms)
