@@ -1,0 +1,380 @@
+#!/usr/bin/env bash
+# Run a throwaway single-node Elasticsearch 8.x on loopback, for tests and CI.
+#
+#   scripts/elasticsearch.sh start    # start (or reuse) the node; last stdout line is its URL
+#   scripts/elasticsearch.sh status   # print the URL and exit 0 if the node is healthy
+#   scripts/elasticsearch.sh stop     # stop the node and wait until its JVM is gone
+#
+# The distribution is Elastic's "integ-test-zip" from Maven Central (no bundled JDK, only a
+# handful of modules), fetched with Maven and cached outside the repo. Environment knobs:
+#   ES_VERSION                  Elasticsearch version (default pinned below)
+#   BRANDMON_CACHE              download/unpack cache root (default ~/.cache/brandmon)
+#   BRANDMON_ES_RUN             node state: config, data, logs, pid and port files
+#                               (default: $BRANDMON_CACHE/es-run; as root /var/lib/brandmon-es/es-run,
+#                               because the unprivileged node user cannot enter /root)
+#   BRANDMON_ES_USER            user that runs the node when invoked as root (default brandmon-es)
+#   BRANDMON_ES_HEAP            JVM heap (default 512m)
+#   BRANDMON_ES_START_TIMEOUT   seconds to wait for yellow/green health (default 120)
+#   BRANDMON_ES_STOP_TIMEOUT    seconds to wait after SIGTERM before SIGKILL (default 30)
+#   ES_JAVA_HOME                JDK to run on (default: the one behind `java` on PATH)
+#   ES_JAVA_OPTS                extra JVM options, passed through
+set -euo pipefail
+
+ES_VERSION="${ES_VERSION:-8.19.9}"
+ES_ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
+
+CACHE_ROOT="${BRANDMON_CACHE:-$HOME/.cache/brandmon}"
+ES_CACHE="$CACHE_ROOT/elasticsearch/$ES_VERSION"
+DIST_DIR="$ES_CACHE/elasticsearch-$ES_VERSION"   # pristine unpacked distribution
+
+ES_USER="${BRANDMON_ES_USER:-brandmon-es}"
+ES_USER_HOME="/var/lib/$ES_USER"
+if [[ $EUID -eq 0 ]]; then AS_ROOT=1; else AS_ROOT=0; fi
+if ((AS_ROOT)); then
+    RUN_DIR="${BRANDMON_ES_RUN:-$ES_USER_HOME/es-run}"
+else
+    RUN_DIR="${BRANDMON_ES_RUN:-$CACHE_ROOT/es-run}"
+fi
+
+HEAP="${BRANDMON_ES_HEAP:-512m}"
+START_TIMEOUT="${BRANDMON_ES_START_TIMEOUT:-120}"
+STOP_TIMEOUT="${BRANDMON_ES_STOP_TIMEOUT:-30}"
+CLUSTER_NAME="brandmon-test"
+
+CONF_DIR="$RUN_DIR/config"
+DATA_DIR="$RUN_DIR/data"
+LOG_DIR="$RUN_DIR/logs"
+TMP_DIR="$RUN_DIR/tmp"
+PID_FILE="$RUN_DIR/es.pid"
+PORT_FILE="$RUN_DIR/port"
+VERSION_FILE="$RUN_DIR/version"
+LAUNCH_LOG="$LOG_DIR/launcher.log"
+ES_LOG="$LOG_DIR/$CLUSTER_NAME.log"
+
+# As root the node needs its own readable copy of the distribution (the cache may sit in
+# /root, which other users cannot enter); otherwise run straight from the cache.
+if ((AS_ROOT)); then ES_HOME="$RUN_DIR/home"; else ES_HOME="$DIST_DIR"; fi
+
+log() { echo "elasticsearch.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---------------------------------------------------------------- helpers
+
+url() { echo "http://127.0.0.1:$(cat "$PORT_FILE")"; }
+
+# Is process $1 alive (and not a zombie awaiting its reaper)?
+pid_alive() {
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    [[ ${stat##*) } != Z* ]]
+}
+
+# PID of our node from the pid file, if that process is alive.
+node_pid() {
+    local pid
+    [[ -s $PID_FILE ]] || return 1
+    pid="$(cat "$PID_FILE" 2>/dev/null)" || return 1
+    [[ $pid =~ ^[0-9]+$ ]] && pid_alive "$pid" || return 1
+    echo "$pid"
+}
+
+# Live JVMs carrying our run-dir marker (see write_config); catches a node whose pid file
+# is missing or stale.
+MARKER="-Dbrandmon.es.run=$RUN_DIR"
+node_pids_by_marker() {
+    local d args
+    for d in /proc/[0-9]*; do
+        args="$(tr '\0' '\n' 2>/dev/null <"$d/cmdline")" || continue
+        [[ $'\n'$args$'\n' == *$'\n'"$MARKER"$'\n'* ]] && echo "${d#/proc/}"
+    done
+    return 0
+}
+
+healthy() {
+    local health
+    [[ -s $PORT_FILE ]] && node_pid >/dev/null || return 1
+    health="$(curl -fsS --max-time 5 "$(url)/_cluster/health?wait_for_status=yellow&timeout=1s" 2>/dev/null)" ||
+        return 1
+    [[ $health =~ \"status\":\"(green|yellow)\" ]]
+}
+
+print_log_tail() {
+    local f
+    for f in "$LAUNCH_LOG" "$ES_LOG"; do
+        [[ -s $f ]] || continue
+        echo "----- tail of $f -----" >&2
+        tail -n 60 "$f" >&2
+    done
+}
+
+# Serialise start/stop on one run dir (parallel test workers, CI retries).
+take_lock() {
+    mkdir -p "$RUN_DIR"
+    exec 9>"$RUN_DIR/.lock"
+    flock -w 300 9 || die "timed out waiting for lock $RUN_DIR/.lock"
+}
+
+# Run a command as the node user (root only; Elasticsearch refuses to run as root).
+as_node_user() {
+    if ((AS_ROOT)); then runuser -u "$ES_USER" -- "$@"; else "$@"; fi
+}
+
+# Is TCP port $1 on 127.0.0.1 free to listen on?
+port_free() {
+    if command -v python3 >/dev/null; then
+        python3 - "$1" <<'EOF'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # same as Elasticsearch
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+EOF
+    else
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 1; fi
+    fi
+}
+
+# Reuse the last port if still free (stable URL), else the first free one from 9200 up.
+pick_port() {
+    local p
+    if [[ -s $PORT_FILE ]] && port_free "$(cat "$PORT_FILE")"; then cat "$PORT_FILE"; return; fi
+    for ((p = 9200; p < 9300; p++)); do
+        if port_free "$p"; then echo "$p"; return; fi
+    done
+    die "no free port in 9200-9299 on 127.0.0.1"
+}
+
+# ---------------------------------------------------------------- setup steps
+
+ensure_tools() {
+    local missing=()
+    command -v java >/dev/null || [[ -n ${ES_JAVA_HOME:-} ]] || missing+=(openjdk-17-jre-headless)
+    command -v mvn >/dev/null || [[ -x $DIST_DIR/bin/elasticsearch ]] || missing+=(maven)
+    command -v curl >/dev/null || missing+=(curl)
+    command -v flock >/dev/null || missing+=(util-linux)
+    if ((${#missing[@]})); then
+        if ! ((AS_ROOT)) || ! command -v apt-get >/dev/null; then
+            die "missing tools; install: ${missing[*]}"
+        fi
+        log "installing ${missing[*]}"
+        apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+    fi
+    if [[ -z ${ES_JAVA_HOME:-} ]]; then
+        ES_JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
+    fi
+    [[ -x $ES_JAVA_HOME/bin/java ]] || die "ES_JAVA_HOME=$ES_JAVA_HOME has no bin/java"
+    export ES_JAVA_HOME
+}
+
+# Download (Maven Central) and unpack the distribution into the cache, once per version.
+fetch_distribution() {
+    [[ -x $DIST_DIR/bin/elasticsearch ]] && return
+    mkdir -p "$ES_CACHE/download"
+    exec 8>"$ES_CACHE/.lock"
+    flock -w 600 8 || die "timed out waiting for $ES_CACHE/.lock"
+    if [[ ! -x $DIST_DIR/bin/elasticsearch ]]; then
+        local zip="$ES_CACHE/download/elasticsearch-$ES_VERSION.zip" tmp
+        if [[ ! -s $zip ]]; then
+            log "downloading $ES_ARTIFACT"
+            if ! mvn -q -B dependency:copy -Dartifact="$ES_ARTIFACT" \
+                -DoutputDirectory="$ES_CACHE/download" >"$ES_CACHE/download/mvn.log" 2>&1; then
+                tail -n 30 "$ES_CACHE/download/mvn.log" >&2
+                die "maven could not fetch $ES_ARTIFACT"
+            fi
+        fi
+        log "unpacking into $DIST_DIR"
+        tmp="$(mktemp -d "$ES_CACHE/unpack.XXXXXX")"
+        if command -v unzip >/dev/null; then
+            unzip -q "$zip" -d "$tmp"
+        else # keep the executable bits unzip would restore
+            python3 -c 'import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for i in z.infolist():
+        p = z.extract(i, sys.argv[2])
+        if i.external_attr >> 16: os.chmod(p, (i.external_attr >> 16) & 0o7777)' "$zip" "$tmp"
+        fi
+        mv "$tmp/elasticsearch-$ES_VERSION" "$DIST_DIR"
+        rm -rf "$tmp"
+    fi
+    exec 8>&-
+}
+
+ensure_node_user() {
+    ((AS_ROOT)) || return 0
+    id -u "$ES_USER" >/dev/null 2>&1 && return
+    log "creating system user $ES_USER"
+    useradd --system --user-group --home-dir "$ES_USER_HOME" --no-create-home \
+        --shell /usr/sbin/nologin "$ES_USER"
+}
+
+# Lay out the run dir: distribution copy (root only), config, data, logs, tmp.
+prepare_run_dir() {
+    mkdir -p "$RUN_DIR"
+    if [[ -s $VERSION_FILE && $(cat "$VERSION_FILE") != "$ES_VERSION" ]]; then
+        log "run dir holds data of ES $(cat "$VERSION_FILE"); wiping it for $ES_VERSION"
+        rm -rf "$DATA_DIR" "${RUN_DIR:?}/home"
+    fi
+    if ((AS_ROOT)) && [[ ! -x $ES_HOME/bin/elasticsearch ]]; then
+        rm -rf "$ES_HOME"
+        cp -a "$DIST_DIR" "$ES_HOME.tmp"
+        mv "$ES_HOME.tmp" "$ES_HOME"
+    fi
+    echo "$ES_VERSION" >"$VERSION_FILE"
+    # Fresh config, tmp and logs each start: distribution defaults (jvm.options, log4j2,
+    # security files) plus our overrides from write_config. Data survives restarts.
+    rm -rf "$CONF_DIR" "$TMP_DIR" "$LOG_DIR.prev"
+    if [[ -d $LOG_DIR ]]; then mv "$LOG_DIR" "$LOG_DIR.prev"; fi  # keep one previous run's logs
+    mkdir -p "$CONF_DIR" "$DATA_DIR" "$LOG_DIR" "$TMP_DIR"
+    cp -r "$ES_HOME/config/." "$CONF_DIR/"
+    mkdir -p "$CONF_DIR/jvm.options.d"
+    rm -f "$PID_FILE"
+    if ((AS_ROOT)); then
+        chown -R "$ES_USER:$ES_USER" "$RUN_DIR"
+        as_node_user test -w "$DATA_DIR" -a -r "$ES_HOME/lib/elasticsearch-$ES_VERSION.jar" ||
+            die "user $ES_USER cannot use $RUN_DIR (is a parent directory private?); set BRANDMON_ES_RUN"
+    fi
+}
+
+write_config() {
+    local port="$1"
+    cat >"$CONF_DIR/elasticsearch.yml" <<EOF
+# Written by scripts/elasticsearch.sh: throwaway single-node test cluster on loopback.
+cluster.name: $CLUSTER_NAME
+node.name: brandmon-test-node
+path.data: $DATA_DIR
+path.logs: $LOG_DIR
+network.host: 127.0.0.1
+http.port: $port
+transport.port: 9300-9399
+discovery.type: single-node
+xpack.security.enabled: false
+# A nearly full disk must not flip test indices to read-only.
+cluster.routing.allocation.disk.threshold_enabled: false
+action.destructive_requires_name: false
+EOF
+    # Small fixed heap, plus a marker that lets stop find the JVM without the pid file.
+    printf -- '-Xms%s\n-Xmx%s\n%s\n' "$HEAP" "$HEAP" "$MARKER" >"$CONF_DIR/jvm.options.d/brandmon.options"
+    ((AS_ROOT)) && chown -R "$ES_USER:$ES_USER" "$CONF_DIR"
+    return 0
+}
+
+# Wait for yellow/green; fail early if the JVM dies.
+wait_healthy() {
+    local deadline=$((SECONDS + START_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        healthy && return 0
+        node_pid >/dev/null || [[ -n $(node_pids_by_marker) ]] || { log "node process exited"; return 1; }
+        sleep 1
+    done
+    log "node not healthy after ${START_TIMEOUT}s"
+    return 1
+}
+
+# ---------------------------------------------------------------- subcommands
+
+cmd_status() {
+    if healthy; then url; return 0; fi
+    log "not running or not healthy (run dir $RUN_DIR)"
+    return 1
+}
+
+cmd_start() {
+    take_lock
+    if healthy; then url; return 0; fi
+    if node_pid >/dev/null || [[ -n $(node_pids_by_marker) ]]; then
+        log "a node from $RUN_DIR is running but unhealthy; restarting it"
+        stop_node
+    fi
+
+    local t0=$SECONDS port
+    ensure_tools
+    fetch_distribution
+    ensure_node_user
+    prepare_run_dir
+    port="$(pick_port)"
+    echo "$port" >"$PORT_FILE"
+    write_config "$port"
+
+    log "starting Elasticsearch $ES_VERSION on 127.0.0.1:$port (run dir $RUN_DIR)"
+    : >"$LAUNCH_LOG"
+    local runner=()
+    if ((AS_ROOT)); then
+        chown "$ES_USER:$ES_USER" "$LAUNCH_LOG"
+        runner=(runuser -u "$ES_USER" --)
+    fi
+    # -d daemonises once the node is up; setsid keeps it out of our process group; stdio
+    # goes to a file (callers capturing our stdout must not wait on the daemon) and the
+    # lock fd is not inherited.
+    if ! (cd "$LOG_DIR" && setsid -w ${runner[@]+"${runner[@]}"} env \
+        ES_JAVA_HOME="$ES_JAVA_HOME" ES_PATH_CONF="$CONF_DIR" ES_TMPDIR="$TMP_DIR" \
+        ES_JAVA_OPTS="${ES_JAVA_OPTS:-}" \
+        "$ES_HOME/bin/elasticsearch" -d -p "$PID_FILE" \
+        </dev/null >>"$LAUNCH_LOG" 2>&1 9>&-); then
+        log "Elasticsearch failed to start"
+        print_log_tail
+        stop_node
+        exit 1
+    fi
+    if ! wait_healthy; then
+        print_log_tail
+        stop_node
+        exit 1
+    fi
+    log "healthy after $((SECONDS - t0))s"
+    url
+}
+
+# Those of the given PIDs that are still alive.
+alive() {
+    local pid
+    for pid; do if pid_alive "$pid"; then echo "$pid"; fi; done
+}
+
+# TERM every process of our node, KILL whatever survives the grace period.
+stop_node() {
+    local pids all pid deadline
+    mapfile -t pids < <( (node_pid || true; node_pids_by_marker) | sort -u)
+    if ((${#pids[@]} == 0)); then rm -f "$PID_FILE"; return 0; fi
+    all=("${pids[@]}")
+    log "stopping Elasticsearch (pid ${pids[*]})"
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    deadline=$((SECONDS + STOP_TIMEOUT))
+    while ((${#pids[@]} && SECONDS < deadline)); do
+        sleep 0.5
+        mapfile -t pids < <(alive "${pids[@]}")
+    done
+    if ((${#pids[@]})); then
+        log "still running after ${STOP_TIMEOUT}s; sending SIGKILL to ${pids[*]}"
+        kill -KILL "${pids[@]}" 2>/dev/null || true
+        deadline=$((SECONDS + 10))
+        while ((${#pids[@]} && SECONDS < deadline)); do
+            sleep 0.5
+            mapfile -t pids < <(alive "${pids[@]}")
+        done
+        ((${#pids[@]} == 0)) || die "could not kill ${pids[*]}"
+    fi
+    # Give init a moment to reap the exited JVMs so no <defunct> entry lingers.
+    for _ in {1..20}; do
+        [[ -n $(for pid in "${all[@]}"; do [[ -e /proc/$pid ]] && echo "$pid"; done) ]] || break
+        sleep 0.1
+    done
+    rm -f "$PID_FILE"
+}
+
+cmd_stop() {
+    take_lock
+    stop_node
+    log "stopped"
+}
+
+case "${1:-}" in
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+*)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+esac
