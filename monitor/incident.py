@@ -41,8 +41,13 @@ class Incident:
     figures: dict[str, Any] = field(default_factory=dict)
     keywords: list[str] = field(default_factory=list)
     examples: list[dict[str, Any]] = field(default_factory=list)
+    group: str | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    escalate_from: datetime | None = None  # the playbook clock starts here: opening, or when a mute first lifted
+    muted: str | None = None  # why notifications wait (silence, inhibition, quiet hours), or None
 
-    _TIMES = ("opened_at", "last_seen_at", "acked_at", "resolved_at")
+    _TIMES = ("opened_at", "last_seen_at", "acked_at", "resolved_at", "window_start", "window_end", "escalate_from")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

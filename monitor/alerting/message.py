@@ -1,65 +1,162 @@
-"""Alert text, Chinese first, in the configured time zone."""
+"""Alert text, Chinese first, in the configured time zone, cut to fit each channel.
+
+A message is built from sections in order of importance; what does not fit a channel's size limit
+is dropped from the least important end (examples first), never the ack link.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from monitor.alerting.kibana import discover_url
+from monitor.config.model import MessageOptions
 from monitor.incident import Event, Incident
 
 SEVERITY_ZH = {"critical": "严重", "warning": "警告", "info": "提示"}
 STATE_ZH = {"open": "未确认", "acked": "已确认", "resolved": "已恢复"}
+ELLIPSIS = "…"
 
 
-def _local(dt, zone: ZoneInfo) -> str:
+@dataclass(frozen=True)
+class Style:
+    """Everything about the wording that comes from the config."""
+
+    zone: ZoneInfo
+    options: MessageOptions = MessageOptions()
+    kibana_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A channel's size: body characters, and whether the title is counted in the body (WeCom bots)."""
+
+    body: int | None = None
+    title_in_body: bool = False
+
+
+def _local(dt: datetime, zone: ZoneInfo) -> str:
     return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def _figures(figures: dict) -> str:
+def figures_text(figures: dict) -> str:
+    """The numbers that fired the rule, against what was expected."""
     parts = []
     if "count" in figures:
-        parts.append(f"{figures.get('window_minutes', '?')} 分钟内 {figures['count']} 条")
+        span = figures.get("window_minutes")
+        parts.append(f"{span} 分钟内 {figures['count']} 条" if span else f"{figures['count']} 条")
+    if "share" in figures:
+        parts.append(f"占比 {figures['share']:.0%}（阈值 {figures['threshold']:.0%}）")
+    elif "threshold" in figures:
+        parts.append(f"阈值 {figures['threshold']}")
     if "baseline" in figures:
         parts.append(f"基线 {figures['baseline']}")
     if "ratio" in figures:
-        parts.append(f"{figures['ratio']} 倍")
+        parts.append(f"约 {figures['ratio']} 倍")
+    if "p_value" in figures:
+        parts.append(f"p={figures['p_value']:.2g}")
+    if "followers" in figures:
+        parts.append(f"粉丝 {figures['followers']}")
     return "，".join(parts)
 
 
-def alert_message(incident: Incident, zone: ZoneInfo, step_label: str, ack_hint: str) -> tuple[str, str]:
-    """Title and body of an incident notification."""
+def _title(template: str, incident: Incident) -> str:
+    return template.format(severity=SEVERITY_ZH.get(incident.severity, incident.severity), title=incident.title,
+                           brand=incident.brand, rule=incident.rule, id=incident.id)
+
+
+def _ack_lines(incident: Incident, ack_url: str | None) -> list[str]:
+    lines = [f"确认：{ack_url}"] if ack_url else []
+    return lines + [f"命令行确认：brandmon ack {incident.id}"]
+
+
+def _head(incident: Incident, style: Style, step_label: str) -> list[str]:
     severity = SEVERITY_ZH.get(incident.severity, incident.severity)
-    title = f"【{severity}】{incident.title}"
-    lines = [
-        f"品牌：{incident.brand}",
+    lines = [f"品牌：{incident.brand}"] if incident.brand else []
+    if incident.group:
+        lines.append(f"分组：{incident.group}")
+    lines += [
         f"规则：{incident.rule}",
         f"级别：{severity}（{step_label}）",
-        f"开始：{_local(incident.opened_at, zone)}（{zone.key}）",
+        f"开始：{_local(incident.opened_at, style.zone)}（{style.zone.key}）",
         f"编号：{incident.id}",
     ]
-    if figures := _figures(incident.figures):
+    if figures := figures_text(incident.figures):
         lines.append(f"指标：{figures}")
-    if incident.keywords:
-        lines.append(f"关键词：{'、'.join(incident.keywords[:8])}")
-    if incident.examples:
-        lines.append("示例：")
-        for i, ex in enumerate(incident.examples, 1):
-            author = ex.get("author") or "匿名"
-            lines.append(f"{i}. [{ex.get('platform')}] {author}：{ex.get('text', '')[:80]}")
-            lines.append(f"   {ex.get('url')}")
-    lines.append(f"确认：{ack_hint}")
-    return title, "\n".join(lines)
+    return lines
 
 
-def resolved_message(incident: Incident, zone: ZoneInfo) -> tuple[str, str]:
-    title = f"【已恢复】{incident.title}"
-    body = "\n".join([
-        f"品牌：{incident.brand}",
+def _optional(incident: Incident, style: Style) -> list[list[str]]:
+    """Droppable sections, most important first: keywords, the Kibana link, then one block per example."""
+    options = style.options
+    sections = []
+    if incident.keywords and options.max_keywords:
+        sections.append([f"关键词：{'、'.join(incident.keywords[:options.max_keywords])}"])
+    if style.kibana_url and incident.window_start and incident.window_end:
+        sections.append([f"看板：{discover_url(style.kibana_url, incident)}"])
+    for i, ex in enumerate(incident.examples[:options.max_examples], 1):
+        author = ex.get("author") or "匿名"
+        text = ex.get("text", "")
+        if len(text) > options.example_chars:
+            text = text[:options.example_chars] + ELLIPSIS
+        sections.append([f"{'示例：' if i == 1 else ''}{i}. [{ex.get('platform')}] {author}：{text}".lstrip(),
+                         f"   {ex.get('url')}"])
+    return sections
+
+
+def fit(title: str, required: list[str], optional: list[list[str]], tail: list[str], limit: Limit) -> tuple[str, str]:
+    """Keep required and tail lines, add optional sections in order while they fit the limit."""
+    budget = None if limit.body is None else limit.body - (len(title) + 2 if limit.title_in_body else 0)
+    lines = list(required)
+
+    def size(extra: list[str]) -> int:
+        return len("\n".join(lines + extra + tail))
+
+    for section in optional:
+        if budget is None or size(section) <= budget:
+            lines += section
+        else:
+            break
+    body = "\n".join(lines + tail)
+    if budget is not None and len(body) > budget:  # the required lines alone are too long: cut them, keep the tail
+        tail_text = "\n".join(tail)
+        keep = budget - len(tail_text) - len(ELLIPSIS) - 1
+        body = "\n".join(lines)[:keep] + ELLIPSIS + "\n" + tail_text if keep > 0 else tail_text[:budget]
+    return title, body
+
+
+def alert_message(incident: Incident, style: Style, step_label: str, ack_url: str | None,
+                  limit: Limit = Limit()) -> tuple[str, str]:
+    """Title and body of one incident's notification."""
+    return fit(_title(style.options.title, incident), _head(incident, style, step_label),
+               _optional(incident, style), _ack_lines(incident, ack_url), limit)
+
+
+def digest_message(items: list[tuple[Incident, str, str | None]], style: Style, limit: Limit = Limit()) -> tuple[str, str]:
+    """Several incidents of one brand due on one channel at once: one message, one block each."""
+    first = items[0][0]
+    worst = max((i for i, _, _ in items), key=lambda i: ("info", "warning", "critical").index(i.severity))
+    severity = SEVERITY_ZH.get(worst.severity, worst.severity)
+    title = f"【{severity}】{first.brand or first.group or ''} {len(items)} 起事件"
+    blocks = []
+    for incident, step_label, ack_url in items:
+        blocks.append([f"■ {_title(style.options.title, incident)}", *_head(incident, style, step_label)[1:],
+                       *_ack_lines(incident, ack_url), ""])
+    return fit(title, [], blocks, [f"共 {len(items)} 起，详情：brandmon incidents"], limit)
+
+
+def resolved_message(incident: Incident, style: Style, limit: Limit = Limit()) -> tuple[str, str]:
+    lines = [f"品牌：{incident.brand}"] if incident.brand else []
+    lines += [
         f"规则：{incident.rule}",
         f"编号：{incident.id}",
-        f"开始：{_local(incident.opened_at, zone)}",
-        f"恢复：{_local(incident.resolved_at, zone)}（{zone.key}）",
-    ])
-    return title, body
+        f"开始：{_local(incident.opened_at, style.zone)}",
+        f"恢复：{_local(incident.resolved_at, style.zone)}（{style.zone.key}）",
+    ]
+    if incident.acked_at:
+        lines.append(f"确认：{_local(incident.acked_at, style.zone)}，{incident.acked_by or '未知'}")
+    return fit(_title(style.options.resolved_title, incident), lines, [], [], limit)
 
 
 def timeline_markdown(incident: Incident, events: list[Event], zone: ZoneInfo) -> str:
@@ -67,18 +164,20 @@ def timeline_markdown(incident: Incident, events: list[Event], zone: ZoneInfo) -
     out = [
         f"# {incident.id} {incident.title}",
         "",
-        f"- 品牌：{incident.brand}",
+        f"- 品牌：{incident.brand or '-'}",
         f"- 规则：{incident.rule}（{SEVERITY_ZH.get(incident.severity, incident.severity)}）",
         f"- 状态：{STATE_ZH.get(incident.state, incident.state)}",
         f"- 开始：{_local(incident.opened_at, zone)}（{zone.key}）",
     ]
+    if figures := figures_text(incident.figures):
+        out.append(f"- 指标：{figures}")
     if incident.acked_at:
         out.append(f"- 确认：{_local(incident.acked_at, zone)}，{incident.acked_by or '未知'}")
     if incident.resolved_at:
         out.append(f"- 恢复：{_local(incident.resolved_at, zone)}")
     out += ["", "| 时间 | 事件 | 详情 |", "| --- | --- | --- |"]
     for e in events:
-        detail = e.detail.replace("|", "\\|")
+        detail = e.detail.replace("|", "\\|").replace("\n", " ")
         who = f"（{e.actor}）" if e.actor else ""
         out.append(f"| {_local(e.at, zone)} | {e.kind} | {detail}{who} |")
     return "\n".join(out) + "\n"

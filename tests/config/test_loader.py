@@ -70,17 +70,17 @@ def test_rule_options_are_checked_against_their_own_type(tmp_path, rules_copy):
     assert "negative_spike.yaml:5: threshold: unknown key 'threshold'" in found
 
 
-def test_a_spike_baseline_must_span_several_windows(tmp_path, rules_copy):
+def test_a_spike_bucket_must_divide_its_season(tmp_path, rules_copy):
     rules_copy.joinpath("negative_spike.yaml").write_text(
-        "type: spike\nseverity: critical\nwindow: 10m\nbaseline: 15m\n", encoding="utf-8")
+        "type: spike\nseverity: critical\nbucket: 7h\nseason: day\n", encoding="utf-8")
     found = "\n".join(problems_of(write_config(tmp_path, MINIMAL.format(rules=rules_copy))))
-    assert "baseline must be at least twice the window" in found
+    assert "bucket must divide the season (day) evenly" in found
 
 
 def test_unknown_rule_type_lists_the_known_ones(tmp_path, rules_copy):
     rules_copy.joinpath("odd.yaml").write_text("type: sometimes\n", encoding="utf-8")
     found = "\n".join(problems_of(write_config(tmp_path, MINIMAL.format(rules=rules_copy))))
-    assert "odd.yaml:1: type: unknown rule type 'sometimes' (known: spike, keyword)" in found
+    assert "odd.yaml:1: type: unknown rule type 'sometimes' (known: spike, threshold, keyword, influencer, sentiment_share, flatline, new_topic)" in found
 
 
 def test_environment_variables_fill_secrets_and_missing_ones_are_errors(tmp_path, rules_copy, monkeypatch):

@@ -1,0 +1,36 @@
+"""New topic: keywords surging now that were rare over the whole baseline before (a story the brand never had).
+
+A term is new when the window holds at least `ratio` times as many mentions of it as the entire
+baseline period did: a word the brand hears every day never qualifies, however busy the hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from monitor.config.rules import NewTopicRule
+from monitor.detect.finding import Finding, RuleContext, make_finding, minutes, scopes
+
+
+def evaluate(rule: NewTopicRule, ctx: RuleContext) -> list[Finding]:
+    findings = []
+    for scope in scopes(rule, ctx):
+        window = scope.window(ctx.now - rule.window, ctx.now)
+        surging = []
+        for term, count in ctx.store.top_terms(window, rule.candidates):
+            if count < rule.min_count:
+                break
+            before = ctx.store.count(replace(scope.window(ctx.now - rule.baseline, ctx.now - rule.window),
+                                             keywords=(term,)))
+            if count >= rule.ratio * before:
+                surging.append({"term": term, "count": count, "baseline": before})
+        if not surging:
+            continue
+        terms = [s["term"] for s in surging]
+        span = minutes(rule.window)
+        figures = {"count": surging[0]["count"], "baseline": surging[0]["baseline"], "window_minutes": span,
+                   "terms": surging}
+        title = f"{scope.label} 出现新话题：{'、'.join(terms[:5])}（{span} 分钟 {surging[0]['count']} 条）"
+        topical = replace(window, keywords=tuple(terms))
+        findings.append(make_finding(rule, scope, ctx, topical, title, figures))
+    return findings

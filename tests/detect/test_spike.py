@@ -1,0 +1,104 @@
+"""The spike rule over a real store: seasonal baseline, warm-up, persistence, consecutive buckets, groups."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from monitor.detect import spike
+from monitor.store.sqlite import SqliteStore
+from tests.detect.mentions import T0, hourly_noise, mention, rule
+
+WEEK = timedelta(weeks=1)
+NEGATIVE = {"sentiment": ["negative"]}
+
+
+def spike_rule(**options):
+    return rule("spike", filter=NEGATIVE, brands=["星河手机"], severity="critical", **options)
+
+
+def surge(at, n: int, **kw):
+    return [mention(at + timedelta(minutes=i % 50), text="星河X5 充电 爆炸 起火", keywords=("爆炸", "起火"), **kw)
+            for i in range(n)]
+
+
+def test_a_quiet_week_with_noise_raises_nothing(store, context):
+    store.upsert(hourly_noise(T0, 24 * 21, mean=2.0))
+    r = spike_rule()
+    fired = [f for h in range(24 * 14, 24 * 21) for f in spike.evaluate(r, context(T0 + timedelta(hours=h)))]
+    assert fired == []
+
+
+def test_a_surge_fires_with_its_figures_keywords_and_linked_examples(store, context):
+    store.upsert(hourly_noise(T0, 24 * 14, mean=2.0))
+    now = T0 + 2 * WEEK + timedelta(hours=10)
+    store.upsert(surge(now - timedelta(minutes=55), 30))
+    [finding] = spike.evaluate(spike_rule(), context(now))
+    assert finding.fingerprint == "test_spike|星河手机|"
+    assert finding.figures["count"] >= 30 and finding.figures["baseline"] < 5
+    assert finding.figures["p_value"] < 1e-6
+    assert finding.keywords[:2] == ["爆炸", "起火"]
+    assert len(finding.examples) == 3 and all(e.url.startswith("http://127.0.0.1/t/") for e in finding.examples)
+    assert finding.title.startswith("星河手机 声量激增：60 分钟")
+
+
+def test_nothing_fires_during_the_warmup(store, context):
+    store.upsert(hourly_noise(T0, 24 * 3, mean=2.0))
+    now = T0 + timedelta(days=3, hours=1)
+    store.upsert(surge(now - timedelta(minutes=55), 30))
+    assert spike.evaluate(spike_rule(), context(now)) == []
+    assert spike.evaluate(spike_rule(warmup="2d"), context(now)) != []
+
+
+def test_ten_mentions_are_usual_in_the_evening_but_a_spike_at_dawn(store, context):
+    store.upsert(hourly_noise(T0, 24 * 21, mean=4.0))
+    r = spike_rule(ratio=1.5)
+    evening = T0 + 3 * WEEK + timedelta(hours=21)  # 21:00 in Shanghai, when ~6 an hour is normal
+    dawn = T0 + 3 * WEEK + timedelta(hours=5)  # 05:00, when ~1 an hour is normal
+    store.upsert(surge(evening - timedelta(minutes=55), 10) + surge(dawn - timedelta(minutes=55), 10))
+    assert spike.evaluate(r, context(dawn)) != []
+    assert spike.evaluate(r, context(evening)) == []
+
+
+def test_the_baseline_is_kept_in_the_store_and_survives_a_restart(tmp_path, store, context):
+    store.upsert(hourly_noise(T0, 24 * 14, mean=2.0))
+    now = T0 + 2 * WEEK
+    spike.evaluate(spike_rule(), context(now))
+    state = store.get_state("spike:test_spike:星河手机:")
+    assert state["baseline"]["folded_until"] == (now - timedelta(hours=1)).timestamp()
+    store.close()
+    reopened = SqliteStore(tmp_path / "brandmon.db")
+    reopened.put_state("probe", 1)
+    assert reopened.get_state("spike:test_spike:星河手机:") == state
+    reopened.close()
+
+
+def test_a_changed_filter_learns_a_fresh_baseline(store, context):
+    store.upsert(hourly_noise(T0, 24 * 14, mean=2.0) + hourly_noise(T0, 24 * 14, mean=20.0, label="positive"))
+    now = T0 + 2 * WEEK
+    spike.evaluate(spike_rule(), context(now))
+    negative_only = store.get_state("spike:test_spike:星河手机:")
+    spike.evaluate(rule("spike", name="test_spike", brands=["星河手机"]), context(now))
+    everything = store.get_state("spike:test_spike:星河手机:")
+    assert everything["signature"] != negative_only["signature"]
+    assert sum(everything["baseline"]["means"]) > 5 * sum(negative_only["baseline"]["means"])
+
+
+def test_consecutive_buckets_must_all_be_unusual(store, context):
+    store.upsert(hourly_noise(T0, 24 * 14, mean=1.0))
+    now = T0 + 2 * WEEK + timedelta(hours=10)
+    store.upsert(surge(now - timedelta(minutes=55), 20))
+    r = spike_rule(consecutive=2)
+    assert spike.evaluate(r, context(now)) == []
+    store.upsert(surge(now + timedelta(minutes=5), 20))
+    [finding] = spike.evaluate(r, context(now + timedelta(hours=1)))
+    assert len(finding.figures["counts"]) == 2
+
+
+def test_grouping_by_source_fires_only_for_the_source_that_surged(store, context):
+    sources = ({"name": "bbs", "type": "feed", "start_urls": ["http://127.0.0.1/a"]},
+               {"name": "news", "type": "feed", "start_urls": ["http://127.0.0.1/b"]})
+    store.upsert(hourly_noise(T0, 24 * 14, mean=1.0, source="bbs") + hourly_noise(T0, 24 * 14, mean=1.0, source="news"))
+    now = T0 + 2 * WEEK + timedelta(hours=10)
+    store.upsert(surge(now - timedelta(minutes=55), 20, source="news"))
+    [finding] = spike.evaluate(spike_rule(group_by="source"), context(now, sources))
+    assert (finding.group, finding.fingerprint) == ("news", "test_spike|星河手机|news")
