@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 
 import click
 
 from monitor.config import ConfigError, Settings, load_settings
+from monitor.logs import setup_logging
 
 CONFIG_OPTION = click.option("--config", "-c", "config_path", type=click.Path(path_type=Path),
                              default="config.yaml", show_default=True, envvar="BRANDMON_CONFIG",
@@ -33,14 +33,16 @@ def _emit_json(obj) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
-def main(log_level: str) -> None:
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              envvar="BRANDMON_LOG_FORMAT", help="Logs on stderr as text or JSON lines; secrets are masked in both.")
+def main(log_level: str, log_format: str) -> None:
     """brandmon: watch forums, comment sections and feeds for your brands, score what people say,
     and escalate crises to the people who must act.
 
     Start with `brandmon demo`; then copy config.example.yaml, edit it, and
     `brandmon check -c config.yaml` before `brandmon run`.
     """
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(log_level, log_format)
 
 
 @main.command()
@@ -87,8 +89,13 @@ def demo(folder: Path, es_url: str | None, as_json: bool) -> None:
 @click.option("--source", "source_names", multiple=True, help="Only this source (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print per-source counts as JSON on the last line.")
 def crawl(config_path: Path, once: bool, source_names: tuple[str, ...], as_json: bool) -> None:
-    """Crawl sources once, score and store what they find, and print per-source counts."""
+    """Crawl sources once, score and store what they find, and print per-source counts.
+
+    Crawls continue where the last one (of this command or the daemon) left off, so "new" counts what
+    appeared since; a source blocked by its site is tried anyway and reported with the reason.
+    """
     from monitor.app import Monitor
+    from monitor.crawl.health import load_health
 
     settings = _settings(config_path)
     known = {s.name for s in settings.config.sources}
@@ -103,13 +110,14 @@ def crawl(config_path: Path, once: bool, source_names: tuple[str, ...], as_json:
             if source_names and source.name not in source_names:
                 continue
             click.echo(f"crawling {source.name} …", err=True)
-            report = monitor.crawl(source)
+            report = monitor.crawl(source, force=True)
+            blocked = load_health(monitor.store, source.name).blocked
             out["sources"][source.name] = {"items": report.items, "new": report.new, "errors": report.errors,
-                                           "pages": report.pages}
+                                           "pages": report.pages, "blocked": blocked}
             out["mentions"] += report.items
             if not as_json:
                 click.echo(f"{source.name}: {report.pages} pages, {report.items} mentions, {report.new} new, "
-                           f"{report.errors} errors")
+                           f"{report.errors} errors" + (f", BLOCKED: {blocked}" if blocked else ""))
     finally:
         monitor.close()
     if as_json:
@@ -181,3 +189,12 @@ def timeline(config_path: Path, incident_id: str) -> None:
         click.echo(f"no incident {incident_id}", err=True)
         sys.exit(1)
     click.echo(timeline_markdown(incident, store.events(incident_id), settings.config.zone))
+
+
+# Command groups that live in their own modules register here, one line each.
+from monitor.commands import daemon as daemon_commands  # noqa: E402
+daemon_commands.add_to(main)
+from monitor.commands import rules as rules_commands  # noqa: E402
+rules_commands.add_to(main)
+from monitor.commands import es as es_commands  # noqa: E402
+es_commands.add_to(main)

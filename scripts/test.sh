@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q -e '.[test]'
+# Report charts need a font with Chinese glyphs (README "Operations"); without one they fall back to ASCII labels.
+if ! fc-list :lang=zh 2>/dev/null | grep -q . && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && apt-get install -y -qq fontconfig fonts-wqy-microhei) >/dev/null 2>&1 || echo "warning: could not install fonts-wqy-microhei" >&2
+fi
 es_url=$(scripts/elasticsearch.sh start | tail -n 1)
 trap 'scripts/elasticsearch.sh stop >/dev/null 2>&1 || true' EXIT
 BRANDMON_TEST_ES_URL="$es_url" python3 -m pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,112 @@
+"""`brandmon status`: is the daemon up, is every source alive, what is open, is the store reachable."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+
+from monitor.cli import CONFIG_OPTION, _emit_json, _settings
+
+EXIT_NOT_RUNNING = 3
+
+
+def gather(settings) -> dict:
+    """Everything the status shows, from the lock file and the store (works while the daemon is down, too)."""
+    from monitor.clock import Clock
+    from monitor.daemon import STATUS_KEY, running_pid
+    from monitor.health import SourceHealth
+    from monitor.incident import ACKED, OPEN
+    from monitor.store import open_store
+    from monitor.store.base import Query
+
+    config = settings.config
+    now = Clock().now()
+    pid = running_pid(config.state_dir)
+    store_info: dict = {"backend": config.store.backend, "reachable": False}
+    daemon_state, incidents, spider_health = None, [], {}
+    try:
+        store = open_store(config)
+    except Exception as exc:
+        store_info["error"] = str(exc)
+        store = None
+    if store is not None:
+        try:
+            store_info["reachable"] = bool(store.ping())
+            store_info["mentions"] = store.count(Query())
+            store_info["mentions_24h"] = store.count(Query(start=now - timedelta(hours=24), end=now))
+            daemon_state = store.get_state(STATUS_KEY)
+            incidents = [i.to_dict() for i in store.incidents(states=(OPEN, ACKED), limit=1000)]
+            spider_health = {s.name: store.get_state(f"health:{s.name}") for s in config.sources}
+        except Exception as exc:
+            store_info["error"] = str(exc)
+        finally:
+            store.close()
+    seen = (daemon_state or {}).get("sources", {})
+    sources = []
+    for source in config.sources:
+        health = SourceHealth.from_dict(seen.get(source.name, {}))
+        row = {"name": source.name, "type": source.type, "interval": source.interval.total_seconds(),
+               "health": health.state(source.interval, now) if pid else "unknown", **health.to_dict()}
+        if spider_health.get(source.name) is not None:
+            row["spider"] = spider_health[source.name]
+        sources.append(row)
+    daemon = {"running": pid is not None, "pid": pid}
+    if daemon_state:
+        daemon.update({k: daemon_state.get(k) for k in ("started_at", "heartbeat_at", "http", "version", "reload",
+                                                         "inbox")})
+    return {"daemon": daemon, "store": store_info, "sources": sources, "incidents": incidents}
+
+
+@click.command("status")
+@CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on the last line.")
+def status(config_path: Path, as_json: bool) -> None:
+    """Show the daemon, each source's health (last crawl, items, errors), open incidents and the store.
+
+    Exit 0 when a daemon runs on the config's state_dir, 3 when none does.
+    """
+    settings = _settings(config_path)
+    info = gather(settings)
+    if as_json:
+        _emit_json(info)
+    else:
+        _print(info, settings.config.zone)
+    sys.exit(0 if info["daemon"]["running"] else EXIT_NOT_RUNNING)
+
+
+def _local(value: str | None, zone) -> str:
+    return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _print(info: dict, zone) -> None:
+    d, s = info["daemon"], info["store"]
+    if d["running"]:
+        reload = d.get("reload") or {}
+        reloaded = "" if not reload else (f", last reload {'applied' if reload['ok'] else 'REFUSED'} "
+                                          f"{_local(reload['at'], zone)}")
+        click.echo(f"daemon   running, pid {d['pid']}, since {_local(d.get('started_at'), zone)}, "
+                   f"{d.get('http') or 'no http'}{reloaded}")
+    else:
+        click.echo("daemon   NOT RUNNING")
+    if s["reachable"]:
+        click.echo(f"store    {s['backend']}, reachable, {s['mentions']} mentions ({s['mentions_24h']} in 24 h), "
+                   f"inbox {d.get('inbox') or 0}")
+    else:
+        click.echo(f"store    {s['backend']}, UNREACHABLE: {s.get('error', 'no answer')}")
+    click.echo("")
+    rows = [("SOURCE", "HEALTH", "LAST CRAWL", "LAST SUCCESS", "CRAWLS", "ITEMS", "ERRORS")]
+    for src in info["sources"]:
+        rows.append((src["name"], src["health"], _local(src["last_crawl_at"], zone),
+                     _local(src["last_success_at"], zone), str(src["crawls"]), str(src["items"]), str(src["errors"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) if i < 4 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    click.echo("")
+    if not info["incidents"]:
+        click.echo("no open incidents")
+    for inc in info["incidents"]:
+        click.echo(f"{inc['id']}  {_local(inc['opened_at'], zone)}  [{inc['severity']}] {inc['state']:<6} "
+                   f"{inc['brand']}  {inc['title']}")

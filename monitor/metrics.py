@@ -1,0 +1,87 @@
+"""What the daemon exposes on /metrics, in Prometheus' text format, from a registry of its own."""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from monitor.alerting.notify import Notifier, Outcome
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    """One set of series per daemon; tests build their own, so nothing leaks between them."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.pages = Counter("brandmon_source_pages", "Pages fetched, per source.", ["source"], registry=r)
+        self.items = Counter("brandmon_source_items", "Brand mentions accepted, per source.", ["source"], registry=r)
+        self.errors = Counter("brandmon_source_errors", "Failed pages and spider errors, per source.", ["source"],
+                              registry=r)
+        self.crawls = Counter("brandmon_source_crawls", "Crawls finished, per source.", ["source"], registry=r)
+        self.last_success = Gauge("brandmon_source_last_success_timestamp_seconds",
+                                  "When a crawl of the source last fetched pages without failing.", ["source"],
+                                  registry=r)
+        self.mentions = Counter("brandmon_mentions", "Mentions stored, by brand and sentiment.",
+                                ["brand", "sentiment"], registry=r)
+        self.spooled = Counter("brandmon_mentions_spooled", "Mentions set aside on disk because NLP could not run.",
+                               registry=r)
+        self.nlp_seconds = Histogram("brandmon_nlp_seconds", "NLP time per crawl batch.", buckets=LATENCY_BUCKETS,
+                                     registry=r)
+        self.index_seconds = Histogram("brandmon_index_seconds", "Store write time per crawl batch.",
+                                       buckets=LATENCY_BUCKETS, registry=r)
+        self.evaluate_seconds = Histogram("brandmon_evaluate_seconds", "Rule evaluation time.",
+                                          buckets=LATENCY_BUCKETS, registry=r)
+        self.incidents_open = Gauge("brandmon_incidents_open", "Incidents not yet resolved, by state and severity.",
+                                    ["state", "severity"], registry=r)
+        self.notifications = Counter("brandmon_notifications", "Notifications by channel and outcome (sent, failed).",
+                                     ["channel", "status"], registry=r)
+        self.reloads = Counter("brandmon_config_reloads", "Config reloads by result (applied, refused).", ["result"],
+                               registry=r)
+        self.rules = Gauge("brandmon_rules_loaded", "Enabled rules in the running config.", registry=r)
+        self.reports = Counter("brandmon_reports", "Scheduled reports by result (sent, failed).", ["result"],
+                               registry=r)
+
+    def crawled(self, source: str, pages: int, items: int, errors: int, succeeded_at: float | None) -> None:
+        self.pages.labels(source).inc(pages)
+        self.items.labels(source).inc(items)
+        self.errors.labels(source).inc(errors)
+        self.crawls.labels(source).inc()
+        if succeeded_at is not None:
+            self.last_success.labels(source).set(succeeded_at)
+
+    def stored(self, by_brand_sentiment: Tally) -> None:
+        for (brand, sentiment), n in by_brand_sentiment.items():
+            self.mentions.labels(brand, sentiment or "unknown").inc(n)
+
+    def open_incidents(self, counts: Tally) -> None:
+        """Set the gauge from (state, severity) counts; series that dropped to zero read 0, not stale."""
+        for labels in list(self.incidents_open._metrics):
+            if labels not in counts:
+                self.incidents_open.labels(*labels).set(0)
+        for (state, severity), n in counts.items():
+            self.incidents_open.labels(state, severity).set(n)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MeteredNotifier:
+    """A notifier that counts what it delivered and what failed, per channel."""
+
+    def __init__(self, inner: Notifier, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    def send(self, channel: str, *args, **kwargs) -> Outcome:
+        outcome = self._inner.send(channel, *args, **kwargs)
+        self._metrics.notifications.labels(channel, "sent" if outcome.ok else "failed").inc()
+        return outcome
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)

@@ -1,0 +1,120 @@
+"""PNG charts (matplotlib, Agg) with a CJK font when the machine has one, and ASCII labels when it has none."""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from monitor.report.data import BrandFigures  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+COLOURS = {"negative": "#d9534f", "neutral": "#9e9e9e", "positive": "#5cb85c"}
+LABELS_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面", "volume": "声量", "share": "声量占比",
+             "sources": "主要来源"}
+LABELS_EN = {"negative": "negative", "neutral": "neutral", "positive": "positive", "volume": "volume",
+             "share": "share of voice", "sources": "top sources"}
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """The family name of an installed font that covers Chinese (fontconfig's `fc-list :lang=zh`), or None."""
+    if shutil.which("fc-list") is None:
+        return None
+    try:
+        listing = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in sorted(listing.splitlines()):
+        path = line.split(":")[0].strip()
+        if not path:
+            continue
+        try:
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path).get_name()
+        except (OSError, RuntimeError, ValueError):
+            continue
+    log.warning("no CJK font found (install fonts-wqy-microhei or fonts-noto-cjk); charts use ASCII labels")
+    return None
+
+
+@dataclass(frozen=True)
+class Labeller:
+    """Chinese labels with a CJK font; otherwise English words and B1, B2… for names the font cannot draw."""
+
+    font: str | None
+    names: tuple[str, ...]
+
+    @property
+    def words(self) -> dict[str, str]:
+        return LABELS_ZH if self.font else LABELS_EN
+
+    def name(self, text: str) -> str:
+        if self.font or text.isascii():
+            return text
+        return f"B{self.names.index(text) + 1}" if text in self.names else "?"
+
+    def legend(self) -> dict[str, str]:
+        """What the ASCII stand-ins mean, for the text beside the charts."""
+        return {} if self.font else {self.name(n): n for n in self.names if not n.isascii()}
+
+
+def labeller_for(names: list[str], font: str | None = None) -> Labeller:
+    return Labeller(font, tuple(dict.fromkeys(names)))
+
+
+def _render(labels: Labeller, draw: Callable[[Axes], None], height: float = 3.0) -> bytes:
+    """Text properties are fixed when text is created, so the whole chart is drawn inside the font context."""
+    family = [labels.font, "DejaVu Sans"] if labels.font else ["DejaVu Sans"]
+    with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False}):
+        fig = Figure(figsize=(7.5, height), dpi=100, layout="constrained")
+        draw(fig.add_subplot())
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def volume_chart(brand: BrandFigures, hourly: bool, zone: ZoneInfo, labels: Labeller) -> bytes:
+    """Mentions per hour or day, stacked by sentiment."""
+    ticks = [start.astimezone(zone).strftime("%H" if hourly else "%m-%d") for start, _ in brand.series]
+
+    def draw(ax: Axes) -> None:
+        bottom = [0] * len(ticks)
+        for sentiment, colour in COLOURS.items():
+            values = [counts.get(sentiment, 0) for _, counts in brand.series]
+            ax.bar(range(len(ticks)), values, bottom=bottom, color=colour, label=labels.words[sentiment])
+            bottom = [b + v for b, v in zip(bottom, values)]
+        ax.set_xticks(range(len(ticks)), ticks, fontsize=7, rotation=0 if len(ticks) <= 10 else 90)
+        ax.set_title(f"{labels.name(brand.name)} {labels.words['volume']}")
+        ax.legend(fontsize=8)
+
+    return _render(labels, draw)
+
+
+def bar_chart(title_key: str, brand: str, pairs: list[tuple[str, int]], labels: Labeller, colour: str) -> bytes:
+    """Horizontal bars with counts and shares (share of voice, top sources), largest on top."""
+    total = sum(v for _, v in pairs) or 1
+    names = [labels.name(n) for n, _ in pairs][::-1]
+    values = [v for _, v in pairs][::-1]
+
+    def draw(ax: Axes) -> None:
+        ax.barh(names, values, color=colour)
+        for y, v in enumerate(values):
+            ax.text(v, y, f" {v} ({v / total:.0%})", va="center", fontsize=8)
+        ax.set_title(f"{labels.name(brand)} {labels.words[title_key]}")
+        ax.margins(x=0.25)
+
+    return _render(labels, draw, height=0.4 * max(3, len(pairs)) + 1)

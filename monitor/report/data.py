@@ -1,0 +1,108 @@
+"""The figures a report shows, read from whichever store is configured."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from statistics import median
+
+from monitor.config import Settings
+from monitor.config.rules import SENTIMENTS
+from monitor.incident import Incident
+from monitor.mention import Mention
+from monitor.report.period import Period
+from monitor.store.base import Query, Store
+
+Progress = Callable[[str], None]
+TOP = 10
+
+
+@dataclass
+class BrandFigures:
+    name: str
+    total: int = 0
+    previous: int = 0
+    sentiment: dict[str, int] = field(default_factory=dict)
+    series: list[tuple[datetime, dict[str, int]]] = field(default_factory=list)
+    share_of_voice: list[tuple[str, int]] = field(default_factory=list)
+    sources: list[tuple[str, int]] = field(default_factory=list)
+    words: list[tuple[str, int]] = field(default_factory=list)
+    negative: list[Mention] = field(default_factory=list)
+
+    @property
+    def change(self) -> float | None:
+        """Volume change against the previous period, as a fraction; None when there was nothing before."""
+        return (self.total - self.previous) / self.previous if self.previous else None
+
+
+@dataclass
+class IncidentRow:
+    incident: Incident
+    to_ack: timedelta | None
+    to_resolve: timedelta | None
+
+
+@dataclass
+class ReportData:
+    period: Period
+    brands: list[BrandFigures]
+    incidents: list[IncidentRow]
+
+    def median_to_ack(self) -> timedelta | None:
+        return _median([r.to_ack for r in self.incidents])
+
+    def median_to_resolve(self) -> timedelta | None:
+        return _median([r.to_resolve for r in self.incidents])
+
+
+def _median(values: list[timedelta | None]) -> timedelta | None:
+    known = [v.total_seconds() for v in values if v is not None]
+    return timedelta(seconds=median(known)) if known else None
+
+
+def gather(settings: Settings, store: Store, period: Period, brand: str | None = None,
+           progress: Progress = lambda line: None) -> ReportData:
+    config = settings.config
+    chosen = [b for b in config.brands if brand is None or b.name == brand]
+    figures = []
+    for i, b in enumerate(chosen, 1):
+        progress(f"[{i}/{len(chosen)}] {b.name}: volume over {len(period.buckets)} buckets")
+        figures.append(_brand(settings, store, period, b, progress))
+    progress("incidents")
+    return ReportData(period, figures, _incidents(store, period, brand))
+
+
+def _brand(settings: Settings, store: Store, period: Period, brand, progress: Progress) -> BrandFigures:
+    def count(**kw) -> int:
+        return store.count(Query(**{"brand": brand.name, "start": period.start, "end": period.end, **kw}))
+
+    out = BrandFigures(brand.name)
+    out.total = count()
+    out.previous = count(start=period.previous()[0], end=period.previous()[1])
+    out.sentiment = {s: count(sentiments=(s,)) for s in SENTIMENTS}
+    for n, (start, end) in enumerate(period.buckets, 1):
+        out.series.append((start, {s: count(sentiments=(s,), start=start, end=end) for s in SENTIMENTS}))
+        if n % 10 == 0:
+            progress(f"  {brand.name}: {n}/{len(period.buckets)} buckets")
+    configured = {b.name for b in settings.config.brands}
+    out.share_of_voice = [(brand.name, out.total)] + [
+        (c, count(brand=c) if c in configured else count(brand=None, keywords=(c,))) for c in brand.competitors]
+    out.sources = sorted(((s.name, count(sources=(s.name,))) for s in settings.config.sources),
+                         key=lambda p: -p[1])[:TOP]
+    out.sources = [p for p in out.sources if p[1]]
+    query = Query(brand=brand.name, start=period.start, end=period.end)
+    out.words = store.top_terms(query, limit=TOP)
+    out.negative = store.find(Query(brand=brand.name, sentiments=("negative",), start=period.start, end=period.end),
+                              limit=5, order="engagement")
+    return out
+
+
+def _incidents(store: Store, period: Period, brand: str | None) -> list[IncidentRow]:
+    rows = []
+    for inc in store.incidents(limit=100000):
+        if not (period.start <= inc.opened_at < period.end) or (brand and inc.brand != brand):
+            continue
+        rows.append(IncidentRow(inc, inc.acked_at - inc.opened_at if inc.acked_at else None,
+                                inc.resolved_at - inc.opened_at if inc.resolved_at else None))
+    return sorted(rows, key=lambda r: r.incident.opened_at)

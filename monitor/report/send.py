@@ -1,0 +1,107 @@
+"""Build a report and hand it out: to a file, to apprise channels (HTML with inline charts where the channel
+takes HTML, Markdown elsewhere), and on schedule from the daemon."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import apprise
+
+from monitor.config import Settings
+from monitor.config.model import ReportSchedule
+from monitor.report import charts
+from monitor.report.data import Progress, gather
+from monitor.report.period import period_until, scheduled_until
+from monitor.report.render import Report
+from monitor.store.base import Store
+
+log = logging.getLogger(__name__)
+
+SHARE_COLOUR = "#337ab7"
+SOURCE_COLOUR = "#f0ad4e"
+
+
+def build_report(settings: Settings, store: Store, period_name: str, until: datetime, brand: str | None = None,
+                 progress: Progress = lambda line: None) -> Report:
+    zone = settings.config.zone
+    period = period_until(period_name, until, zone)
+    data = gather(settings, store, period, brand, progress)
+    names = [b.name for b in data.brands] + [n for b in data.brands for n, _ in b.share_of_voice] + \
+            [n for b in data.brands for n, _ in b.sources]
+    labels = charts.labeller_for(names, charts.cjk_font())
+    pngs: dict[str, bytes] = {}
+    report = Report(data, zone, pngs, labels.legend(), datetime.now(until.tzinfo))
+    for b in data.brands:
+        progress(f"charts for {b.name}")
+        slug = report.chart_prefix(b.name)
+        pngs[f"{slug}-volume.png"] = charts.volume_chart(b, period.hourly, zone, labels)
+        if len(b.share_of_voice) > 1:
+            pngs[f"{slug}-share.png"] = charts.bar_chart("share", b.name, b.share_of_voice, labels, SHARE_COLOUR)
+        if b.sources:
+            pngs[f"{slug}-sources.png"] = charts.bar_chart("sources", b.name, b.sources, labels, SOURCE_COLOUR)
+    return report
+
+
+def write_report(report: Report, out: Path) -> list[Path]:
+    """`.md` writes Markdown with the charts as PNG files beside it; anything else one self-contained HTML file."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() != ".md":
+        out.write_text(report.html(lambda name: "data:image/png;base64," + base64.b64encode(
+            report.charts[name]).decode("ascii")), encoding="utf-8")
+        return [out]
+    written = [out]
+    for name, png in report.charts.items():
+        path = out.with_name(f"{out.stem}-{name}")
+        path.write_bytes(png)
+        written.append(path)
+    out.write_text(report.markdown(lambda name: f"{out.stem}-{name}"), encoding="utf-8")
+    return written
+
+
+def send_to_channel(settings: Settings, channel: str, report: Report) -> bool:
+    """Every URL of the channel gets the report; True only when all of them took it."""
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="brandmon-report-") as folder:
+        attachments = []
+        for name, png in report.charts.items():
+            (Path(folder) / name).write_bytes(png)
+            attachments.append(str(Path(folder) / name))
+        for url in settings.config.channel_urls(channel):
+            ok = _send_one(url, report, attachments) and ok
+    return ok
+
+
+def _send_one(url: str, report: Report, attachments: list[str]) -> bool:
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if not plugin:
+        log.error("report: %s is not a URL apprise can send to", url)
+        return False
+    sender = apprise.Apprise()
+    formats = plugin.notify_format if isinstance(plugin.notify_format, tuple) else (plugin.notify_format,)
+    if formats[0] == apprise.NotifyFormat.HTML:  # channels that prefer HTML (e-mail) get the charts inline
+        if "inline" in getattr(plugin, "template_args", {}) and "inline=" not in url:
+            url += ("&" if "?" in url else "?") + "inline=yes"  # charts shown in the mail, not as attachments
+        sender.add(url)
+        return bool(sender.notify(title=report.title, body=report.html(lambda name: f"cid:{name}"),
+                                  body_format=apprise.NotifyFormat.HTML,
+                                  attach=apprise.AppriseAttachment(attachments)))
+    sender.add(url)
+    return bool(sender.notify(title=report.title, body=report.markdown(), body_format=apprise.NotifyFormat.MARKDOWN))
+
+
+def send_report(settings: Settings, store: Store, schedule: ReportSchedule, now: datetime) -> None:
+    """The daemon's scheduled job: build, keep a copy under state_dir/reports, send to every channel."""
+    until = scheduled_until(schedule, now, settings.config.zone)
+    report = build_report(settings, store, schedule.period, until, schedule.brand)
+    stem = f"{schedule.period}-{until.astimezone(settings.config.zone):%Y%m%d-%H%M}-{schedule.brand or 'all'}"
+    folder = settings.config.state_dir / "reports"
+    write_report(report, folder / f"{stem}.html")
+    write_report(report, folder / f"{stem}.md")
+    failed = [c for c in schedule.send if not send_to_channel(settings, c, report)]
+    if failed:
+        raise RuntimeError(f"report {stem} could not be sent to {', '.join(failed)}")
+    log.info("report %s sent to %s", stem, ", ".join(schedule.send))
