@@ -18,7 +18,8 @@ from monitor.detect.engine import evaluate_rules
 from monitor.inbox import Inbox
 from monitor.incident import Incident
 from monitor.mention import Mention
-from monitor.nlp.pipeline import NlpStage
+from monitor.nlp.cluster import ClusterIndex
+from monitor.nlp.pipeline import NlpStage, brand_names
 from monitor.store import Store, open_store
 from monitor.workers import NlpUnavailable
 
@@ -56,6 +57,7 @@ class Monitor:
         self.clock = clock or Clock()
         self.store = store or open_store(settings.config)
         self.nlp = nlp or NlpStage(settings.config.brands, settings.config.nlp)
+        self.clusters = ClusterIndex(self.store, ignore=brand_names(settings.config.brands))
         self.inbox = Inbox(settings.config.state_dir / "inbox")
         self.incidents = IncidentManager(settings, self.store, notifier or Notifier(settings.config), self.clock)
         self._crawler = crawler
@@ -73,13 +75,15 @@ class Monitor:
         started = time.monotonic()
         try:
             result = self.nlp.process(mentions)
+            self.clusters.assign(result.accepted)
             scored = time.monotonic()
             stored = self.store.upsert(result.accepted)
         except (NlpUnavailable, OSError, ConnectionError) as exc:
             self.inbox.put(mentions)
             log.warning("kept %d mentions in the inbox for later: %s", len(mentions), exc)
             return SourceReport(spooled=len(mentions))
-        return SourceReport(items=len(result.accepted), new=stored.new, nlp_seconds=scored - started,
+        return SourceReport(items=len(result.accepted), new=stored.new, spooled=stored.spooled,
+                            nlp_seconds=scored - started,
                             index_seconds=time.monotonic() - scored,
                             by_brand_sentiment=Counter((b, m.sentiment_label) for m in result.accepted
                                                        for b in m.brands))

@@ -198,3 +198,5 @@ from monitor.commands import rules as rules_commands  # noqa: E402
 rules_commands.add_to(main)
 from monitor.commands import es as es_commands  # noqa: E402
 es_commands.add_to(main)
+from monitor.commands import nlp as nlp_commands  # noqa: E402
+nlp_commands.add_to(main)

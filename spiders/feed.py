@@ -1,16 +1,10 @@
-"""RSS 2.0 and Atom feeds: each entry is a post."""
+"""RSS 2.0 and Atom feeds: each entry is a post; entries seen before (and unchanged) are not sent again."""
 
 from __future__ import annotations
 
-import re
-
-import scrapy
-from w3lib.html import remove_tags, replace_entities
-
 from monitor.mention import Author, Mention, mention_id
 from spiders.base import SourceSpider
-
-_SPACE = re.compile(r"\s+")
+from spiders.extract import html_to_text
 
 
 class FeedSpider(SourceSpider):
@@ -18,19 +12,19 @@ class FeedSpider(SourceSpider):
 
     async def start(self):
         for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse, errback=self.on_error)
+            yield self.request(url, self.parse)
 
     def parse(self, response):
         if not hasattr(response, "xpath"):
-            return self.malformed(response, "not an XML feed")
+            self.nothing_found(response, "not an XML feed")
+            return
         response.selector.remove_namespaces()
         entries = response.xpath("//item") or response.xpath("//entry")
         if not entries:
-            return self.malformed(response, "no RSS items or Atom entries")
-        for entry in entries[: self.source.options.max_items]:
-            mention = self._mention(response, entry)
-            if mention is not None:
-                yield mention
+            self.nothing_found(response, "no RSS items or Atom entries")
+            return
+        mentions = (self._mention(response, entry) for entry in entries[: self.source.options.max_items])
+        yield from self.fresh(m for m in mentions if m is not None)
 
     def _mention(self, response, entry) -> Mention | None:
         def first(*paths: str) -> str | None:
@@ -41,11 +35,11 @@ class FeedSpider(SourceSpider):
             return None
 
         link = first("link/@href", "link/text()") or response.url
-        title = _plain(first("title/text()"))
-        body = _plain(first("encoded/text()", "content/text()", "description/text()", "summary/text()"))
+        title = html_to_text(first("title/text()"))
+        body = html_to_text(first("encoded/text()", "content/text()", "description/text()", "summary/text()"))
         text = body or title
         if not text:
-            self.malformed(response, "an entry without text")
+            self.skipped(1)
             return None
         native = first("guid/text()", "id/text()")
         platform = self.source.platform_name
@@ -63,9 +57,3 @@ class FeedSpider(SourceSpider):
             author=Author(name=first("author/name/text()", "creator/text()", "author/text()")),
         )
 
-
-def _plain(html: str | None) -> str | None:
-    if not html:
-        return None
-    text = _SPACE.sub(" ", replace_entities(remove_tags(html))).strip()
-    return text or None

@@ -1,4 +1,8 @@
-"""Scrapy settings shared by `scrapy crawl` and the daemon's in-process crawler."""
+"""Scrapy settings shared by `scrapy crawl` and the daemon's in-process crawler.
+
+A source may override robots.txt, concurrency, delay, timeout, retries, headers, proxies and
+encoding in its config (spiders/source_settings.py).
+"""
 
 BOT_NAME = "brandmon"
 SPIDER_MODULES = ["spiders"]
@@ -10,7 +14,16 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_TIMEOUT = 20
 RETRY_ENABLED = True
 RETRY_TIMES = 2
-RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# 429 and 503 are retried by BackoffRetry, after a wait; these are retried at once.
+RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
+BRANDMON_BACKOFF_BASE = 2.0
+BRANDMON_BACKOFF_MAX = 60.0
+DOWNLOADER_MIDDLEWARES = {
+    "spiders.blocking.BlockDetector": 555,
+    "spiders.backoff.BackoffRetry": 560,
+    "spiders.encoding.EncodingFixer": 585,
+    "spiders.proxies.ProxyRotation": 740,
+}
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30

@@ -6,22 +6,30 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from monitor.config.model import SourceConfig
 from monitor.mention import Mention
 
 log = logging.getLogger(__name__)
 
-SPIDERS = {"forum": "spiders.forum.ForumSpider", "feed": "spiders.feed.FeedSpider"}
+SPIDERS = {"forum": "spiders.forum.ForumSpider", "comments": "spiders.comments.CommentsSpider",
+           "weibo": "spiders.weibo.WeiboSpider", "feed": "spiders.feed.FeedSpider"}
 
 
 @dataclass
 class CrawlResult:
+    """What one crawl of one source found: mentions that are new or changed, and the state to keep."""
+
     source: str
     mentions: list[Mention] = field(default_factory=list)
     pages: int = 0
     errors: int = 0
+    new: int = 0
+    updated: int = 0
+    blocked: str | None = None
     seconds: float = 0.0
+    state: dict = field(default_factory=dict)
 
 
 class _Collector:
@@ -36,7 +44,10 @@ class _Collector:
 
 
 class CrawlRunner:
-    """One Twisted reactor per process (it cannot be restarted), so it runs in a daemon thread."""
+    """One Twisted reactor per process (it cannot be restarted), so it runs in a daemon thread.
+
+    `overrides` (e.g. short timeouts in tests) win over both the project settings and per-source ones.
+    """
 
     def __init__(self, zone: str, overrides: dict | None = None) -> None:
         from scrapy.utils.reactor import install_reactor
@@ -49,7 +60,8 @@ class CrawlRunner:
         self._reactor = reactor
         self.zone = zone
         self._settings = {k: getattr(spider_settings, k) for k in dir(spider_settings) if k.isupper()}
-        self._settings.update({"LOG_LEVEL": "WARNING", **(overrides or {})})
+        self._settings["LOG_LEVEL"] = "WARNING"
+        self._overrides = dict(overrides or {})
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -60,30 +72,36 @@ class CrawlRunner:
                                                 kwargs={"installSignalHandlers": False}, daemon=True)
                 self._thread.start()
 
-    def crawl(self, source: SourceConfig, timeout: float = 300.0) -> CrawlResult:
-        """Crawl one source to the end; errors are counted in the result, never raised."""
+    def crawl(self, source: SourceConfig, state: dict | None = None, now: datetime | None = None,
+              timeout: float = 300.0) -> CrawlResult:
+        """Crawl one source to the end; errors are counted in the result, never raised.
+
+        `state` is what the previous crawl returned (None: crawl as if for the first time);
+        `now` is the crawl's time for schedules and relative dates (default: the wall clock).
+        """
         from twisted.internet import threads
 
         self._ensure_started()
         started = time.monotonic()
         try:
-            result = threads.blockingCallFromThread(self._reactor, self._start, source, timeout)
+            result = threads.blockingCallFromThread(self._reactor, self._start, source, state, now, timeout)
         except Exception as exc:  # the crawl itself could not run: count it, keep the daemon alive
             log.error("crawl of %s failed: %s", source.name, exc)
-            result = CrawlResult(source=source.name, errors=1)
+            result = CrawlResult(source=source.name, errors=1, state=dict(state or {}))
         result.seconds = time.monotonic() - started
         return result
 
-    def _start(self, source: SourceConfig, timeout: float):
+    def _start(self, source: SourceConfig, state: dict | None, now: datetime | None, timeout: float):
         from scrapy import signals
         from scrapy.crawler import CrawlerRunner
+        from scrapy.settings import Settings
         from scrapy.utils.misc import load_object
 
-        from spiders.base import ERRORS_STAT
+        from spiders.base import BLOCKED_STAT, ERRORS_STAT, NEW_STAT, UPDATED_STAT
 
-        settings = dict(self._settings)
-        settings["ROBOTSTXT_OBEY"] = source.obey_robots
-        settings["CLOSESPIDER_TIMEOUT"] = timeout
+        settings = Settings(self._settings)
+        settings.set("CLOSESPIDER_TIMEOUT", timeout)
+        settings.setdict(self._overrides, priority="cmdline")
         runner = CrawlerRunner(settings)
         crawler = runner.create_crawler(load_object(SPIDERS[source.type]))
         collector = _Collector()
@@ -93,9 +111,11 @@ class CrawlRunner:
             stats = crawler.stats.get_stats()
             errors = stats.get(ERRORS_STAT, 0) + stats.get("spider_exceptions/count", 0)
             return CrawlResult(source=source.name, mentions=collector.items,
-                               pages=stats.get("response_received_count", 0), errors=errors)
+                               pages=stats.get("response_received_count", 0), errors=errors,
+                               new=stats.get(NEW_STAT, 0), updated=stats.get(UPDATED_STAT, 0),
+                               blocked=stats.get(BLOCKED_STAT), state=crawler.spider.crawl_state.to_dict())
 
-        return runner.crawl(crawler, source=source, zone=self.zone).addCallback(finished)
+        return runner.crawl(crawler, source=source, zone=self.zone, state=state, now=now).addCallback(finished)
 
     def stop(self) -> None:
         if self._thread is not None and self._reactor.running:

@@ -14,10 +14,12 @@ _AGO = re.compile(r"(\d+)\s*(秒|分钟|分|小时|天|周|个月)前")
 _AGO_UNITS = {"秒": 1, "分钟": 60, "分": 60, "小时": 3600, "天": 86400, "周": 604800, "个月": 2592000}
 _DAY_WORDS = {"今天": 0, "昨天": 1, "前天": 2}
 _CLOCK = re.compile(r"(\d{1,2})[:：](\d{2})")
+_CLOCK_ONLY = re.compile(r"^(\d{1,2})[:：](\d{2})$")
 
 
 def parse_time(text: str | None, zone: ZoneInfo, now: datetime) -> datetime | None:
-    """Parse absolute, ISO, RFC 822 and relative (刚刚, 3 分钟前, 昨天 12:30) times; None when unparseable."""
+    """Parse absolute, ISO, RFC 822, Weibo's ctime-like and relative (刚刚, 半小时前, 3 分钟前, 昨天 12:30, 12:30)
+    times; None when unparseable."""
     if not text:
         return None
     text = text.strip()
@@ -33,6 +35,8 @@ def parse_time(text: str | None, zone: ZoneInfo, now: datetime) -> datetime | No
         return datetime.fromtimestamp(seconds, timezone.utc)
     if "刚刚" in text:
         return now
+    if "半小时前" in text:
+        return now - timedelta(minutes=30)
     if m := _AGO.search(text):
         return now - timedelta(seconds=int(m.group(1)) * _AGO_UNITS[m.group(2)])
     for word, days_back in _DAY_WORDS.items():
@@ -41,6 +45,8 @@ def parse_time(text: str | None, zone: ZoneInfo, now: datetime) -> datetime | No
             clock = _CLOCK.search(text)
             hour, minute = (int(clock.group(1)), int(clock.group(2))) if clock else (0, 0)
             return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone).astimezone(timezone.utc)
+    if m := _CLOCK_ONLY.match(text):  # lists print only the clock for today's posts
+        return _today_at(local_now, int(m.group(1)), int(m.group(2)))
     if m := _ABSOLUTE.search(text):
         year = int(m.group(1)) if m.group(1) else local_now.year
         try:
@@ -52,6 +58,16 @@ def parse_time(text: str | None, zone: ZoneInfo, now: datetime) -> datetime | No
             dt = dt.replace(year=year - 1)
         return dt.astimezone(timezone.utc)
     return None
+
+
+def _today_at(local_now: datetime, hour: int, minute: int) -> datetime | None:
+    try:
+        dt = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    except ValueError:
+        return None
+    if dt > local_now + timedelta(minutes=5):
+        dt -= timedelta(days=1)
+    return dt.astimezone(timezone.utc)
 
 
 def _iso(text: str) -> datetime | None:

@@ -1,0 +1,115 @@
+"""Source health: is each source still delivering? Kept in the store under `health:<source>`.
+
+A source that is blocked backs off (exponentially, up to BACKOFF_MAX) instead of being hammered;
+one that keeps failing or stops finding anything new is what a flatline rule or the daemon's
+status page should show. `source_health(store, names)` is the read side for both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.crawl.runner import CrawlResult
+    from monitor.store.base import Store
+
+SMOOTHING = 0.3  # weight of the latest crawl in the running averages
+DEGRADED_ERROR_RATE = 0.3
+BACKOFF_MIN = timedelta(minutes=15)
+BACKOFF_MAX = timedelta(hours=6)
+_TIMES = ("last_crawl", "last_success", "last_new", "blocked_since", "backoff_until")
+
+
+def health_key(source: str) -> str:
+    return f"health:{source}"
+
+
+@dataclass
+class CrawlHealth:
+    source: str
+    crawls: int = 0
+    last_crawl: datetime | None = None
+    last_success: datetime | None = None
+    last_new: datetime | None = None  # the last crawl that found anything new
+    error_rate: float = 0.0  # smoothed share of fetches that failed
+    items_per_crawl: float = 0.0  # smoothed new mentions per crawl
+    last: dict = field(default_factory=dict)  # the latest crawl's pages, items, new, errors, seconds
+    blocked: str | None = None
+    blocked_since: datetime | None = None
+    backoff_until: datetime | None = None
+    blocks_in_a_row: int = 0
+
+    @property
+    def status(self) -> str:
+        """unknown, blocked, failing (the latest crawl fetched nothing usable), degraded or ok."""
+        if self.crawls == 0:
+            return "unknown"
+        if self.blocked:
+            return "blocked"
+        if self.last_success != self.last_crawl:
+            return "failing"
+        return "degraded" if self.error_rate >= DEGRADED_ERROR_RATE else "ok"
+
+    def backing_off(self, now: datetime) -> bool:
+        return self.backoff_until is not None and now < self.backoff_until
+
+    def silent_for(self, now: datetime) -> timedelta | None:
+        """How long since a crawl last found something new (None if it never has)."""
+        return None if self.last_new is None else now - self.last_new
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for key in _TIMES:
+            d[key] = d[key].isoformat() if d[key] else None
+        d["status"] = self.status
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CrawlHealth":
+        d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        for key in _TIMES:
+            d[key] = datetime.fromisoformat(d[key]) if d.get(key) else None
+        return cls(**d)
+
+
+def record_crawl(health: CrawlHealth, result: "CrawlResult", now: datetime, interval: timedelta) -> CrawlHealth:
+    """Fold one crawl's outcome into the running health of its source."""
+    fetches = result.pages + result.errors
+    rate = result.errors / fetches if fetches else 1.0
+    first = health.crawls == 0
+    health.crawls += 1
+    health.last_crawl = now
+    health.error_rate = rate if first else (1 - SMOOTHING) * health.error_rate + SMOOTHING * rate
+    health.items_per_crawl = (result.new if first
+                              else (1 - SMOOTHING) * health.items_per_crawl + SMOOTHING * result.new)
+    health.last = {"pages": result.pages, "items": len(result.mentions), "new": result.new,
+                   "errors": result.errors, "seconds": round(result.seconds, 2)}
+    if result.new:
+        health.last_new = now
+    if result.blocked:
+        health.blocks_in_a_row += 1
+        health.blocked_since = health.blocked_since or now
+        wait = max(interval, BACKOFF_MIN) * 2 ** (health.blocks_in_a_row - 1)
+        health.backoff_until = now + min(wait, BACKOFF_MAX)
+    else:
+        health.blocks_in_a_row, health.blocked_since, health.backoff_until = 0, None, None
+        if result.pages > result.errors:
+            health.last_success = now
+    health.blocked = result.blocked
+    return health
+
+
+def load_health(store: "Store", source: str) -> CrawlHealth:
+    data = store.get_state(health_key(source))
+    return CrawlHealth.from_dict(data) if isinstance(data, dict) else CrawlHealth(source)
+
+
+def save_health(store: "Store", health: CrawlHealth) -> None:
+    store.put_state(health_key(health.source), health.to_dict())
+
+
+def source_health(store: "Store", names: list[str] | tuple[str, ...]) -> list[CrawlHealth]:
+    """The stored health of each named source, in the order given (never crawled: status 'unknown')."""
+    return [load_health(store, name) for name in names]

@@ -1,0 +1,177 @@
+"""Walking a thread's paged posts only as far as needed — the part forums and comment sections share.
+
+A new thread is read from its first page; a changed one from the page where the last walk ended
+(new replies come last); a newest-first comment section from the top until a known comment shows
+up. Threads no list showed but whose re-check time has come are walked once discovery is done.
+"""
+
+from __future__ import annotations
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+
+from monitor.config.model import PageOptions
+from monitor.crawl.selectors import queries
+from monitor.crawl.tracking import Visit
+from monitor.mention import Author, Engagement, Mention, mention_id
+from spiders.base import BLOCKED_STAT, SourceSpider
+from spiders.extract import PageError, read_page
+from spiders.posts import FieldSet, PostData, read_posts
+
+
+class ThreadSpider(SourceSpider):
+    posts_required = True  # a forum thread page always has posts; a comment section may have none yet
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        opts = self.options
+        self.json_pages = opts.format == "json"
+        self.fields = FieldSet.of(opts, opts.format, opts.nested)
+        self.q = {name: queries(getattr(opts, name), opts.format) for name in ("title", "thread_next_page")}
+        self.q.update({name: queries(getattr(opts, name), "json") for name in ("ok", "blocked")})
+        self._rechecks_planned = False
+
+    @property
+    def options(self) -> PageOptions:
+        return self.source.options
+
+    @property
+    def from_top(self) -> bool:
+        """Walks start at the first page every time (newest-first sections, post streams), not where the last ended."""
+        return False
+
+    @property
+    def stop_at_known(self) -> bool:
+        """Newest-first sections end where comments seen before begin."""
+        return False
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._plan_rechecks, signal=signals.spider_idle)
+        return spider
+
+    def _plan_rechecks(self) -> None:
+        """Once the lists are read: walk the known threads they did not show whose time has come."""
+        if self._rechecks_planned or self.crawler.stats.get_value(BLOCKED_STAT):
+            return
+        self._rechecks_planned = True
+        visits = self.threads.due()
+        for visit in visits:
+            self.crawler.engine.crawl(self.walk(visit))
+        if visits:
+            raise DontCloseSpider
+
+    # pages
+    def read(self, response):
+        """The page, or None when it is not what it should be (counted; a block page stops the crawl)."""
+        try:
+            page = read_page(response, self.options.format, self.options.unwrap_comments)
+        except PageError as exc:
+            self.nothing_found(response, str(exc))
+            return None
+        if self.q["blocked"] and page.raw(page.root, self.q["blocked"]) is True:
+            self.block("the API answered with its block code", response.url)
+            return None
+        if self.q["ok"] and page.raw(page.root, self.q["ok"]) is not True:
+            self.malformed(response, f"the API reports an error: {response.text[:200]}")
+            return None
+        return page
+
+    # walking a thread
+    def walk(self, visit: Visit):
+        return self.request(visit.url, self.parse_thread, errback=self.walk_failed, cb_kwargs={"visit": visit})
+
+    def parse_thread(self, response, visit: Visit):
+        visit.pages += 1
+        page = self.read(response)
+        if page is None:
+            self.threads.failed(visit)
+            return
+        posts, skipped = read_posts(page, page.root, self.fields)
+        self.skipped(skipped)
+        if not posts and self.posts_required:
+            self.nothing_found(response, "no posts found")
+            self.threads.failed(visit)
+            return
+        title = page.value(page.root, self.q["title"]) or visit.title
+        first_page = visit.pages == 1 and visit.from_start
+        mentions = self.thread_mentions(posts, response, visit, title, first_page)
+        known = any(self.crawl_state.has_seen(m.id) for m in mentions)
+        for mention in self.fresh(mentions):
+            visit.new += 1
+            yield mention
+        follow = self.next_request(page, response, visit, known, len(posts))
+        if follow is not None:
+            yield follow
+        else:
+            self.threads.visited(visit, response.url, resume_from_start=self.from_top)
+
+    def walk_failed(self, failure) -> None:
+        self.on_error(failure)
+        visit = failure.request.cb_kwargs.get("visit")
+        if visit is not None:
+            self.threads.failed(visit)
+
+    def next_request(self, page, response, visit: Visit, known: bool, found: int):
+        """The next page of this walk, or None where it ends: no next page, the page limit, or (newest
+        first) a page that reached comments seen before."""
+        if visit.pages >= self.options.max_thread_pages or (self.stop_at_known and known):
+            return None
+        url = self.next_url(page, response, visit, found)
+        if not url:
+            return None
+        return self.request(url, self.parse_thread, errback=self.walk_failed, cb_kwargs={"visit": visit})
+
+    def next_url(self, page, response, visit: Visit, found: int) -> str | None:
+        link = page.value(page.root, self.q["thread_next_page"])
+        return response.urljoin(link) if link else None
+
+    # mentions
+    def thread_mentions(self, posts: list[PostData], response, visit: Visit, title: str | None,
+                        first_page: bool) -> list[Mention]:
+        opts = self.options
+        thread_id = self.thread_id(visit.key)
+        out = []
+        for i, post in enumerate(posts):
+            first = first_page and i == 0 and opts.content_type == "post"
+            kind = "post" if first else ("reply" if opts.content_type == "post" else opts.content_type)
+            parent = self._id_of(post.parent) if post.parent else (None if first else thread_id)
+            mention = self.post_mention(post, response, visit.key, thread_id, parent, kind, title if first else None)
+            out.append(mention)
+            out.extend(self.post_mention(child, response, visit.key, thread_id, mention.id, "reply", None)
+                       for child in post.nested)
+        return out
+
+    def post_mention(self, post: PostData, response, thread: str, thread_id: str, parent: str | None,
+                     kind: str, title: str | None) -> Mention:
+        platform = self.source.platform_name
+        return Mention(
+            id=mention_id(platform, post.native_id, response.url, post.text),
+            platform=platform,
+            source=self.source.name,
+            url=self.post_link(post, response, thread),
+            text=post.text,
+            title=title,
+            published_at=self.parse_time(post.time) or self.now,
+            crawled_at=self.now,
+            content_type=kind,
+            native_id=post.native_id,
+            thread_id=thread_id,
+            parent_id=parent,
+            author=Author(id=post.author_id, name=post.author),
+            engagement=Engagement(likes=post.likes, comments=post.replies),
+            ip_location=post.ip_location,
+        )
+
+    def post_link(self, post: PostData, response, thread: str) -> str:
+        template = self.options.post_url
+        if template and post.native_id:
+            return template.format(base=self.options.base_url or "", thread=thread, id=post.native_id)
+        return f"{response.url}#{post.native_id}" if post.native_id else response.url
+
+    def thread_id(self, key: str) -> str:
+        return f"{self.source.platform_name}:thread:{key}"
+
+    def _id_of(self, native: str) -> str:
+        return mention_id(self.source.platform_name, native)

@@ -1,0 +1,48 @@
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from monitor.crawl.numbers import parse_count
+from monitor.crawl.timeparse import parse_time
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)  # 16:00 in Shanghai
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-11-20 10:30", datetime(2026, 11, 20, 2, 30, tzinfo=timezone.utc)),
+    ("发表于 2026-11-20 10:30:05", datetime(2026, 11, 20, 2, 30, 5, tzinfo=timezone.utc)),
+    ("2026年11月20日 10:30", datetime(2026, 11, 20, 2, 30, tzinfo=timezone.utc)),
+    ("2026-11-20T10:30:00+08:00", datetime(2026, 11, 20, 2, 30, tzinfo=timezone.utc)),
+    ("Mon, 23 Nov 2026 07:00:00 GMT", datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)),
+    ("刚刚", NOW),
+    ("3 分钟前", datetime(2026, 11, 23, 7, 57, tzinfo=timezone.utc)),
+    ("3天前", datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)),
+    ("昨天 12:30", datetime(2026, 11, 22, 4, 30, tzinfo=timezone.utc)),
+    ("11-20 09:15", datetime(2026, 11, 20, 1, 15, tzinfo=timezone.utc)),
+    ("半小时前", datetime(2026, 11, 23, 7, 30, tzinfo=timezone.utc)),
+    ("13:20", datetime(2026, 11, 23, 5, 20, tzinfo=timezone.utc)),  # Tieba's list: today's clock only
+    ("23:50", datetime(2026, 11, 22, 15, 50, tzinfo=timezone.utc)),  # later than now: yesterday
+    ("Sat Nov 21 10:20:30 +0800 2026", datetime(2026, 11, 21, 2, 20, 30, tzinfo=timezone.utc)),  # Weibo
+    ("1763686000", datetime(2025, 11, 21, 0, 46, 40, tzinfo=timezone.utc)),  # Bilibili's ctime
+])
+def test_site_times_become_utc(text, expected):
+    assert parse_time(text, SHANGHAI, NOW) == expected
+
+
+def test_a_date_without_year_in_the_future_belongs_to_last_year():
+    assert parse_time("12-30 10:00", SHANGHAI, NOW).year == 2025
+
+
+@pytest.mark.parametrize("text", [None, "", "楼主", "2026-13-45 10:00"])
+def test_unparseable_times_are_none(text):
+    assert parse_time(text, SHANGHAI, NOW) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1.2万", 12000), ("145.5万", 1455000), ("100万+", 1_000_000), ("3亿", 300_000_000), ("1,234", 1234),
+    (" 3 ", 3), (17, 17), ("楼主", None), ("", None), (None, None),
+])
+def test_counts_as_sites_print_them_become_integers(text, expected):
+    assert parse_count(text) == expected
