@@ -103,6 +103,7 @@ class Daemon:
         self.stopping = False
         self.last_reload: dict | None = None
         self.store: Store = open_store(config)
+        self.store.ensure_setup()  # Elasticsearch: template and indices; refuses an unmigrated mapping
         self._stats_lock = threading.Lock()
         self.nlp = self._nlp_pool(settings)
         # one CrawlRunner (one reactor) shared by every crawl thread and every reloaded config

@@ -12,6 +12,9 @@
 #   BRANDMON_ES_RUN             node state: config, data, logs, pid and port files
 #                               (default: $BRANDMON_CACHE/es-run; as root /var/lib/brandmon-es/es-run,
 #                               because the unprivileged node user cannot enter /root)
+#   BRANDMON_ES_INSTANCE        a name for a second, independent node (own run dir es-run-NAME next
+#                               to the default one, own port): a test may stop and start it while
+#                               the default node serves everyone else
 #   BRANDMON_ES_USER            user that runs the node when invoked as root (default brandmon-es)
 #   BRANDMON_ES_HEAP            JVM heap (default 512m)
 #   BRANDMON_ES_START_TIMEOUT   seconds to wait for yellow/green health (default 120)
@@ -30,10 +33,12 @@ DIST_DIR="$ES_CACHE/elasticsearch-$ES_VERSION"   # pristine unpacked distributio
 ES_USER="${BRANDMON_ES_USER:-brandmon-es}"
 ES_USER_HOME="/var/lib/$ES_USER"
 if [[ $EUID -eq 0 ]]; then AS_ROOT=1; else AS_ROOT=0; fi
+RUN_NAME="es-run${BRANDMON_ES_INSTANCE:+-$BRANDMON_ES_INSTANCE}"
+[[ $RUN_NAME =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "elasticsearch.sh: bad BRANDMON_ES_INSTANCE" >&2; exit 2; }
 if ((AS_ROOT)); then
-    RUN_DIR="${BRANDMON_ES_RUN:-$ES_USER_HOME/es-run}"
+    RUN_DIR="${BRANDMON_ES_RUN:-$ES_USER_HOME/$RUN_NAME}"
 else
-    RUN_DIR="${BRANDMON_ES_RUN:-$CACHE_ROOT/es-run}"
+    RUN_DIR="${BRANDMON_ES_RUN:-$CACHE_ROOT/$RUN_NAME}"
 fi
 
 HEAP="${BRANDMON_ES_HEAP:-512m}"

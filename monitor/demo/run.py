@@ -42,6 +42,8 @@ def run_demo(folder: Path, es_url: str | None = None, say: Callable[[str], None]
     try:
         settings = load_settings(write_config(folder, site, mailbox, es_url))
         monitor = Monitor(settings)
+        if es_url:  # the node outlives the demo folder: keep the mentions, drop the last run's incidents
+            monitor.store.clear_history()
         say(f"demo site {site.url} · mailbox 127.0.0.1:{mailbox.port} · folder {folder}")
 
         def crawl_round(label: str) -> None:

@@ -12,7 +12,8 @@ def open_store(config: Config) -> Store:
     if config.store.backend == "elasticsearch":
         from monitor.store.elastic import ElasticStore
 
-        return ElasticStore(config.store.elasticsearch)
+        es = config.store.elasticsearch
+        return ElasticStore(es, spool_dir=config.state_dir / "spool" / es.index_prefix)
     from monitor.store.sqlite import SqliteStore
 
     return SqliteStore(config.store.path or config.state_dir / "brandmon.db")

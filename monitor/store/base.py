@@ -22,14 +22,18 @@ class Query:
     keywords: tuple[str, ...] = ()
     crisis: bool = False
     text: str | None = None
+    min_followers: int | None = None  # author.followers at least this
+    min_engagement: int | None = None  # likes + comments + reposts at least this
     start: datetime | None = None
     end: datetime | None = None
+    unique: bool = False  # count and histogram count stories (distinct cluster_id), not mentions
 
 
 @dataclass(frozen=True)
 class UpsertResult:
     new: int
     updated: int
+    spooled: int = 0  # kept on disk while the backend is unreachable, stored when it returns
 
 
 class Store(ABC):
@@ -91,6 +95,11 @@ class Store(ABC):
 
     @abstractmethod
     def ping(self) -> bool: ...
+
+    def ensure_setup(self) -> str:
+        """Create what the backend needs, idempotently, before a daemon starts; raises when its data
+        must be migrated first. The embedded store sets itself up when opened."""
+        return "ok"
 
     def close(self) -> None:
         """Release connections."""

@@ -126,6 +126,12 @@ class SqliteStore(Store):
             args.extend(k.lower() for k in q.keywords)
         if q.crisis:
             clauses.append("m.crisis = 1")
+        if q.min_followers is not None:
+            clauses.append("CAST(json_extract(m.data, '$.author.followers') AS INTEGER) >= ?")
+            args.append(q.min_followers)
+        if q.min_engagement is not None:
+            clauses.append("m.engagement >= ?")
+            args.append(q.min_engagement)
         if q.text:
             clauses.append("m.id IN (SELECT id FROM mentions_fts WHERE mentions_fts MATCH ?)")
             args.append(_fts_query(q.text))
@@ -141,7 +147,7 @@ class SqliteStore(Store):
     def count(self, query: Query) -> int:
         joins, where, args = self._where(query)
         with self._lock:
-            return self._db.execute(f"SELECT count(*) FROM mentions m{joins}{where}", args).fetchone()[0]
+            return self._db.execute(f"SELECT {_counted(query)} FROM mentions m{joins}{where}", args).fetchone()[0]
 
     def histogram(self, query: Query, bucket: timedelta) -> list[tuple[datetime, int]]:
         if query.start is None or query.end is None:
@@ -150,7 +156,7 @@ class SqliteStore(Store):
         joins, where, args = self._where(query)
         with self._lock:
             rows = self._db.execute(
-                f"SELECT CAST(m.ts / ? AS INTEGER) AS k, count(*) FROM mentions m{joins}{where} GROUP BY k",
+                f"SELECT CAST(m.ts / ? AS INTEGER) AS k, {_counted(query)} FROM mentions m{joins}{where} GROUP BY k",
                 [size, *args]).fetchall()
         counts = dict(rows)
         first = int(utc(query.start).timestamp() // size)
@@ -245,6 +251,11 @@ class SqliteStore(Store):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _counted(query: Query) -> str:
+    """Mentions, or stories: a mention without a cluster is a story of its own."""
+    return "count(DISTINCT coalesce(json_extract(m.data, '$.cluster_id'), m.id))" if query.unique else "count(*)"
 
 
 def _fts_query(text: str) -> str:

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-from monitor.incident import Event, Incident
-from monitor.mention import Author, Engagement, Mention
+from monitor.incident import Event
 from monitor.store.base import Query
-
-T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
-
-
-def mention(n: int, minutes: int, brand: str = "小米", label: str = "negative", text: str | None = None,
-            likes: int = 0, crisis: list[str] | None = None) -> Mention:
-    body = text or f"第{n}条 小米 手机 发热 严重"
-    return Mention(id=f"forum:{n}", platform="forum", source="bbs", url=f"http://127.0.0.1/t/{n}", text=body,
-                   published_at=T0 + timedelta(minutes=minutes), crawled_at=T0, brands=[brand],
-                   tokens=body.split(), keywords=["发热", f"词{n % 2}"], sentiment=0.1, sentiment_label=label,
-                   author=Author(name=f"用户{n}"), engagement=Engagement(likes=likes),
-                   crisis_terms=crisis or [])
+from tests.store.records import T0, incident, mention
 
 
 def test_upsert_is_idempotent_by_mention_id(store):
@@ -75,12 +63,6 @@ def test_mentions_round_trip_with_aware_times(store):
     assert back.published_at.tzinfo is not None
 
 
-def incident(n: int = 1, state: str = "open") -> Incident:
-    return Incident(id=f"INC-{n}", fingerprint=f"spike|小米|{n}", rule="spike", brand="小米",
-                    severity="critical", title="小米 声量激增", playbook={"name": "critical"},
-                    opened_at=T0 + timedelta(minutes=n), last_seen_at=T0, state=state, figures={"count": 9})
-
-
 def test_incidents_persist_and_filter_by_state(store):
     store.save_incident(incident(1))
     store.save_incident(incident(2, "resolved"))
@@ -110,3 +92,48 @@ def test_named_state_survives_reopening(store):
     store.put_state("spike:小米", {"baseline": [1, 2, 3]})
     assert store.get_state("spike:小米") == {"baseline": [1, 2, 3]}
     assert store.get_state("missing") is None
+
+
+def test_a_mention_republished_in_another_month_is_still_stored_once(store):
+    store.upsert([mention(1, 0)])
+    moved = mention(1, 60 * 24 * 10)  # ten days later: December
+    result = store.upsert([moved])
+    assert (result.new, result.updated) == (0, 1)
+    assert store.count(Query()) == 1
+    assert [m.published_at for m in store.find(Query())] == [moved.published_at]
+
+
+def test_keyword_and_reach_filters(store):
+    loud = mention(1, 0, text="小米 电池 鼓包 了", likes=500)
+    loud.author.followers = 2_000_000
+    store.upsert([loud, mention(2, 1, likes=3), mention(3, 2, text="华为 电池 还行")])
+    assert store.count(Query(keywords=("鼓包",))) == 1
+    assert store.count(Query(keywords=("鼓包", "华为"))) == 2
+    assert store.count(Query(min_followers=1_000_000)) == 1
+    assert store.count(Query(min_engagement=4)) == 1
+
+
+def test_histogram_buckets_align_to_the_epoch_not_to_the_start(store):
+    store.upsert([mention(1, 3), mention(2, 14)])
+    buckets = store.histogram(Query(start=T0 + timedelta(minutes=5), end=T0 + timedelta(minutes=20)),
+                              timedelta(minutes=10))
+    assert buckets == [(T0, 0), (T0 + timedelta(minutes=10), 1)]
+
+
+def test_the_notification_log_lists_deliveries_in_claim_order(store):
+    for channel in ("sms", "email", "console"):
+        assert store.claim_delivery("INC-1", "0.0", channel, T0)
+    store.claim_delivery("INC-2", "0.0", "email", T0)
+    assert [d.channel for d in store.deliveries("INC-1")] == ["sms", "email", "console"]
+    assert len(store.deliveries()) == 4
+
+
+def test_unique_counts_stories_not_mentions(store):
+    reposts = [mention(n, n) for n in range(1, 4)]
+    for m in reposts:
+        m.cluster_id = "story-1"
+    store.upsert([*reposts, mention(9, 12)])
+    assert store.count(Query()) == 4
+    assert store.count(Query(unique=True)) == 2
+    assert store.histogram(Query(start=T0, end=T0 + timedelta(minutes=20), unique=True), timedelta(minutes=10)) == [
+        (T0, 1), (T0 + timedelta(minutes=10), 1)]

@@ -1,0 +1,104 @@
+"""`brandmon es setup|migrate`: the Elasticsearch indices, their template and mapping version."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from monitor.cli import CONFIG_OPTION, _settings
+from monitor.config.model import ElasticConfig
+
+EXIT_TROUBLE = 1
+
+
+def elastic_config(config_path: Path) -> tuple[ElasticConfig, Path]:
+    """The config's Elasticsearch section and this host's spool folder for it."""
+    config = _settings(config_path).config
+    es = config.store.elasticsearch
+    if es is None:
+        click.echo(f"{config_path}: store.elasticsearch is not set (url, index_prefix)", err=True)
+        sys.exit(2)
+    return es, config.state_dir / "spool" / es.index_prefix
+
+
+def _say_spooled(folder: Path) -> None:
+    from monitor.store.spool import Spool
+
+    waiting = Spool(folder).pending()
+    if waiting:
+        click.echo(f"{waiting} mentions wait in the spool {folder}: they are written at the next crawl or read")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"brandmon es: {message}", err=True)
+    sys.exit(EXIT_TROUBLE)
+
+
+@click.group()
+def es() -> None:
+    """Set up and migrate the Elasticsearch indices (store.elasticsearch in the config)."""
+
+
+@es.command()
+@CONFIG_OPTION
+def setup(config_path: Path) -> None:
+    """Create the mentions template, the indices and their aliases, if missing (safe to repeat).
+
+    Exits 1, changing nothing, when the live mapping is of another version: `brandmon es migrate`.
+    """
+    from monitor.store.elastic import connect, unreachable
+    from monitor.store.elastic_schema import Layout, MappingOutdated, install
+
+    config, spool = elastic_config(config_path)
+    layout = Layout(config.index_prefix)
+    client = connect(config)
+    try:
+        status = install(client, layout)
+    except MappingOutdated as exc:
+        _fail(str(exc))
+    except Exception as exc:
+        if not unreachable(exc):
+            raise
+        _fail(f"cannot reach {config.url}: {exc}")
+    finally:
+        client.close()
+    said = {"created": "created", "completed": "completed the missing indices of", "ok": "already up to date:"}
+    click.echo(f"{said[status]} '{layout.prefix}' at mapping version {layout.version}; "
+               f"Kibana and the rules read the alias {layout.mentions}")
+    _say_spooled(spool)
+
+
+@es.command()
+@CONFIG_OPTION
+def migrate(config_path: Path) -> None:
+    """Copy every index to this brandmon's mapping version, then switch the aliases and delete the old
+    indices. Stop the daemons first; an interrupted migration can be run again."""
+    from monitor.store.elastic import connect
+    from monitor.store.elastic_migrate import MigrationFailed, migrate as run
+    from monitor.store.elastic_schema import MappingOutdated
+
+    config, spool = elastic_config(config_path)
+    client = connect(config, timeout=120)
+    try:
+        done = run(client, config.index_prefix, say=click.echo)
+    except (MappingOutdated, MigrationFailed) as exc:
+        _fail(str(exc))
+    finally:
+        client.close()
+    if done.from_version == done.to_version or done.from_version is None:
+        click.echo(f"'{done.prefix}' is at mapping version {done.to_version}: nothing to migrate")
+    else:
+        click.echo(f"migrated '{done.prefix}' from version {done.from_version} to {done.to_version}: "
+                   + ", ".join(f"{n} {family}" for family, n in done.copied.items()))
+    _say_spooled(spool)
+
+
+def add_to(main: click.Group) -> None:
+    """Register the Elasticsearch and search commands: es, search, kibana."""
+    from monitor.commands.kibana import kibana
+    from monitor.commands.search import search
+
+    for command in (es, search, kibana):
+        main.add_command(command)

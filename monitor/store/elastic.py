@@ -1,0 +1,417 @@
+"""Elasticsearch as the store, for production: several crawlers feed one index that the rules and
+Kibana read. Same behaviour as the embedded store (tests/store/test_contract.py runs on both).
+
+When the cluster is unreachable, mentions go to an on-disk spool (monitor/store/spool.py) and the
+crawl goes on; the spool is replayed, in order, as soon as the cluster answers again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import jieba
+from elasticsearch import ApiError, ConflictError, ConnectionTimeout, Elasticsearch, NotFoundError
+from elasticsearch import ConnectionError as EsConnectionError
+
+from monitor.clock import utc
+from monitor.config.model import ElasticConfig
+from monitor.incident import Delivery, Event, Incident
+from monitor.mention import Mention
+from monitor.store.base import Query, Store, UpsertResult
+from monitor.store.elastic_bulk import BACKOFF, Action, BulkSender, DocError, Unreachable, retryable
+from monitor.store.elastic_schema import (DELIVERY_FIELDS, EVENT_FIELDS, FAMILY_PROPERTIES, INCIDENT_FIELDS, Layout,
+                                          MappingOutdated, install, mention_doc, mention_from, only)
+from monitor.store.spool import Spool
+
+log = logging.getLogger(__name__)
+
+LOOKUP_CHUNK = 1000  # ids per "where is it now?" query
+FRESH_MAX = 50_000  # mentions written but not yet searchable that the store keeps track of
+MAX_RESULTS = 10_000  # ES's default result window
+RECHECK_MAX = 10.0  # seconds between attempts to reach a cluster that was down
+# distinct stories; below the threshold the count is exact but for 64-bit hash collisions
+STORIES = {"stories": {"cardinality": {"field": "story", "precision_threshold": 40_000}}}
+ANY_INDEX = {"ignore_unavailable": True, "allow_no_indices": True}  # before the first mention, no month exists
+
+
+def connect(config: ElasticConfig, timeout: float = 30.0) -> Elasticsearch:
+    auth = (config.username, config.password or "") if config.username else None
+    return Elasticsearch(config.url, basic_auth=auth, request_timeout=timeout, max_retries=0)
+
+
+def unreachable(exc: Exception) -> bool:
+    """Does this error mean "try later" (down, timing out, busy) rather than "this request is wrong"?"""
+    if isinstance(exc, (Unreachable, EsConnectionError, ConnectionTimeout)):
+        return True
+    return isinstance(exc, ApiError) and retryable(exc.meta.status)
+
+
+class ElasticStore(Store):
+    def __init__(self, config: ElasticConfig, spool_dir: Path, backoff: Sequence[float] = BACKOFF) -> None:
+        self.layout = Layout(config.index_prefix)
+        self.es = connect(config)
+        self.spool = Spool(spool_dir)
+        self.bulk = BulkSender(self.es, backoff=backoff)
+        self._ready = False
+        self._lock = threading.RLock()
+        self._seq = 0
+        self._recheck_at = 0.0
+        self._down_for = 0.0
+        self._known_state: dict[str, Any] = {}  # last values seen, served while the cluster is away
+        self._dirty: set[str] = set()  # indices written since the last refresh
+        self._fresh: dict[str, str] = {}  # mention id → index, for those written since the last refresh
+
+    # setup
+    def ensure_setup(self) -> str:
+        """Create the template, indices and aliases that are missing (idempotent): 'created', 'completed'
+        or 'ok'; 'unreachable' when the cluster does not answer (the first write that reaches it sets
+        up, mentions spool meanwhile). Raises MappingOutdated rather than touch another version's indices."""
+        try:
+            return self._setup()
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            log.warning("Elasticsearch unreachable at setup (%s); mentions spool until it answers", exc)
+            return "unreachable"
+
+    def _setup(self) -> str:
+        with self._lock:
+            if self._ready:
+                return "ok"
+            status = install(self.es, self.layout)
+            self._ready = True
+            return status
+
+    def clear_history(self) -> None:
+        """Delete incidents, timelines, the notification log and named state; mentions stay.
+        For a demo rerun on a node that outlives the demo's folder."""
+        with self._lock:
+            for family in FAMILY_PROPERTIES:
+                names = list(self.es.indices.get(index=self.layout.alias(family), **ANY_INDEX))
+                if names:
+                    self.es.indices.delete(index=",".join(names))
+            self._known_state.clear()
+            self._ready = False
+
+    # mentions
+    def upsert(self, mentions: list[Mention]) -> UpsertResult:
+        def spool() -> UpsertResult:
+            self.spool.append(mentions)
+            return UpsertResult(new=0, updated=0, spooled=len(mentions))
+        return self._write_or_spool(self.spool.has_pending(), lambda: self._index(mentions), spool)
+
+    def _write_or_spool(self, behind: bool, write: Callable[[], Any], spool: Callable[[], Any]) -> Any:
+        """Write now, unless the cluster is away or spooled writes must go first (so a replay never
+        overwrites newer data); else keep it in the spool."""
+        with self._lock:
+            if not (behind and not self._catch_up()) and self._reachable():
+                try:
+                    return write()
+                except MappingOutdated as exc:
+                    log.error("%s; keeping writes in the spool %s", exc, self.spool.folder)
+                except Exception as exc:
+                    if not unreachable(exc):
+                        raise
+                    self._went_down(exc)
+            return spool()
+
+    def _catch_up(self) -> bool:
+        """Replay the spool unless the cluster was down moments ago; True when the spool is empty."""
+        if not self._reachable():
+            return False
+        try:
+            replayed = self.spool.replay(self._index)
+            self.spool.replay_states(self._put_state)
+        except MappingOutdated as exc:
+            log.error("%s; the spool waits", exc)
+            self._recheck_at = time.monotonic() + RECHECK_MAX
+            return False
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            self._went_down(exc)
+            return False
+        if replayed:
+            log.warning("Elasticsearch is back: replayed %d spooled mentions", replayed)
+        self._down_for = 0.0
+        return True
+
+    def _reachable(self) -> bool:
+        """False for a while after a failure, so a vanished cluster costs one timeout, not one per call."""
+        return time.monotonic() >= self._recheck_at
+
+    def _went_down(self, exc: Exception) -> None:
+        if not self._down_for:
+            log.warning("Elasticsearch unreachable (%s); mentions go to the spool %s until it returns",
+                        exc, self.spool.folder)
+        self._down_for = min(max(1.0, self._down_for * 2), RECHECK_MAX)
+        self._recheck_at = time.monotonic() + self._down_for
+
+    def _index(self, mentions: list[Mention]) -> UpsertResult:
+        """Write by id into the month the mention was published in; a mention whose published time
+        moved to another month since it was stored leaves its old index, so it never exists twice."""
+        self._setup()
+        latest: dict[str, Mention] = {}
+        repeats = 0
+        for m in mentions:
+            repeats += m.id in latest
+            latest[m.id] = m
+        stored_in = self._where(list(latest))
+        targets = {i: self.layout.month_index(m.published_at) for i, m in latest.items()}
+        report = self.bulk.send([Action("index", targets[i], i, mention_doc(m)) for i, m in latest.items()])
+        refused = {e.id for e in report.errors}
+        moved = [Action("delete", index, i) for i in latest if i not in refused
+                 for index in sorted(stored_in.get(i, ())) if index != targets[i]]
+        if moved:
+            report.errors += self.bulk.send(moved).errors
+        if report.errors:
+            self._set_aside(latest, report.errors)
+        stored = [i for i in latest if i not in refused]
+        self._fresh.update((i, targets[i]) for i in stored)
+        self._dirty |= set(targets.values()) | {a.index for a in moved}
+        if len(self._fresh) > FRESH_MAX:
+            self._refresh()
+        new = sum(1 for i in stored if i not in stored_in)
+        return UpsertResult(new=new, updated=len(stored) - new + repeats)
+
+    def _refresh(self) -> None:
+        """Make what was written searchable: once before the next read, not after every write, which
+        would slow bulk indexing and leave the index in tiny segments."""
+        with self._lock:
+            if self._dirty:
+                self.es.indices.refresh(index=",".join(sorted(self._dirty)), **ANY_INDEX)
+                self._dirty.clear()
+                self._fresh.clear()
+
+    def _where(self, ids: list[str]) -> dict[str, set[str]]:
+        """Which indices hold each of these mentions now (more than one only if a writer died between
+        writing a moved mention and deleting its old copy: the next write cleans up)."""
+        found: dict[str, set[str]] = {}
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            chunk = ids[start:start + LOOKUP_CHUNK]
+            hits = self.es.search(index=self.layout.mentions, query={"ids": {"values": chunk}}, source=False,
+                                  size=2 * len(chunk), **ANY_INDEX)["hits"]["hits"]
+            for hit in hits:
+                found.setdefault(hit["_id"], set()).add(hit["_index"])
+        for i in ids:
+            if i in self._fresh:  # written, not yet searchable
+                found[i] = {self._fresh[i]}
+        return found
+
+    def _set_aside(self, latest: dict[str, Mention], errors: list[DocError]) -> None:
+        for error in errors:
+            log.error("Elasticsearch refused mention %s", error)
+        self.spool.set_aside([(latest[e.id], str(e)) for e in errors if e.id in latest])
+
+    def _mentions(self, **request: Any) -> dict[str, Any]:
+        """Search the mentions, after replaying the spool if the cluster is back, so reads see it all."""
+        if self.spool.has_pending():
+            with self._lock:
+                self._catch_up()
+        self._setup()
+        self._refresh()
+        return self.es.search(index=self.layout.mentions, **ANY_INDEX, **request)
+
+    def count(self, query: Query) -> int:
+        if query.unique:
+            return int(self._mentions(query=es_query(query), size=0, aggs=STORIES)["aggregations"]["stories"]["value"])
+        return self._mentions(query=es_query(query), size=0, track_total_hits=True)["hits"]["total"]["value"]
+
+    def histogram(self, query: Query, bucket: timedelta) -> list[tuple[datetime, int]]:
+        if query.start is None or query.end is None:
+            raise ValueError("a histogram needs a start and an end")
+        size = int(bucket.total_seconds() * 1000)
+        start, end = _millis(query.start), _millis(query.end)
+        histogram: dict[str, Any] = {"date_histogram": {
+            "field": "@timestamp", "fixed_interval": f"{size}ms", "min_doc_count": 0,
+            "extended_bounds": {"min": start, "max": end - 1}}}
+        if query.unique:
+            histogram["aggs"] = STORIES
+        result = self._mentions(query=es_query(query), size=0, aggs={"h": histogram})
+        counts = {b["key"]: int(b["stories"]["value"]) if query.unique else b["doc_count"]
+                  for b in result["aggregations"]["h"]["buckets"]}
+        return [(datetime.fromtimestamp(k / 1000, timezone.utc), counts.get(k, 0))
+                for k in range(start // size * size, end, size)]
+
+    def find(self, query: Query, limit: int = 20, order: str = "recent") -> list[Mention]:
+        sort = [{"@timestamp": "desc"}, {"id": "desc"}]
+        if order == "engagement":
+            sort.insert(0, {"engagement_total": "desc"})
+        hits = self._mentions(query=es_query(query), size=min(limit, MAX_RESULTS), sort=sort)["hits"]["hits"]
+        return [mention_from(h["_source"]) for h in hits]
+
+    def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
+        result = self._mentions(query=es_query(query), size=0,
+                                aggs={"t": {"terms": {"field": "keywords", "size": limit}}})
+        return [(b["key"], b["doc_count"]) for b in result["aggregations"]["t"]["buckets"]]
+
+    # incidents, their timeline and notification log
+    def _write(self, family: str, **request: Any) -> None:
+        self._setup()
+        self.es.index(index=self.layout.alias(family), refresh=True, **request)
+
+    def _search(self, family: str, **request: Any) -> Iterator[dict[str, Any]]:
+        self._setup()
+        hits = self.es.search(index=self.layout.alias(family), **request)["hits"]["hits"]
+        return (h["_source"] for h in hits)
+
+    def _next_seq(self) -> int:
+        """Increasing within this process, and close to wall time across processes: insertion order."""
+        with self._lock:
+            self._seq = max(time.time_ns(), self._seq + 1)
+            return self._seq
+
+    def save_incident(self, incident: Incident) -> None:
+        self._write("incidents", id=incident.id, document=incident.to_dict())
+
+    def get_incident(self, incident_id: str) -> Incident | None:
+        self._setup()
+        try:
+            found = self.es.get(index=self.layout.alias("incidents"), id=incident_id)
+        except NotFoundError:
+            return None
+        return Incident.from_dict(only(INCIDENT_FIELDS, found["_source"]))
+
+    def incidents(self, states: tuple[str, ...] = (), limit: int = 100) -> list[Incident]:
+        query = {"terms": {"state": list(states)}} if states else {"match_all": {}}
+        found = self._search("incidents", query=query, size=min(limit, MAX_RESULTS),
+                             sort=[{"opened_at": "desc"}, {"id": "desc"}])
+        return [Incident.from_dict(only(INCIDENT_FIELDS, s)) for s in found]
+
+    def add_event(self, event: Event) -> None:
+        self._write("events", document={**event.to_dict(), "seq": self._next_seq()})
+
+    def events(self, incident_id: str) -> list[Event]:
+        found = self._search("events", query={"term": {"incident_id": incident_id}}, size=MAX_RESULTS,
+                             sort=[{"seq": "asc"}])
+        return [Event.from_dict(only(EVENT_FIELDS, s)) for s in found]
+
+    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime) -> bool:
+        """`create` on an id made of (incident, step, channel) succeeds once, whoever else tries."""
+        self._setup()
+        row = Delivery(incident_id, step, channel, "pending", utc(at))
+        try:
+            self.es.create(index=self.layout.alias("deliveries"), id=_delivery_id(incident_id, step, channel),
+                           document={**row.to_dict(), "seq": self._next_seq()}, refresh=True)
+        except ConflictError:
+            return False
+        return True
+
+    def finish_delivery(self, incident_id: str, step: str, channel: str, status: str,
+                        at: datetime, attempts: int, error: str | None = None) -> None:
+        self._setup()
+        try:
+            self.es.update(index=self.layout.alias("deliveries"), id=_delivery_id(incident_id, step, channel),
+                           doc={"status": status, "at": utc(at).isoformat(), "attempts": attempts, "error": error},
+                           refresh=True)
+        except NotFoundError:
+            log.warning("no claimed delivery %s to finish", _delivery_id(incident_id, step, channel))
+
+    def deliveries(self, incident_id: str | None = None) -> list[Delivery]:
+        query = {"term": {"incident_id": incident_id}} if incident_id else {"match_all": {}}
+        found = self._search("deliveries", query=query, size=MAX_RESULTS, sort=[{"at": "asc"}, {"seq": "asc"}])
+        return [Delivery.from_dict(only(DELIVERY_FIELDS, s)) for s in found]
+
+    # named state: while the cluster is away, writes are kept in the spool and reads see them
+    def get_state(self, key: str) -> Any | None:
+        if self.spool.has_states():
+            with self._lock:
+                self._catch_up()
+            kept = self.spool.kept_states()
+            if key in kept:
+                return kept[key]
+        try:
+            value = self._get_state(key) if self._reachable() else self._known_state.get(key)
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            self._went_down(exc)
+            return self._known_state.get(key)
+        self._known_state[key] = value
+        return value
+
+    def put_state(self, key: str, value: Any) -> None:
+        self._known_state[key] = value
+        self._write_or_spool(self.spool.has_states(), lambda: self._put_state(key, value),
+                             lambda: self.spool.keep_state(key, value))
+
+    def _get_state(self, key: str) -> Any | None:
+        self._setup()
+        try:
+            return self.es.get(index=self.layout.alias("state"), id=key)["_source"].get("value")
+        except NotFoundError:
+            return None
+
+    def _put_state(self, key: str, value: Any) -> None:
+        self._setup()
+        self.es.index(index=self.layout.alias("state"), id=key, document={"key": key, "value": value})
+
+    def ping(self) -> bool:
+        try:
+            health = self.es.options(request_timeout=5).cluster.health()
+        except Exception:
+            return False
+        return health.get("status") in ("green", "yellow")
+
+    def close(self) -> None:
+        """Leave what this process wrote searchable (a `crawl --once` then a `search` see the same data)."""
+        try:
+            self._refresh()
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+        finally:
+            self.es.close()
+
+
+def _delivery_id(incident_id: str, step: str, channel: str) -> str:
+    return f"{incident_id}|{step}|{channel}"
+
+
+def _millis(dt: datetime) -> int:
+    return int(utc(dt).timestamp() * 1000)
+
+
+def es_query(q: Query) -> dict[str, Any]:
+    """The Query as an Elasticsearch bool filter (no scoring: the store counts and sorts)."""
+    f: list[dict[str, Any]] = []
+    if q.brand:
+        f.append({"term": {"brands": q.brand}})
+    for field, values in (("sentiment_label", q.sentiments), ("source", q.sources), ("platform", q.platforms)):
+        if values:
+            f.append({"terms": {field: list(values)}})
+    if q.keywords:
+        f.append({"bool": {"should": [{"match_phrase": {"text": k}} for k in q.keywords], "minimum_should_match": 1}})
+    if q.crisis:
+        f.append({"exists": {"field": "crisis_terms"}})
+    if q.min_followers is not None:
+        f.append({"range": {"author.followers": {"gte": q.min_followers}}})
+    if q.min_engagement is not None:
+        f.append({"range": {"engagement_total": {"gte": q.min_engagement}}})
+    if q.text is not None:
+        f.append(_text_query(q.text))
+    if q.start or q.end:
+        bounds = {}
+        if q.start:
+            bounds["gte"] = _millis(q.start)
+        if q.end:
+            bounds["lt"] = _millis(q.end)
+        f.append({"range": {"@timestamp": {**bounds, "format": "epoch_millis"}}})
+    return {"bool": {"filter": f}}
+
+
+def _text_query(text: str) -> dict[str, Any]:
+    """Every word of the query (jieba) must be one of the mention's words, or appear in its text or
+    title as a phrase: a brand name the query splits in two is still found."""
+    words = [w.strip() for w in jieba.lcut(text) if w.strip()]
+    if not words:
+        return {"match_none": {}}
+    return {"bool": {"filter": [
+        {"bool": {"should": [{"term": {"tokens": w}}, {"match_phrase": {"text": w}}, {"match_phrase": {"title": w}}],
+                  "minimum_should_match": 1}} for w in words]}}

@@ -1,0 +1,197 @@
+"""What brandmon keeps in Elasticsearch: index names, mappings, the mentions template, and its version.
+
+Mentions live in monthly indices (`<prefix>-mentions-v<version>-YYYY.MM`, chosen by the month the
+mention was *published*, so a re-crawl lands on the same document) behind the read alias
+`<prefix>-mentions` that the rules, the CLI and Kibana query. Incidents, their timeline, the
+notification log and named state each have one index behind their own alias. The mapping version
+is in the template's `_meta` and in every index's mapping `_meta`; a newer brandmon never changes a
+live mapping by itself, `brandmon es migrate` does (monitor/store/elastic_migrate.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
+
+from monitor.clock import utc
+from monitor.incident import Delivery, Event, Incident
+from monitor.mention import Mention
+
+MAPPING_VERSION = 1
+
+KEYWORD = {"type": "keyword"}
+DATE = {"type": "date"}
+LONG = {"type": "long"}
+OPAQUE = {"type": "object", "enabled": False}  # kept in _source, not indexed: free-form JSON
+TEXT_WITH_RAW = {"type": "text", "analyzer": "standard", "fields": {"raw": {"type": "keyword", "ignore_above": 512}}}
+
+MENTION_PROPERTIES: dict[str, Any] = {
+    "@timestamp": DATE,
+    "published_at": DATE,
+    "crawled_at": DATE,
+    "id": KEYWORD, "platform": KEYWORD, "source": KEYWORD, "url": KEYWORD, "content_type": KEYWORD,
+    "native_id": KEYWORD, "parent_id": KEYWORD, "thread_id": KEYWORD,
+    "title": TEXT_WITH_RAW,
+    "text": {"type": "text", "analyzer": "standard"},
+    "author": {"properties": {"id": KEYWORD, "name": KEYWORD, "followers": LONG}},
+    "engagement": {"properties": {"likes": LONG, "comments": LONG, "reposts": LONG, "views": LONG}},
+    "engagement_total": LONG,
+    "ip_location": KEYWORD,
+    "brands": KEYWORD,
+    "tokens": {"type": "keyword", "normalizer": "lowercase", "ignore_above": 256},  # jieba words, for Kibana
+    "keywords": KEYWORD,
+    "crisis_terms": KEYWORD,
+    "sentiment": {"type": "float"},
+    "sentiment_label": KEYWORD,
+    "model": KEYWORD,
+    "cluster_id": KEYWORD,
+    "cluster_size": {"type": "integer"},
+    "story": KEYWORD,  # cluster_id, or the mention's own id: what Query(unique=True) counts
+}
+
+FAMILY_PROPERTIES: dict[str, dict[str, Any]] = {
+    "incidents": {
+        "id": KEYWORD, "fingerprint": KEYWORD, "rule": KEYWORD, "brand": KEYWORD, "severity": KEYWORD,
+        "state": KEYWORD, "group": KEYWORD, "title": TEXT_WITH_RAW, "acked_by": KEYWORD, "muted": KEYWORD,
+        "keywords": KEYWORD, "opened_at": DATE, "last_seen_at": DATE, "acked_at": DATE, "resolved_at": DATE,
+        "window_start": DATE, "window_end": DATE, "escalate_from": DATE,
+        "figures": OPAQUE, "playbook": OPAQUE, "examples": OPAQUE,
+    },
+    "events": {"incident_id": KEYWORD, "at": DATE, "kind": KEYWORD, "detail": {"type": "text"},
+               "actor": KEYWORD, "seq": LONG},
+    "deliveries": {"incident_id": KEYWORD, "step": KEYWORD, "channel": KEYWORD, "status": KEYWORD, "at": DATE,
+                   "attempts": {"type": "integer"}, "error": {"type": "text"}, "seq": LONG},
+    "state": {"key": KEYWORD, "value": OPAQUE},
+}
+
+class MappingOutdated(RuntimeError):
+    """The live indices use another mapping version than this brandmon: migrate, never guess."""
+
+    def __init__(self, prefix: str, live: int, wanted: int) -> None:
+        self.live, self.wanted = live, wanted
+        if live < wanted:
+            hint = f"run `brandmon es migrate` to move the data to version {wanted}"
+        else:
+            hint = "upgrade brandmon: this one is older than the index"
+        super().__init__(f"Elasticsearch indices '{prefix}-*' use mapping version {live}, "
+                         f"this brandmon needs {wanted}: {hint}")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Index, alias and template names for one prefix at one mapping version."""
+
+    prefix: str
+    version: int = MAPPING_VERSION
+
+    @property
+    def mentions(self) -> str:
+        """The read alias over every month."""
+        return f"{self.prefix}-mentions"
+
+    @property
+    def template(self) -> str:
+        return f"{self.prefix}-mentions"
+
+    @property
+    def mentions_pattern(self) -> str:
+        return f"{self.prefix}-mentions-v{self.version}-*"
+
+    def month_index(self, published_at: datetime) -> str:
+        return f"{self.prefix}-mentions-v{self.version}-{utc(published_at):%Y.%m}"
+
+    def alias(self, family: str) -> str:
+        return f"{self.prefix}-{family}"
+
+    def index(self, family: str) -> str:
+        return f"{self.prefix}-{family}-v{self.version}"
+
+
+def _settings() -> dict[str, Any]:
+    # one primary; a replica only where a second node can hold it (a single node stays green)
+    return {"number_of_shards": 1, "auto_expand_replicas": "0-1",
+            "analysis": {"normalizer": {"lowercase": {"type": "custom", "filter": ["lowercase"]}}}}
+
+
+def index_body(family: str, version: int) -> dict[str, Any]:
+    """Settings and mappings of one index family; `dynamic: false` keeps fields added to the records
+    later in _source (so they round-trip) without changing the mapping behind our back."""
+    properties = MENTION_PROPERTIES if family == "mentions" else FAMILY_PROPERTIES[family]
+    return {"settings": _settings(),
+            "mappings": {"dynamic": False, "_meta": {"version": version, "managed_by": "brandmon"},
+                         "properties": properties}}
+
+
+def mentions_template(layout: Layout) -> dict[str, Any]:
+    body = index_body("mentions", layout.version)
+    return {"index_patterns": [layout.mentions_pattern], "priority": 200,
+            "_meta": {"version": layout.version, "managed_by": "brandmon"},
+            "template": {**body, "aliases": {layout.mentions: {}}}}
+
+
+def live_version(es: Elasticsearch, prefix: str) -> int | None:
+    """The mapping version installed for this prefix (the mentions template's), or None on a fresh cluster."""
+    try:
+        found = es.indices.get_index_template(name=Layout(prefix).template)
+    except NotFoundError:
+        return None
+    return int(found["index_templates"][0]["index_template"].get("_meta", {}).get("version", 0))
+
+
+def install(es: Elasticsearch, layout: Layout) -> str:
+    """Create what is missing, idempotently; returns 'created', 'completed' or 'ok'.
+    Raises MappingOutdated when another version is live."""
+    live = live_version(es, layout.prefix)
+    if live is not None and live != layout.version:
+        raise MappingOutdated(layout.prefix, live, layout.version)
+    if live is None:
+        es.indices.put_index_template(name=layout.template, **mentions_template(layout))
+    made = [family for family in FAMILY_PROPERTIES
+            if create_index(es, layout.index(family), family, layout.version, alias=layout.alias(family))]
+    return "created" if live is None else ("completed" if made else "ok")
+
+
+def create_index(es: Elasticsearch, name: str, family: str, version: int, alias: str | None = None) -> bool:
+    """Create one index of `family` unless it exists; True when created."""
+    if es.indices.exists(index=name):
+        return False
+    body = index_body(family, version)
+    try:
+        es.indices.create(index=name, settings=body["settings"], mappings=body["mappings"],
+                          aliases={alias: {}} if alias else None)
+    except BadRequestError as exc:  # another process created it between exists and create
+        if exc.error != "resource_already_exists_exception":
+            raise
+        return False
+    return True
+
+
+# documents ↔ records
+def mention_doc(m: Mention) -> dict[str, Any]:
+    d = m.to_dict()
+    e = m.engagement
+    d["@timestamp"] = d["published_at"]
+    d["engagement_total"] = (e.likes or 0) + (e.comments or 0) + (e.reposts or 0)
+    d["story"] = m.cluster_id or m.id
+    return d
+
+
+def record_fields(cls) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
+
+
+MENTION_FIELDS, INCIDENT_FIELDS, EVENT_FIELDS, DELIVERY_FIELDS = (
+    record_fields(c) for c in (Mention, Incident, Event, Delivery))
+
+
+def only(fields: frozenset[str], source: dict[str, Any]) -> dict[str, Any]:
+    """A document's _source without the fields brandmon adds for sorting and Kibana."""
+    return {k: v for k, v in source.items() if k in fields}
+
+
+def mention_from(source: dict[str, Any]) -> Mention:
+    return Mention.from_dict(only(MENTION_FIELDS, source))

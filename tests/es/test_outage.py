@@ -1,0 +1,96 @@
+"""Elasticsearch stops in the middle of crawling: the crawls go on, nothing accepted is lost and nothing
+is stored twice once it is back. The node here is a second one of our own, so stopping it does not
+disturb the node every other test uses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+from elasticsearch import Elasticsearch, helpers
+
+from monitor.demo.mailbox import Mailbox
+from monitor.demo.run import write_config
+from monitor.demo.site import DemoSite
+from monitor.store.base import Query
+from monitor.store.spool import Spool
+from monitor.store.sqlite import SqliteStore
+from tests.conftest import ROOT
+from tests.es.node import drop_prefix
+
+
+class OwnNode:
+    """scripts/elasticsearch.sh with BRANDMON_ES_INSTANCE: its own run dir, port and data."""
+
+    def __init__(self) -> None:
+        self.env = {k: v for k, v in os.environ.items() if k != "BRANDMON_ES_RUN"}
+        self.env["BRANDMON_ES_INSTANCE"] = "outage-test"
+        self.url = ""
+
+    def _script(self, action: str) -> str:
+        proc = subprocess.run([str(ROOT / "scripts" / "elasticsearch.sh"), action], env=self.env,
+                              capture_output=True, text=True, timeout=240)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return proc.stdout.strip()
+
+    def start(self) -> None:
+        url = self._script("start").splitlines()[-1]
+        assert not self.url or url == self.url, "the restarted node must keep its URL"
+        self.url = url
+
+    def stop(self) -> None:
+        self._script("stop")
+
+
+@pytest.fixture(scope="module")
+def own_node(es_url):  # es_url: this runs wherever the Elasticsearch tests run (always in CI)
+    node = OwnNode()
+    node.start()
+    yield node
+    node.stop()
+
+
+def crawl(config) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "monitor", "crawl", "--once", "-c", str(config), "--json"],
+                          capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_a_node_stopped_mid_crawl_loses_no_mention_and_stores_none_twice(own_node, tmp_path):
+    prefix = f"brandmon-outage-{uuid.uuid4().hex[:8]}"
+    site, mailbox = DemoSite().start(), Mailbox(tmp_path / "mail").start()
+    es = Elasticsearch(own_node.url, request_timeout=30)
+    try:
+        (tmp_path / "es").mkdir()
+        (tmp_path / "embedded").mkdir()
+        config = write_config(tmp_path / "es", site, mailbox, own_node.url)
+        config.write_text(config.read_text(encoding="utf-8").replace("brandmon-demo", prefix), encoding="utf-8")
+        reference = write_config(tmp_path / "embedded", site, mailbox, None)
+
+        assert crawl(config)["mentions"] > 0
+        own_node.stop()
+        site.burst = True  # the crisis breaks while the index is down
+        during = crawl(config)
+        spool = Spool(tmp_path / "es" / "state" / "spool" / prefix)
+        assert spool.pending() == during["mentions"] > 0
+        own_node.start()
+        crawl(config)  # the first write replays the spool, in order, then goes on
+        assert spool.pending() == 0
+
+        crawl(reference)  # the same site into the embedded store: what should be there
+        expected = {m.id for m in SqliteStore(tmp_path / "embedded" / "state" / "brandmon.db").find(Query(), 10_000)}
+        es.indices.refresh(index=f"{prefix}-mentions")
+        stored = [hit["_id"] for hit in helpers.scan(es, index=f"{prefix}-mentions", _source=False)]
+        assert es.count(index=f"{prefix}-mentions")["count"] == len(expected)
+        assert len(stored) == len(set(stored))
+        assert set(stored) == expected
+    finally:
+        drop_prefix(es, prefix)
+        es.close()
+        mailbox.stop()
+        site.stop()
