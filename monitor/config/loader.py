@@ -41,6 +41,7 @@ def load_settings(path: str | Path) -> Settings:
         problems += pydantic_problems(doc, exc)
     if config is not None:
         problems += _check_channels(doc, config)
+        problems += _check_nlp(doc, config)
         names = _Names.of(config)
         rules_dir = config.rules_dir
     else:  # still check the rules, against whatever names the raw config gives
@@ -105,7 +106,8 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     store = config.store
     if store.path is not None:
         store = store.model_copy(update={"path": resolve(store.path)})
-    nlp = config.nlp.model_copy(update={"user_dicts": tuple(resolve(p) for p in config.nlp.user_dicts)})
+    nlp = config.nlp.model_copy(update={"user_dicts": tuple(resolve(p) for p in config.nlp.user_dicts),
+                                        "models_dir": resolve(config.nlp.models_dir or config.state_dir / "models")})
     return config.model_copy(update={
         "state_dir": resolve(config.state_dir),
         "rules_dir": resolve(config.rules_dir),
@@ -122,6 +124,21 @@ def _check_channels(doc: YamlDoc, config: Config) -> list[Problem]:
                 usable = bool(url) and apprise.Apprise().add(url)
             if not usable:
                 problems.append(doc.problem(("channels", name), f"'{_mask(url)}' is not a URL apprise can send to"))
+    return problems
+
+
+def _check_nlp(doc: YamlDoc, config: Config) -> list[Problem]:
+    """The scorer the config names must exist, and so must the dictionaries it lists."""
+    from monitor.nlp.sentiment import model_path
+
+    problems = []
+    try:
+        model_path(config.nlp.sentiment.model, config.nlp.models_dir)
+    except ValueError as exc:
+        problems.append(doc.problem(("nlp", "sentiment", "model"), str(exc)))
+    for i, path in enumerate(config.nlp.user_dicts):
+        if not path.is_file():
+            problems.append(doc.problem(("nlp", "user_dicts", i), f"no dictionary file at {path}"))
     return problems
 
 

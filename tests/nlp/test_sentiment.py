@@ -1,7 +1,6 @@
 """Behavioural tests for the sentiment scorers, model files and crisis-term detector."""
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -64,13 +63,6 @@ def test_scores_are_floats_in_unit_interval(default):
 def test_negation_and_emoticons_move_the_score(default):
     assert default.score("不满意") < 0.5 < default.score("很满意")
     assert default.score("又下雨了[泪]") < 0.5 < default.score("又下雨了[哈哈]")
-
-
-def test_batch_scoring_is_fast(default):
-    texts = (COMPLAINTS + PRAISE) * 1000
-    t0 = time.perf_counter()
-    default.score_many(texts)
-    assert len(texts) / (time.perf_counter() - t0) > 3000  # ~30k/s on a dev box; loose for CI
 
 
 def test_heldout_accuracy_guard(default):
