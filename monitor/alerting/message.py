@@ -100,8 +100,8 @@ def _optional(incident: Incident, style: Style) -> list[list[str]]:
         text = ex.get("text", "")
         if len(text) > options.example_chars:
             text = text[:options.example_chars] + ELLIPSIS
-        sections.append([f"{'示例：' if i == 1 else ''}{i}. [{ex.get('platform')}] {author}：{text}".lstrip(),
-                         f"   {ex.get('url')}"])
+        heading = ["示例："] if i == 1 else []
+        sections.append([*heading, f"{i}. [{ex.get('platform')}] {author}：{text}", f"   {ex.get('url')}"])
     return sections
 
 

@@ -101,7 +101,7 @@ def test_a_wecom_message_fits_the_bots_limit_and_keeps_the_ack_line(managers, cl
         request["payload"]["markdown"]["content"]
     assert len(content) <= 2048
     assert content.rstrip().endswith(f"命令行确认：brandmon ack {incident.id}")
-    assert "示例：1. [weibo] 网友0" in content
+    assert "示例：\n1. [weibo] 网友0" in content
 
 
 def test_a_send_interrupted_before_it_was_recorded_is_resent_once_after_the_timeout(managers, receiver, clock):
