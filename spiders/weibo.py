@@ -82,6 +82,10 @@ class WeiboSpider(CommentsSpider):
         user = blog.get("user") or {}
         platform = self.source.platform_name
         region = _REGION.search(blog.get("region_name") or "")
+        original = blog.get("retweeted_status") or {}
+        original_id = str(original.get("id") or original.get("mid") or "")
+        # A repost points at what it reposts, so the whole storm clusters into one story.
+        root = mention_id(platform, original_id or native)
         return Mention(
             id=mention_id(platform, native),
             platform=platform,
@@ -90,9 +94,10 @@ class WeiboSpider(CommentsSpider):
             text=text,
             published_at=self.parse_time(blog.get("created_at")) or self.now,
             crawled_at=self.now,
-            content_type="repost" if blog.get("retweeted_status") else "post",
+            content_type="repost" if original else "post",
             native_id=native,
-            thread_id=mention_id(platform, native),
+            parent_id=root if original_id else None,
+            thread_id=root,
             author=Author(id=str(user["id"]) if user.get("id") else None, name=user.get("screen_name"),
                           followers=parse_count(user.get("followers_count"))),
             engagement=Engagement(likes=parse_count(blog.get("attitudes_count")),

@@ -43,6 +43,7 @@ def test_search_results_in_cards_and_card_groups_and_the_reposted_original_are_p
     assert result.errors == 0
     repost = posts["5001000000000002"]
     assert repost.content_type == "repost" and repost.text.startswith("转发微博")
+    assert repost.parent_id == repost.thread_id == posts[ORIGINAL].id
     lee = posts[LONG]
     assert lee.author.name == "数码博主老李" and lee.author.followers == 1455000
     assert (lee.engagement.likes, lee.engagement.comments, lee.engagement.reposts) == (5321, 2, 1203)
