@@ -29,6 +29,7 @@ def run(ctx: click.Context, config_path: Path) -> None:
     (INFO unless --log-level says otherwise).
     """
     from monitor.daemon import AlreadyRunning, Daemon, Signals
+    from monitor.store.elastic_schema import MappingOutdated
 
     if ctx.find_root().get_parameter_source("log_level").name == "DEFAULT":
         logging.getLogger().setLevel(logging.INFO)
@@ -42,6 +43,9 @@ def run(ctx: click.Context, config_path: Path) -> None:
     except AlreadyRunning as exc:
         click.echo(f"brandmon run: {exc}", err=True)
         sys.exit(EXIT_ALREADY_RUNNING)
+    except MappingOutdated as exc:
+        click.echo(f"brandmon run: {exc}", err=True)
+        sys.exit(2)
     sys.exit(daemon.run(signals))
 
 
