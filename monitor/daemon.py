@@ -21,7 +21,7 @@ from monitor.clock import Clock
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.config.model import SourceConfig
 from monitor.crawl.runner import CrawlRunner
-from monitor.health import SourceHealth
+from monitor.crawl.health import load_health
 from monitor.incident import ACKED, OPEN
 from monitor.logs import MASKER
 from monitor.metrics import Metrics, MeteredNotifier
@@ -97,14 +97,12 @@ class Daemon:
         self.lock = StateLock(config.state_dir)
         self.lock.acquire()
         self.metrics = Metrics()
-        self.sources: dict[str, SourceHealth] = {}
         self.policy_lock = threading.RLock()
         self.started_at = self.clock.now()
         self.stopping = False
         self.last_reload: dict | None = None
         self.store: Store = open_store(config)
         self.store.ensure_setup()  # Elasticsearch: template and indices; refuses an unmigrated mapping
-        self._stats_lock = threading.Lock()
         self.nlp = self._nlp_pool(settings)
         # one CrawlRunner (one reactor) shared by every crawl thread and every reloaded config
         self.monitor = self._monitor(settings, self.nlp, crawler=CrawlRunner(config.timezone))
@@ -161,12 +159,9 @@ class Daemon:
     def crawl(self, source: SourceConfig) -> None:
         monitor = self.monitor
         report = monitor.crawl(source)
-        now = self.clock.now()
-        with self._stats_lock:
-            health = self.sources.setdefault(source.name, SourceHealth())
-            ok = health.record(now, report.pages, report.items, report.new, report.errors)
+        last_success = load_health(monitor.store, source.name).last_success
         self.metrics.crawled(source.name, report.pages, report.items, report.errors,
-                             now.timestamp() if ok else None)
+                             last_success.timestamp() if last_success else None)
         self._stored(report)
         if report.items:
             self.scheduler.trigger("evaluate")
@@ -238,11 +233,9 @@ class Daemon:
 
     def status(self) -> dict:
         now = self.clock.now()
-        with self._stats_lock:
-            sources = {name: h.to_dict() for name, h in self.sources.items()}
         return {"pid": os.getpid(), "version": __version__, "started_at": self.started_at.isoformat(),
                 "heartbeat_at": now.isoformat(), "http": self.web.url if self.web else None,
-                "sources": sources, "reload": self.last_reload, "inbox": self.monitor.inbox.pending(),
+                "reload": self.last_reload, "inbox": self.monitor.inbox.pending(),
                 "config": str(self.settings.path)}
 
     def _heartbeat(self) -> None:

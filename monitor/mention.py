@@ -9,8 +9,6 @@ from typing import Any
 
 from monitor.clock import utc
 
-CONTENT_TYPES = ("post", "comment", "reply", "repost")
-
 
 @dataclass(slots=True)
 class Author:

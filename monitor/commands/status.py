@@ -16,8 +16,8 @@ EXIT_NOT_RUNNING = 3
 def gather(settings) -> dict:
     """Everything the status shows, from the lock file and the store (works while the daemon is down, too)."""
     from monitor.clock import Clock
+    from monitor.crawl.health import CrawlHealth, load_health
     from monitor.daemon import STATUS_KEY, running_pid
-    from monitor.health import SourceHealth
     from monitor.incident import ACKED, OPEN
     from monitor.store import open_store
     from monitor.store.base import Query
@@ -26,7 +26,7 @@ def gather(settings) -> dict:
     now = Clock().now()
     pid = running_pid(config.state_dir)
     store_info: dict = {"backend": config.store.backend, "reachable": False}
-    daemon_state, incidents, spider_health = None, [], {}
+    daemon_state, incidents, health = None, [], {}
     try:
         store = open_store(config)
     except Exception as exc:
@@ -39,20 +39,17 @@ def gather(settings) -> dict:
             store_info["mentions_24h"] = store.count(Query(start=now - timedelta(hours=24), end=now))
             daemon_state = store.get_state(STATUS_KEY)
             incidents = [i.to_dict() for i in store.incidents(states=(OPEN, ACKED), limit=1000)]
-            spider_health = {s.name: store.get_state(f"health:{s.name}") for s in config.sources}
+            health = {s.name: load_health(store, s.name) for s in config.sources}
         except Exception as exc:
             store_info["error"] = str(exc)
         finally:
             store.close()
-    seen = (daemon_state or {}).get("sources", {})
     sources = []
     for source in config.sources:
-        health = SourceHealth.from_dict(seen.get(source.name, {}))
-        row = {"name": source.name, "type": source.type, "interval": source.interval.total_seconds(),
-               "health": health.state(source.interval, now) if pid else "unknown", **health.to_dict()}
-        if spider_health.get(source.name) is not None:
-            row["spider"] = spider_health[source.name]
-        sources.append(row)
+        crawl = health.get(source.name) or CrawlHealth(source.name)
+        sources.append({**crawl.to_dict(), "name": source.name, "type": source.type,
+                        "interval": source.interval.total_seconds(),
+                        "health": crawl.state(source.interval, now) if pid else "unknown"})
     daemon = {"running": pid is not None, "pid": pid}
     if daemon_state:
         daemon.update({k: daemon_state.get(k) for k in ("started_at", "heartbeat_at", "http", "version", "reload",
@@ -97,10 +94,13 @@ def _print(info: dict, zone) -> None:
     else:
         click.echo(f"store    {s['backend']}, UNREACHABLE: {s.get('error', 'no answer')}")
     click.echo("")
-    rows = [("SOURCE", "HEALTH", "LAST CRAWL", "LAST SUCCESS", "CRAWLS", "ITEMS", "ERRORS")]
+    rows = [("SOURCE", "HEALTH", "LAST CRAWL", "LAST SUCCESS", "CRAWLS", "ITEMS", "NEW", "ERRORS", "ERROR RATE")]
     for src in info["sources"]:
-        rows.append((src["name"], src["health"], _local(src["last_crawl_at"], zone),
-                     _local(src["last_success_at"], zone), str(src["crawls"]), str(src["items"]), str(src["errors"])))
+        last = src["last"]
+        rows.append((src["name"], src["health"] + (f" ({src['blocked']})" if src["blocked"] else ""),
+                     _local(src["last_crawl"], zone), _local(src["last_success"], zone), str(src["crawls"]),
+                     str(last.get("items", 0)), str(last.get("new", 0)), str(last.get("errors", 0)),
+                     f"{src['error_rate']:.0%}"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) if i < 4 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 SMOOTHING = 0.3  # weight of the latest crawl in the running averages
 DEGRADED_ERROR_RATE = 0.3
+STALE_AFTER_INTERVALS = 3  # no success for this many intervals: the scheduler or the crawl is stuck
 BACKOFF_MIN = timedelta(minutes=15)
 BACKOFF_MAX = timedelta(hours=6)
 _TIMES = ("last_crawl", "last_success", "last_new", "blocked_since", "backoff_until")
@@ -51,6 +52,13 @@ class CrawlHealth:
         if self.last_success != self.last_crawl:
             return "failing"
         return "degraded" if self.error_rate >= DEGRADED_ERROR_RATE else "ok"
+
+    def state(self, interval: timedelta, now: datetime) -> str:
+        """The status, or 'stale' when a healthy-looking source has not succeeded for several intervals."""
+        status = self.status
+        if status in ("ok", "degraded") and now - self.last_success > interval * STALE_AFTER_INTERVALS:
+            return "stale"
+        return status
 
     def backing_off(self, now: datetime) -> bool:
         return self.backoff_until is not None and now < self.backoff_until

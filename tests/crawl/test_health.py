@@ -34,3 +34,17 @@ def test_health_survives_the_round_trip_through_the_store_as_plain_json():
     data = health.to_dict()
     assert data["status"] == "ok" and data["last_success"] == T0.isoformat()
     assert CrawlHealth.from_dict(data) == health
+
+
+def test_a_source_with_no_success_for_three_intervals_is_stale():
+    interval = timedelta(minutes=10)
+    health = record_crawl(CrawlHealth("s"), GOOD, T0, interval)
+    assert health.state(interval, T0 + timedelta(minutes=30)) == "ok"
+    assert health.state(interval, T0 + timedelta(minutes=31)) == "stale"
+
+
+def test_a_failing_source_stays_failing_rather_than_stale():
+    interval = timedelta(minutes=10)
+    health = record_crawl(CrawlHealth("s"), GOOD, T0, interval)
+    record_crawl(health, CrawlResult(source="s", errors=3), T0 + interval, interval)
+    assert health.state(interval, T0 + timedelta(hours=5)) == "failing"

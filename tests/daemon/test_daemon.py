@@ -153,7 +153,7 @@ def test_status_shows_every_source_healthy_and_the_store_reachable(running):
     assert info["daemon"]["running"] and info["daemon"]["pid"] == running.proc.pid
     assert info["store"]["reachable"] and info["store"]["mentions"] == stored_mentions(running.config)
     assert {s["name"]: s["health"] for s in info["sources"]} == {s: "ok" for s in SOURCES}
-    assert all(s["items"] > 0 and s["errors"] == 0 for s in info["sources"])
+    assert all(s["items_per_crawl"] > 0 and s["error_rate"] == 0 for s in info["sources"])
     text = brandmon("status", "-c", str(running.config)).stdout
     assert "demo-forum" in text and "running" in text
 
