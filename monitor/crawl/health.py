@@ -1,8 +1,8 @@
 """Source health: is each source still delivering? Kept in the store under `health:<source>`.
 
 A source that is blocked backs off (exponentially, up to BACKOFF_MAX) instead of being hammered;
-one that keeps failing or stops finding anything new is what a flatline rule or the daemon's
-status page should show. `source_health(store, names)` is the read side for both.
+one that keeps failing or stops finding anything new is what `brandmon status` and the daemon's
+metrics show (`load_health`), next to the flatline rule that watches the mentions themselves.
 """
 
 from __future__ import annotations
@@ -63,10 +63,6 @@ class CrawlHealth:
     def backing_off(self, now: datetime) -> bool:
         return self.backoff_until is not None and now < self.backoff_until
 
-    def silent_for(self, now: datetime) -> timedelta | None:
-        """How long since a crawl last found something new (None if it never has)."""
-        return None if self.last_new is None else now - self.last_new
-
     def to_dict(self) -> dict:
         d = asdict(self)
         for key in _TIMES:
@@ -116,8 +112,3 @@ def load_health(store: "Store", source: str) -> CrawlHealth:
 
 def save_health(store: "Store", health: CrawlHealth) -> None:
     store.put_state(health_key(health.source), health.to_dict())
-
-
-def source_health(store: "Store", names: list[str] | tuple[str, ...]) -> list[CrawlHealth]:
-    """The stored health of each named source, in the order given (never crawled: status 'unknown')."""
-    return [load_health(store, name) for name in names]

@@ -13,7 +13,7 @@ import pytest
 
 from monitor.app import Monitor
 from monitor.config import load_settings
-from monitor.crawl.health import source_health
+from monitor.crawl.health import load_health
 from monitor.store.base import Query
 from tests.conftest import ROOT, write_config
 from tests.crawl.conftest import CONFIG_HEAD, JSON
@@ -70,14 +70,14 @@ def test_a_restarted_monitor_continues_where_the_last_crawl_stopped(settings, cl
 def test_health_of_each_source_is_stored_and_readable_by_name(settings, clock, runner):
     monitor = monitor_of(settings, clock, runner)
     monitor.crawl(settings.config.source("xinghe-bbs"))
-    bbs, video = source_health(monitor.store, ["xinghe-bbs", "xinghe-video"])
+    bbs, video = (load_health(monitor.store, name) for name in ("xinghe-bbs", "xinghe-video"))
     assert bbs.status == "ok" and bbs.last_success == clock.now() and bbs.last["new"] == 8
     assert bbs.items_per_crawl == 8 and bbs.error_rate == 0
     assert video.status == "unknown" and video.crawls == 0
     clock.advance(timedelta(minutes=10))
     monitor.crawl(settings.config.source("xinghe-bbs"))
-    bbs = source_health(monitor.store, ["xinghe-bbs"])[0]
-    assert bbs.last_new == clock.now() - timedelta(minutes=10) and bbs.silent_for(clock.now()) == timedelta(minutes=10)
+    bbs = load_health(monitor.store, "xinghe-bbs")
+    assert bbs.last_new == clock.now() - timedelta(minutes=10)
     assert 0 < bbs.items_per_crawl < 8
     monitor.store.close()
 
@@ -88,7 +88,7 @@ def test_a_blocked_source_backs_off_and_is_crawled_again_only_after_the_wait(set
     source = settings.config.source("xinghe-bbs")
     bbs.route("/forum.php?mod=forumdisplay&fid=2", Reply(status=403))
     monitor.crawl(source)
-    health = source_health(monitor.store, [source.name])[0]
+    health = load_health(monitor.store, source.name)
     assert health.status == "blocked" and health.blocked == "forbidden (HTTP 403)"
     assert health.backoff_until == clock.now() + timedelta(minutes=15)
     serve_board(bbs, **GBK)
@@ -97,7 +97,7 @@ def test_a_blocked_source_backs_off_and_is_crawled_again_only_after_the_wait(set
     assert monitor.crawl(source).pages == 0 and sum(bbs.hits.values()) == 0
     clock.advance(timedelta(minutes=11))
     assert monitor.crawl(source).new == 7
-    health = source_health(monitor.store, [source.name])[0]
+    health = load_health(monitor.store, source.name)
     assert (health.blocked, health.backoff_until, health.last_success) == (None, None, clock.now())
     assert health.status == "degraded"  # the failed crawl still weighs on the error rate
     monitor.store.close()
