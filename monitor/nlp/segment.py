@@ -77,6 +77,7 @@ class Segmenter:
         self._hmm = hmm
         self._hmm_cache: dict[str, list[str]] = {}
         self._kinds: dict[str, int] = {}
+        self._weights: dict[str, float] = {}  # keyword → its IDF, remembered with its kind
 
     def tokens(self, text: str) -> list[str]:
         """Words of the text, without punctuation, whitespace or stopwords."""
@@ -89,8 +90,8 @@ class Segmenter:
     def analyse(self, text: str, top: int = 5) -> tuple[list[str], list[str]]:
         """(words, keywords) from one segmentation of the text."""
         words: list[str] = []
-        counts: dict[str, int] = {}
-        kinds = self._kinds
+        scores: dict[str, float] = {}  # term frequency × IDF, summed one occurrence at a time
+        kinds, weights = self._kinds, self._weights
         for w in self.cut(text):
             kind = kinds.get(w)
             if kind is None:
@@ -98,19 +99,19 @@ class Segmenter:
             if kind:
                 words.append(w)
                 if kind == _KEYWORD:
-                    counts[w] = counts.get(w, 0) + 1
-        idf, median = self._idf, self._median_idf
-        ranked = sorted(counts, key=lambda w: counts[w] * idf.get(w, median), reverse=True)
-        return words, ranked[:top]
+                    scores[w] = scores.get(w, 0.0) + weights[w]
+        return words, sorted(scores, key=scores.__getitem__, reverse=True)[:top]
 
     def _kind(self, piece: str) -> int:
         """Remembered per distinct piece: whether it is a word, and whether it may be a keyword."""
         if len(self._kinds) >= _MEMO:
             self._kinds.clear()
+            self._weights.clear()
         if not _WORD.search(piece) or piece in self._stopwords:
             kind = _DROP
         elif len(piece) > 1 and piece.lower() not in self._not_keywords and piece.lower() not in self._stopwords:
             kind = _KEYWORD
+            self._weights[piece] = self._idf.get(piece, self._median_idf)
         else:
             kind = _WORD_ONLY
         self._kinds[piece] = kind
@@ -137,18 +138,20 @@ class Segmenter:
         n = len(block)
         score = [0.0] * (n + 1)
         end = [0] * (n + 1)
-        dag, unknown, absent = self._dag, self._unknown, _ABSENT
+        lookup, unknown, absent = self._dag.get, self._unknown, _ABSENT
         for k in range(n - 1, -1, -1):
             best, best_end = _NEVER, k + 1
             i = k + 1
-            p = dag.get(block[k], absent)
+            p = lookup(block[k], absent)
             while p is not absent:
-                if p is not None and p + score[i] >= best:  # ties go to the longer word, as in jieba
-                    best, best_end = p + score[i], i
+                if p is not None:
+                    candidate = p + score[i]
+                    if candidate >= best:  # ties go to the longer word, as in jieba
+                        best, best_end = candidate, i
                 if i >= n:
                     break
                 i += 1
-                p = dag.get(block[k:i], absent)
+                p = lookup(block[k:i], absent)
             score[k] = best if best != _NEVER else unknown + score[k + 1]
             end[k] = best_end
         return end
