@@ -79,7 +79,8 @@ def demo(folder: Path, es_url: str | None, as_json: bool) -> None:
                f"{summary['negative']} negative, {summary['emails']} e-mails in {summary['mail_folder']}")
     for inc in summary["incidents"]:
         click.echo(f"  {inc['id']}  [{inc['severity']}] {inc['state']:<8} {inc['title']}")
-        click.echo(f"      notified: {', '.join(inc['notified']) or '-'}")
+        click.echo(f"      notified: {', '.join(inc['notified']) or '-'}"
+                   + (f"  (muted: {inc['muted']})" if inc["muted"] else ""))
     click.echo(f"Look around: brandmon incidents -c {summary['config']}")
 
 

@@ -86,7 +86,7 @@ def _summary(monitor: Monitor, mailbox: Mailbox, folder: Path, seconds: float) -
         sent = [d for d in store.deliveries(incident.id) if d.status == "sent"]
         incidents.append({
             "id": incident.id, "rule": incident.rule, "brand": incident.brand, "severity": incident.severity,
-            "state": incident.state, "title": incident.title,
+            "state": incident.state, "title": incident.title, "muted": incident.muted,
             "notified": sorted({d.channel for d in sent}),
             "escalated": any(d.step != "0.0" for d in sent),
         })

@@ -37,6 +37,13 @@ def test_the_brand_under_attack_gets_a_critical_incident_that_escalates_and_is_a
     assert all(i["brand"] == "星河手机" for i in summary["incidents"])
 
 
+def test_lesser_incidents_of_the_same_brand_are_muted_by_the_critical_one(demo_run):
+    _, summary, _, _ = demo_run
+    critical = next(i["id"] for i in summary["incidents"] if i["severity"] == "critical")
+    lesser = [i for i in summary["incidents"] if i["severity"] != "critical"]
+    assert lesser and all(critical in i["muted"] and i["notified"] == [] for i in lesser)
+
+
 def test_the_alert_reaches_the_local_mailbox_as_readable_chinese_mail(demo_run):
     folder, summary, _, _ = demo_run
     mails = sorted((folder / "mail").glob("*.eml"))
