@@ -1,0 +1,1 @@
+"""Fault scenarios for bench/faults.py: each module exposes SCENARIOS = {name: fn(folder) -> counts}."""
