@@ -93,18 +93,25 @@ class IncidentManager:
 
     # findings → incidents
     def handle(self, findings: list[Finding]) -> list[Incident]:
-        """Open one incident per fingerprint, or refresh the one already open."""
+        """Open one incident per fingerprint (or per brand, with incident_per: brand), or refresh the one open."""
         active = {i.fingerprint: i for i in self._active()}
         touched = []
         for finding in findings:
-            incident = active.get(finding.fingerprint)
+            incident = active.get(finding.fingerprint) or self._same_brand(finding, active)
             if incident is None:
                 incident = self._open(finding)
-                active[finding.fingerprint] = incident
             else:
                 self._refresh(incident, finding)
+            active[finding.fingerprint] = incident
             touched.append(incident)
         return touched
+
+    def _same_brand(self, finding: Finding, active: dict[str, Incident]) -> Incident | None:
+        """With incident_per: brand, a finding joins its brand's open incident: one crisis, one incident."""
+        if self.alerting.incident_per != "brand" or not finding.brand:
+            return None
+        same = [i for i in active.values() if i.brand == finding.brand and i.group == finding.group]
+        return max(same, key=lambda i: i.opened_at) if same else None
 
     def _active(self) -> list[Incident]:
         return self.store.incidents(states=(OPEN, ACKED), limit=10000)
@@ -120,6 +127,7 @@ class IncidentManager:
             keywords=finding.keywords, examples=[_example(m) for m in finding.examples], group=finding.group,
             window_start=finding.window_start, window_end=finding.window_end,
             escalate_from=now + self.alerting.group_wait,
+            wave={"n": 0, "at": now.isoformat(), "counts": {finding.rule: finding.figures.get("count", 0)}},
         )
         self.store.save_incident(incident)
         self._event(incident, "opened", finding.title)
@@ -127,14 +135,50 @@ class IncidentManager:
         return incident
 
     def _refresh(self, incident: Incident, finding: Finding) -> None:
-        grew = finding.figures.get("count", 0) > incident.figures.get("count", 0)
+        same_rule = finding.rule == incident.rule
+        grew = not same_rule or finding.figures.get("count", 0) > incident.figures.get("count", 0)
         changes = {"last_seen_at": self.clock.now(), "window_end": finding.window_end or incident.window_end}
-        if grew:
+        if grew and (same_rule or SEVERITY_RANK[finding.severity] >= SEVERITY_RANK[incident.severity]):
             changes.update(figures=finding.figures, title=finding.title, keywords=finding.keywords,
                            examples=[_example(m) for m in finding.examples])
+        counts = dict((incident.wave or {}).get("counts") or {})
+        if finding.rule not in counts:  # a rule joining the incident: its growth is measured from here
+            counts[finding.rule] = finding.figures.get("count", 0)
+            changes["wave"] = {**(incident.wave or {}), "counts": counts}
         self._update(incident, **changes)
         if grew:
             self._event(incident, "updated", finding.title)
+        reason = self._renotify_reason(incident, finding)
+        if reason:
+            self._renotify(incident, finding, reason)
+
+    # re-notification of a growing incident
+    def _renotify_reason(self, incident: Incident, finding: Finding) -> str | None:
+        """A graver severity, or a count grown renotify_growth times since the last notice (per rule)."""
+        now = self.clock.now()
+        wave = incident.wave or {}
+        if wave.get("at") and now - datetime.fromisoformat(wave["at"]) < self.alerting.renotify_interval:
+            return None
+        if SEVERITY_RANK[finding.severity] > SEVERITY_RANK[incident.severity]:
+            return f"严重程度升级：{incident.severity} → {finding.severity}（{finding.rule}）"
+        growth = self.alerting.renotify_growth
+        before = (wave.get("counts") or {}).get(finding.rule)
+        count = finding.figures.get("count", 0)
+        if growth and before and count >= growth * before:
+            return f"规模扩大：{before} → {count}（{finding.rule}）"
+        return None
+
+    def _renotify(self, incident: Incident, finding: Finding, reason: str) -> None:
+        """Start the playbook again from its first step, under the graver severity's playbook if it rose."""
+        now = self.clock.now()
+        changes: dict = {"escalate_from": now, "wave": {"n": (incident.wave or {}).get("n", 0) + 1, "at": now.isoformat(),
+                                                        "counts": {finding.rule: finding.figures.get("count", 0)}}}
+        if SEVERITY_RANK[finding.severity] > SEVERITY_RANK[incident.severity]:
+            changes.update(severity=finding.severity, playbook=freeze(self.settings.playbooks[finding.playbook]),
+                           title=finding.title, figures=finding.figures, state=OPEN)
+        self._update(incident, **changes)
+        self._event(incident, "renotify", reason)
+        log.info("incident %s notifies again: %s", incident.id, reason)
 
     # escalation
     def tick(self) -> TickReport:
@@ -208,14 +252,15 @@ class IncidentManager:
         playbook = thaw(incident.playbook)
         anchor = incident.escalate_from or incident.opened_at
         rows = {(d.step, d.channel): d for d in log_rows}
-        pending = [s for s in due_steps(playbook, anchor, now) if any((s.key, c) not in rows for c in s.channels)]
+        wave = (incident.wave or {}).get("n", 0)
+        pending = [s for s in due_steps(playbook, anchor, now, wave) if any((s.key, c) not in rows for c in s.channels)]
         for stale in pending[:-1]:
             for channel in stale.channels:
                 if self.store.claim_delivery(incident.id, stale.key, channel, now):
                     self.store.finish_delivery(incident.id, stale.key, channel, SKIPPED, now, 0,
                                                "superseded by a later step after downtime")
         out = [Due(incident, step, c) for step in pending[-1:] for c in step.channels if (step.key, c) not in rows]
-        steps = {s.key: s for s in schedule(playbook, anchor)}
+        steps = {s.key: s for s in schedule(playbook, anchor, wave)}
         for row in log_rows:
             if row.status == PENDING and row.step in steps and now - row.at >= self.alerting.pending_timeout:
                 out.append(Due(incident, steps[row.step], row.channel, resend=True))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from monitor.config.model import BrandConfig, NlpConfig
 from monitor.mention import Mention
+from monitor.nlp.attribution import CrisisAttribution
 from monitor.nlp.brands import BrandMatcher
 from monitor.nlp.normalize import normalize_many
 from monitor.nlp.query import parse_query
@@ -41,6 +42,7 @@ class NlpStage:
 
     def __init__(self, brands: tuple[BrandConfig, ...], nlp: NlpConfig) -> None:
         self._matcher = BrandMatcher(brands)
+        self._attribution = CrisisAttribution(brands)
         self._segmenter = Segmenter(dictionary_terms(brands), nlp.user_dicts, not_keywords=brand_names(brands))
         self._scorer = get_scorer(nlp.sentiment.model, nlp.models_dir)
         self._thresholds = (nlp.sentiment.negative_below, nlp.sentiment.positive_above)
@@ -49,7 +51,8 @@ class NlpStage:
     def model(self) -> str:
         return f"{self._scorer.name}@{self._scorer.version}"
 
-    def process(self, mentions: list[Mention]) -> StageResult:
+    def process(self, mentions: list[Mention], keep_sentiment: bool = False) -> StageResult:
+        """`keep_sentiment` keeps the labels (and scores) the mentions came with, for imported history."""
         texts = [f"{m.title}\n{m.text}" if m.title else m.text for m in mentions]
         kept = []
         for mention, norm in zip(mentions, normalize_many(texts)):
@@ -59,14 +62,16 @@ class NlpStage:
                 kept.append((mention, norm))
         # A repost storm is one text many times over once handles and links are gone: read it once.
         distinct = list({norm: None for _, norm in kept})
-        scores = self._scorer.score_many([norm.scored for norm in distinct])
+        scores = [None] * len(distinct) if keep_sentiment else self._scorer.score_many([n.scored for n in distinct])
         crisis = crisis_terms_many([norm.plain for norm in distinct])
-        understood = {norm: (*self._segmenter.analyse(norm.plain), terms, round(float(score), 4))
+        understood = {norm: (*self._segmenter.analyse(norm.plain), self._attribution.own(norm.plain.lower(), terms),
+                             None if score is None else round(float(score), 4))
                       for norm, score, terms in zip(distinct, scores, crisis)}
         for mention, norm in kept:
             tokens, keywords, terms, score = understood[norm]
             mention.tokens, mention.keywords, mention.crisis_terms = list(tokens), list(keywords), list(terms)
-            mention.sentiment = score
-            mention.sentiment_label = label_for(score, *self._thresholds)
-            mention.model = self.model
+            if score is not None:
+                mention.sentiment = score
+                mention.sentiment_label = label_for(score, *self._thresholds)
+                mention.model = self.model
         return StageResult(accepted=[m for m, _ in kept], irrelevant=len(mentions) - len(kept))
