@@ -43,6 +43,11 @@ def _example(m: Mention) -> dict:
             "sentiment": m.sentiment}
 
 
+def _measure(finding: Finding) -> str:
+    """Counts compare like with like: the same rule over the same window length."""
+    return f"{finding.rule}/{finding.figures.get('window_minutes', '')}"
+
+
 def ack_links_for(config: Config, clock: Clock) -> AckLinks | None:
     """Links only when the daemon's HTTP server is reachable and signs them."""
     http = config.http
@@ -96,7 +101,7 @@ class IncidentManager:
         """Open one incident per fingerprint (or per brand, with incident_per: brand), or refresh the one open."""
         active = {i.fingerprint: i for i in self._active()}
         touched = []
-        for finding in findings:
+        for finding in sorted(findings, key=lambda f: -SEVERITY_RANK[f.severity]):  # the gravest opens the incident
             incident = active.get(finding.fingerprint) or self._same_brand(finding, active)
             if incident is None:
                 incident = self._open(finding)
@@ -127,7 +132,7 @@ class IncidentManager:
             keywords=finding.keywords, examples=[_example(m) for m in finding.examples], group=finding.group,
             window_start=finding.window_start, window_end=finding.window_end,
             escalate_from=now + self.alerting.group_wait,
-            wave={"n": 0, "at": now.isoformat(), "counts": {finding.rule: finding.figures.get("count", 0)}},
+            wave={"n": 0, "at": now.isoformat(), "counts": {_measure(finding): finding.figures.get("count", 0)}},
         )
         self.store.save_incident(incident)
         self._event(incident, "opened", finding.title)
@@ -142,8 +147,8 @@ class IncidentManager:
             changes.update(figures=finding.figures, title=finding.title, keywords=finding.keywords,
                            examples=[_example(m) for m in finding.examples])
         counts = dict((incident.wave or {}).get("counts") or {})
-        if finding.rule not in counts:  # a rule joining the incident: its growth is measured from here
-            counts[finding.rule] = finding.figures.get("count", 0)
+        if _measure(finding) not in counts:  # a rule (or window) joining the incident: growth is measured from here
+            counts[_measure(finding)] = finding.figures.get("count", 0)
             changes["wave"] = {**(incident.wave or {}), "counts": counts}
         self._update(incident, **changes)
         if grew:
@@ -157,28 +162,34 @@ class IncidentManager:
         """A graver severity, or a count grown renotify_growth times since the last notice (per rule)."""
         now = self.clock.now()
         wave = incident.wave or {}
-        if wave.get("at") and now - datetime.fromisoformat(wave["at"]) < self.alerting.renotify_interval:
-            return None
         if SEVERITY_RANK[finding.severity] > SEVERITY_RANK[incident.severity]:
             return f"严重程度升级：{incident.severity} → {finding.severity}（{finding.rule}）"
+        if wave.get("at") and now - datetime.fromisoformat(wave["at"]) < self.alerting.renotify_interval:
+            return None
         growth = self.alerting.renotify_growth
-        before = (wave.get("counts") or {}).get(finding.rule)
+        before = (wave.get("counts") or {}).get(_measure(finding))
         count = finding.figures.get("count", 0)
         if growth and before and count >= growth * before:
             return f"规模扩大：{before} → {count}（{finding.rule}）"
         return None
 
     def _renotify(self, incident: Incident, finding: Finding, reason: str) -> None:
-        """Start the playbook again from its first step, under the graver severity's playbook if it rose."""
+        """Start the playbook again from its first step, under the graver severity's playbook if it rose.
+        An incident nobody was told about yet just takes the graver playbook: its first message is still to come."""
         now = self.clock.now()
-        changes: dict = {"escalate_from": now, "wave": {"n": (incident.wave or {}).get("n", 0) + 1, "at": now.isoformat(),
-                                                        "counts": {finding.rule: finding.figures.get("count", 0)}}}
+        told = any(d.status == SENT for d in self.store.deliveries(incident.id))
+        wave = incident.wave or {}
+        changes: dict = {"wave": {"n": wave.get("n", 0) + told, "at": now.isoformat(),
+                                  "counts": {**(wave.get("counts") or {}), _measure(finding): finding.figures.get("count", 0)}}}
+        if told:
+            changes["escalate_from"] = now
         if SEVERITY_RANK[finding.severity] > SEVERITY_RANK[incident.severity]:
             changes.update(severity=finding.severity, playbook=freeze(self.settings.playbooks[finding.playbook]),
                            title=finding.title, figures=finding.figures, state=OPEN)
         self._update(incident, **changes)
-        self._event(incident, "renotify", reason)
-        log.info("incident %s notifies again: %s", incident.id, reason)
+        self._event(incident, "renotify" if told else "updated", reason)
+        if told:
+            log.info("incident %s notifies again: %s", incident.id, reason)
 
     # escalation
     def tick(self) -> TickReport:

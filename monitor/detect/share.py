@@ -12,9 +12,25 @@ from dataclasses import replace
 from scipy.stats import binom
 
 from monitor.config.rules import SentimentShareRule
-from monitor.detect.finding import Finding, RuleContext, make_finding, minutes, scopes
+from monitor.detect.finding import Finding, RuleContext, Scope, make_finding, minutes, scopes
 
 SENTIMENT_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面"}
+
+
+def _normal_share(rule: SentimentShareRule, scope: Scope, ctx: RuleContext) -> float | None:
+    """The brand's share over `history`, recomputed once an hour (kept in the store); None until warm."""
+    hour = int(ctx.now.timestamp() // 3600)
+    key = f"sentiment_share:{rule.name}:{scope.brand}"
+    cached = ctx.store.get_state(key)
+    if isinstance(cached, dict) and cached.get("hour") == hour:
+        return cached["share"]
+    share = None
+    if ctx.store.count(scope.window(ctx.now - rule.history, ctx.now - rule.warmup)):
+        past = scope.window(ctx.now - rule.history, ctx.now - rule.window)
+        volume = ctx.store.count(past)
+        share = ctx.store.count(replace(past, sentiments=(rule.sentiment,))) / volume if volume else 0.0
+    ctx.store.put_state(key, {"hour": hour, "share": share})
+    return share
 
 
 def evaluate(rule: SentimentShareRule, ctx: RuleContext) -> list[Finding]:
@@ -33,11 +49,9 @@ def evaluate(rule: SentimentShareRule, ctx: RuleContext) -> list[Finding]:
                    "window_minutes": minutes(rule.window)}
         usual = ""
         if rule.lift is not None:
-            past = scope.window(ctx.now - rule.history, ctx.now - rule.window)
-            if ctx.store.count(scope.window(ctx.now - rule.history, ctx.now - rule.warmup)) == 0:
+            normal = _normal_share(rule, scope, ctx)
+            if normal is None:
                 continue  # not warm yet
-            past_volume = ctx.store.count(past)
-            normal = ctx.store.count(replace(past, sentiments=(rule.sentiment,))) / past_volume if past_volume else 0.0
             bar = normal + rule.lift * (1 - normal)
             p = float(binom.sf(count - 1, volume, normal)) if normal > 0 else 0.0
             if share < bar or p > rule.p_value:

@@ -101,7 +101,8 @@ class SqliteStore(Store):
                 self._db.execute("DELETE FROM mention_brands WHERE mention_id=?", (m.id,))
                 self._db.executemany("INSERT INTO mention_brands(mention_id, brand, ts) VALUES (?,?,?)",
                                      [(m.id, b, ts) for b in m.brands])
-                self._db.execute("DELETE FROM mentions_fts WHERE id=?", (m.id,))
+                if existed:  # the FTS id is unindexed: deleting scans the table, so only when there is a row
+                    self._db.execute("DELETE FROM mentions_fts WHERE id=?", (m.id,))
                 self._db.execute("INSERT INTO mentions_fts(id, tokens) VALUES (?,?)",
                                  (m.id, " ".join(m.tokens) or m.text))
                 if existed:
@@ -135,12 +136,13 @@ class SqliteStore(Store):
         if q.text:
             clauses.append("m.id IN (SELECT id FROM mentions_fts WHERE mentions_fts MATCH ?)")
             args.append(_fts_query(q.text))
-        if q.start:
-            clauses.append("m.ts >= ?")
-            args.append(utc(q.start).timestamp())
-        if q.end:
-            clauses.append("m.ts < ?")
-            args.append(utc(q.end).timestamp())
+        for op, bound in ((">=", q.start), ("<", q.end)):  # bound the brand index too, or a brand scans all its rows
+            if bound:
+                clauses.append(f"m.ts {op} ?")
+                args.append(utc(bound).timestamp())
+                if q.brand:
+                    clauses.append(f"b.ts {op} ?")
+                    args.append(utc(bound).timestamp())
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         return joins, where, args
 
