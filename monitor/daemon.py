@@ -144,6 +144,10 @@ class Daemon:
         tick = config.daemon.tick_every.total_seconds()
         self.scheduler.every("tick", self.tick, lambda: tick, tick, "control")
         self.scheduler.every("inbox", self.replay_inbox, lambda: INBOX_EVERY, INBOX_EVERY, "control")
+        retention = config.store.retention
+        if retention.mentions or retention.rollups:
+            prune_every = retention.every.total_seconds()
+            self.scheduler.every("retention", self.prune, lambda: prune_every, min(prune_every, 60.0), "control")
         for schedule in config.reports:
             self._schedule_report(schedule)
 
@@ -175,9 +179,13 @@ class Daemon:
             self.metrics.spooled.inc(report.spooled)
 
     def evaluate(self) -> None:
+        """The rules run outside the policy lock, so escalation ticks and acks never wait for a long
+        cycle; only turning the findings into incidents takes it."""
         started = time.monotonic()
+        findings = self.monitor.detect()
         with self.policy_lock:
-            self.monitor.evaluate()
+            self.monitor.incidents.handle(findings)
+            self.monitor.incidents.tick()
         self.metrics.evaluate_seconds.observe(time.monotonic() - started)
         self._count_incidents()
 
@@ -204,6 +212,11 @@ class Daemon:
         self._stored(report)
         if report.items:
             self.scheduler.trigger("evaluate")
+
+    def prune(self) -> None:
+        gone = self.store.prune(self.clock.now())
+        if any(gone.values()):
+            log.info("retention: deleted %s", ", ".join(f"{n} {kind}" for kind, n in gone.items()))
 
     def send_report(self, schedule) -> None:
         from monitor.report.send import send_report

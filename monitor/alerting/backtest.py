@@ -44,6 +44,9 @@ class ReplayStore(Store):
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         return self._mentions.top_terms(query, limit)
 
+    def term_counts(self, query: Query, terms) -> dict[str, int]:
+        return self._mentions.term_counts(query, terms)
+
     def save_incident(self, incident: Incident) -> None:
         self._scratch.save_incident(incident)
 

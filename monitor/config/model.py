@@ -363,10 +363,20 @@ class ElasticConfig(Strict):
     password: str | None = None
 
 
+class RetentionConfig(Strict):
+    """How long data is kept (absent: forever). Raw mentions go first; the hourly rollups that seasonal
+    baselines and reports read can be kept for years (the embedded store; Elasticsearch keeps no rollups)."""
+
+    mentions: Duration | None = None
+    rollups: Duration | None = None
+    every: Duration = timedelta(hours=1)  # how often the daemon prunes
+
+
 class StoreConfig(Strict):
     backend: Literal["embedded", "elasticsearch"] = "embedded"
     path: Path | None = None
     elasticsearch: ElasticConfig | None = None
+    retention: RetentionConfig = RetentionConfig()
 
     @model_validator(mode="after")
     def _es_needs_url(self) -> "StoreConfig":
