@@ -176,18 +176,18 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         with self._lock:
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if not tables:  # must precede the first write, even WAL's; an old file gets it when migrated
+                self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            fresh = not self._db.execute("SELECT 1 FROM sqlite_master WHERE name='mentions'").fetchone()
-            if fresh:  # must precede the first table; an old file gets it when migrated
-                self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.executescript(_RECORDS)
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if fresh:
+            if "mentions_v1" in tables or ("mentions" in tables and version < SCHEMA_VERSION):
+                self._migrate(tables)
+            else:
                 self._db.executescript(_MENTIONS)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            elif version < SCHEMA_VERSION:
-                self._migrate()
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
@@ -204,11 +204,10 @@ class SqliteStore(Store):
         return db
 
     # migration
-    def _migrate(self) -> None:
+    def _migrate(self, tables: set[str]) -> None:
         """Version 1 (one FTS table scanned per write, no rollups) → 2: rebuild the mention tables from
         the stored records, in chunks, resumable (upserts are idempotent; the old table goes last)."""
         db = self._db
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "mentions_v1" not in tables:  # first pass; a resumed one keeps what the new tables already hold
             db.execute("DROP INDEX IF EXISTS mentions_ts")
             db.execute("ALTER TABLE mentions RENAME TO mentions_v1")
@@ -358,8 +357,9 @@ class SqliteStore(Store):
             pieces = [(query.start and utc(query.start).timestamp(), query.end and utc(query.end).timestamp(), False)]
         for lo, hi, whole in pieces:
             if whole:
-                sql = "SELECT term, sum(n) FROM roll_terms WHERE brand=? AND hour>=? AND hour<?"
-                args: list[Any] = [query.brand, int(lo // HOUR), int(hi // HOUR)]
+                clauses, args = _hours(lo, hi)
+                sql = f"SELECT term, sum(n) FROM roll_terms WHERE {' AND '.join(['brand = ?', *clauses])}"
+                args = [query.brand, *args]
                 if only is not None:
                     sql += f" AND term IN ({','.join('?' * len(only))})"
                     args += sorted(only)
@@ -451,7 +451,8 @@ class SqliteStore(Store):
                 gone["rollups"] += self._db.execute("DELETE FROM roll_terms WHERE hour < ?", (hour,)).rowcount
         if any(gone.values()):
             with self._lock:
-                self._db.execute("PRAGMA incremental_vacuum")
+                # executescript steps the pragma to the end; execute() would free a single page
+                self._db.executescript("PRAGMA incremental_vacuum;")
         return gone
 
     def file_bytes(self) -> int:
@@ -552,19 +553,26 @@ def _pieces(q: Query) -> list[tuple[float | None, float | None, bool]]:
 
 
 def _rollup(q: Query, lo: float | None, hi: float | None, select: str, group: str | None = None) -> tuple[str, list[Any]]:
-    clauses, args = ["brand = ?"], [q.brand or ALL]
-    if lo is not None:
-        clauses.append("hour >= ?")
-        args.append(int(lo // HOUR))
-    if hi is not None:
-        clauses.append("hour < ?")
-        args.append(int(hi // HOUR))
+    clauses, args = _hours(lo, hi)
+    clauses, args = ["brand = ?", *clauses], [q.brand or ALL, *args]
     for column, values in (("sentiment", q.sentiments), ("source", q.sources), ("platform", q.platforms)):
         if values:
             clauses.append(f"{column} IN ({','.join('?' * len(values))})")
             args.extend(values)
     sql = f"SELECT {select} FROM roll_hour WHERE {' AND '.join(clauses)}"
     return sql + (f" GROUP BY {group}" if group else ""), args
+
+
+def _hours(lo: float | None, hi: float | None) -> tuple[list[str], list[Any]]:
+    """Rollup rows of the whole hours in [lo, hi) (both on hour boundaries, or open)."""
+    clauses, args = [], []
+    if lo is not None:
+        clauses.append("hour >= ?")
+        args.append(int(lo // HOUR))
+    if hi is not None:
+        clauses.append("hour < ?")
+        args.append(int(hi // HOUR))
+    return clauses, args
 
 
 def _fts_query(text: str) -> str:
