@@ -78,6 +78,9 @@ class ReplayStore(Store):
     def put_state(self, key: str, value: Any) -> None:
         self._scratch.put_state(key, value)
 
+    def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
+        return self._scratch.take_lease(name, holder, ttl, now)
+
     def ping(self) -> bool:
         return self._mentions.ping() and self._scratch.ping()
 

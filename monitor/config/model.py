@@ -493,6 +493,8 @@ class DaemonConfig(Strict):
     nlp_timeout: Duration = timedelta(minutes=5)
     tick_every: Duration = timedelta(seconds=15)
     shutdown_grace: Duration = timedelta(seconds=20)
+    # several daemons may share one store: one alerting leader at a time holds this lease (renewed 4× per lease)
+    leader_lease: Duration = Field(default=timedelta(seconds=20), ge=timedelta(seconds=2))
 
 
 class ReportSchedule(Strict):

@@ -99,6 +99,13 @@ class Store(ABC):
     @abstractmethod
     def put_state(self, key: str, value: Any) -> None: ...
 
+    # one alerting leader among several daemons
+    @abstractmethod
+    def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
+        """Acquire or renew the lease `name` for `holder` until now + ttl. Returns its fencing token when
+        `holder` holds it (the token grows each time the lease changes hands), None while another
+        holder's lease runs. Atomic: of two callers racing for a free lease, one wins."""
+
     @abstractmethod
     def ping(self) -> bool: ...
 

@@ -383,6 +383,32 @@ class ElasticStore(Store):
         self._setup()
         self.es.index(index=self.layout.alias("state"), id=key, document={"key": key, "value": value})
 
+    def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
+        """A document in the state index, changed only if nobody changed it since it was read
+        (if_seq_no / if_primary_term): of two daemons racing, Elasticsearch lets one through."""
+        self._setup()
+        index, doc_id = self.layout.alias("state"), f"lease:{name}"
+        at = utc(now).timestamp()
+        try:
+            found = self.es.get(index=index, id=doc_id)
+        except NotFoundError:
+            found = None
+        lease = found["_source"]["value"] if found else None
+        if lease and lease["holder"] != holder and lease["expires"] > at:
+            return None
+        kept = bool(lease and lease["holder"] == holder and lease["expires"] > at)
+        token = (lease["token"] if lease else 0) + (0 if kept else 1)
+        document = {"key": doc_id, "value": {"holder": holder, "token": token, "expires": at + ttl.total_seconds()}}
+        try:
+            if found is None:
+                self.es.create(index=index, id=doc_id, document=document, refresh=True)
+            else:
+                self.es.index(index=index, id=doc_id, document=document, refresh=True,
+                              if_seq_no=found["_seq_no"], if_primary_term=found["_primary_term"])
+        except ConflictError:
+            return None
+        return token
+
     def ping(self) -> bool:
         try:
             health = self.es.options(request_timeout=5).cluster.health()

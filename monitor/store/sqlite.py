@@ -119,6 +119,12 @@ CREATE TABLE IF NOT EXISTS state (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    token INTEGER NOT NULL,
+    expires REAL NOT NULL
+);
 """
 
 _COLUMNS = ("ts", "platform", "source", "sentiment", "crisis", "engagement", "followers", "story", "brands",
@@ -517,6 +523,19 @@ class SqliteStore(Store):
         with self._lock:
             self._db.execute("INSERT INTO state(key, value) VALUES (?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                              (key, json.dumps(value, ensure_ascii=False)))
+
+    def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
+        at = utc(now).timestamp()
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")  # other processes on this file wait: one decides at a time
+            row = self._db.execute("SELECT holder, token, expires FROM leases WHERE name=?", (name,)).fetchone()
+            if row and row[0] != holder and row[2] > at:
+                return None
+            token = (row[1] if row else 0) + (0 if row and row[0] == holder and row[2] > at else 1)
+            self._db.execute("INSERT INTO leases VALUES (?,?,?,?) ON CONFLICT(name) DO UPDATE SET"
+                             " holder=excluded.holder, token=excluded.token, expires=excluded.expires",
+                             (name, holder, token, at + ttl.total_seconds()))
+            return token
 
     def ping(self) -> bool:
         return self._read().execute("SELECT 1").fetchone() == (1,)

@@ -19,6 +19,7 @@ WAIT = 60.0  # generous: only reached when the behaviour is broken
 @pytest.fixture
 def daemon(site, receiver, tmp_path):
     d = Daemon(load_settings(daemon_config(tmp_path, site, receiver)))
+    assert d.leader.renew()  # the only daemon: it leads
     yield d
     d.nlp.close()
     d.monitor.close()

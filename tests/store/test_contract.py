@@ -212,3 +212,35 @@ def test_a_mention_with_two_brands_counts_once_for_each_and_once_in_all(store):
     both.brands = ["小米", "华为"]
     store.upsert([both, mention(2, 1, brand="华为")])
     assert (store.count(Query(brand="小米")), store.count(Query(brand="华为")), store.count(Query())) == (1, 2, 2)
+
+
+# the alerting lease: one leader among daemons sharing the store
+def test_a_free_lease_goes_to_the_first_daemon_and_is_refused_to_the_second(store):
+    assert store.take_lease("alerting", "a", timedelta(seconds=20), T0) == 1
+    assert store.take_lease("alerting", "b", timedelta(seconds=20), T0 + timedelta(seconds=1)) is None
+    assert store.take_lease("alerting", "a", timedelta(seconds=20), T0 + timedelta(seconds=5)) == 1  # renewed
+
+
+def test_an_expired_lease_changes_hands_with_a_larger_fencing_token(store):
+    store.take_lease("alerting", "a", timedelta(seconds=20), T0)
+    assert store.take_lease("alerting", "b", timedelta(seconds=20), T0 + timedelta(seconds=21)) == 2
+    assert store.take_lease("alerting", "a", timedelta(seconds=20), T0 + timedelta(seconds=22)) is None
+    assert store.take_lease("alerting", "b", timedelta(seconds=20), T0 + timedelta(seconds=30)) == 2
+
+
+def test_of_daemons_racing_for_a_free_lease_exactly_one_wins(store):
+    import threading
+
+    won, start = [], threading.Barrier(6)
+
+    def race(holder: str) -> None:
+        start.wait(30)
+        if store.take_lease("alerting", holder, timedelta(seconds=20), T0) is not None:
+            won.append(holder)
+
+    racers = [threading.Thread(target=race, args=(f"d{n}",)) for n in range(6)]
+    for r in racers:
+        r.start()
+    for r in racers:
+        r.join(60)
+    assert len(won) == 1
