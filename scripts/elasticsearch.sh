@@ -292,7 +292,9 @@ wait_healthy() {
     local deadline=$((SECONDS + START_TIMEOUT))
     while ((SECONDS < deadline)); do
         if ((CLUSTER_SIZE > 1)); then
-            curl -fsS --max-time 5 "$(url)/" >/dev/null 2>&1 && return 0
+            # any answer will do (without a master, health answers 503); the test distribution has no `GET /`
+            [[ $(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$(url)/_cluster/health" 2>/dev/null) != 000 ]] &&
+                return 0
         else
             healthy && return 0
         fi
