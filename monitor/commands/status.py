@@ -53,7 +53,7 @@ def gather(settings) -> dict:
     daemon = {"running": pid is not None, "pid": pid}
     if daemon_state:
         daemon.update({k: daemon_state.get(k) for k in ("started_at", "heartbeat_at", "http", "version", "reload",
-                                                         "inbox")})
+                                                         "inbox", "leader", "lease_token")})
     return {"daemon": daemon, "store": store_info, "sources": sources, "incidents": incidents}
 
 
