@@ -483,6 +483,12 @@ class DaemonConfig(Strict):
     nlp_timeout: Duration = timedelta(minutes=5)
     tick_every: Duration = timedelta(seconds=15)
     shutdown_grace: Duration = timedelta(seconds=20)
+    # the queue in front of NLP and the store: a batch that fails this many times for a reason of its
+    # own (NLP raised on it, the store refused it) goes to <state_dir>/queue/dead-letter.jsonl
+    queue_attempts: int = Field(default=5, ge=1, le=100)
+    queue_retry: Duration = timedelta(seconds=30)  # pause after a failed attempt, doubling each time
+    # /healthz fails when the state directory's disk has less free space than this
+    min_free_disk_mb: int = Field(default=100, ge=0)
 
 
 class ReportSchedule(Strict):

@@ -13,7 +13,7 @@ from typing import Any
 from monitor.clock import utc
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
-from monitor.store.base import Query, Store, UpsertResult
+from monitor.store.base import Query, Store, UpsertResult, raising_unavailable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mentions (
@@ -245,12 +245,23 @@ class SqliteStore(Store):
                              (key, json.dumps(value, ensure_ascii=False)))
 
     def ping(self) -> bool:
+        """Reads a row of every table, so a damaged schema or first pages fail here, not only in the rules."""
         with self._lock:
-            return self._db.execute("SELECT 1").fetchone() == (1,)
+            for table in ("mentions", "mention_brands", "incidents", "events", "deliveries", "state"):
+                self._db.execute(f"SELECT * FROM {table} LIMIT 1").fetchall()
+            return True
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _outage(store: SqliteStore, exc: Exception) -> bool:
+    """Every SQLite error but a constraint one is the file's or the disk's fault, not the caller's."""
+    return isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError)
+
+
+raising_unavailable(SqliteStore, _outage)
 
 
 def _counted(query: Query) -> str:
