@@ -157,11 +157,12 @@ def _incident_command(action: str):
         import getpass
 
         from monitor.app import Monitor
+        from monitor.sanitize import clean_name
 
         settings = _settings(config_path)
         monitor = Monitor(settings)
         try:
-            incident = getattr(monitor.incidents, action)(incident_id, by or getpass.getuser())
+            incident = getattr(monitor.incidents, action)(incident_id, clean_name(by) or getpass.getuser())
         except KeyError:
             click.echo(f"no incident {incident_id}", err=True)
             sys.exit(1)
