@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from monitor.config import ConfigError, Settings, load_settings
-from monitor.logs import setup_logging
+from monitor.logs import MASKER, setup_logging
 
 CONFIG_OPTION = click.option("--config", "-c", "config_path", type=click.Path(path_type=Path),
                              default="config.yaml", show_default=True, envvar="BRANDMON_CONFIG",
@@ -19,11 +19,13 @@ CONFIG_OPTION = click.option("--config", "-c", "config_path", type=click.Path(pa
 def _settings(path: Path) -> Settings:
     """Load the config or exit 2 with one line per problem."""
     try:
-        return load_settings(path)
+        settings = load_settings(path)
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         sys.exit(2)
+    MASKER.learn(settings.config)  # from here on no log line of any command carries the config's secrets
+    return settings
 
 
 def _emit_json(obj) -> None:
