@@ -348,10 +348,13 @@ class Daemon:
         verify = getattr(self.store, "verify", None)
         if verify is not None:
             try:
-                if verify() != "ok":
-                    self.faults.fail("store", "indices were missing and have been recreated")
+                if verify() == "ok":
+                    self.faults.ok("indices")
+                else:  # shown until the next heartbeat finds them whole
+                    self.faults.fail("indices", "Elasticsearch indices or template were missing and have been "
+                                                "recreated; mentions stored before are gone from the store")
             except Exception as exc:
-                self.faults.fail("store", f"{type(exc).__name__}: {exc}")
+                self.faults.fail("indices", f"{type(exc).__name__}: {exc}")
         self.metrics.store_up.set(1 if self._ping() and not self.faults.down("store") else 0)
         self._count_queue()
         try:
