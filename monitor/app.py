@@ -81,7 +81,7 @@ class Monitor:
         cannot be scored or stored now stays queued, in order; nothing is dropped. Raises QueueBroken
         when the batch could neither be queued nor stored, so the caller does not record it as crawled."""
         if not mentions:
-            return SourceReport()
+            return self.drain()  # nothing new: still a chance for what waits
         try:
             seq = self.queue.put_mentions(mentions)
         except QueueBroken as exc:

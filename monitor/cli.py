@@ -107,20 +107,22 @@ def crawl(config_path: Path, once: bool, source_names: tuple[str, ...], as_json:
             raise click.BadParameter(f"unknown source '{name}' (known: {', '.join(sorted(known))})",
                                      param_hint="--source")
     monitor = Monitor(settings)
-    out: dict = {"sources": {}, "mentions": 0}
+    out: dict = {"sources": {}, "mentions": 0, "queued": 0}
     try:
         for source in settings.config.sources:
             if source_names and source.name not in source_names:
                 continue
             click.echo(f"crawling {source.name} …", err=True)
             report = monitor.crawl(source, force=True)
-            blocked = load_health(monitor.store, source.name).blocked
+            blocked = load_health(monitor, source.name).blocked
             out["sources"][source.name] = {"items": report.items, "new": report.new, "errors": report.errors,
-                                           "pages": report.pages, "blocked": blocked}
+                                           "pages": report.pages, "blocked": blocked, "queued": report.queued}
             out["mentions"] += report.items
+            out["queued"] = report.queued  # waiting in the queue (NLP or the store could not take them yet)
             if not as_json:
                 click.echo(f"{source.name}: {report.pages} pages, {report.items} mentions, {report.new} new, "
-                           f"{report.errors} errors" + (f", BLOCKED: {blocked}" if blocked else ""))
+                           f"{report.errors} errors" + (f", BLOCKED: {blocked}" if blocked else "")
+                           + (f", {report.queued} waiting in the queue" if report.queued else ""))
     finally:
         monitor.close()
     if as_json:
