@@ -58,6 +58,7 @@ class PostFields(Strict):
     replies: Queries | None = None
     ip_location: Queries | None = None
     parent: Queries | None = None
+    skip: Queries | None = None  # true (JSON) or found (HTML) for posts that are no one's words: system notices
 
 
 class NestedFields(PostFields):
@@ -280,6 +281,14 @@ class WeiboOptions(Tracking):
 
 class FeedOptions(Strict):
     max_items: int = Field(default=200, ge=1)
+    text_exclude: Queries | None = None  # CSS on an entry's HTML: parts to leave out (quotes, "来自…客户端" tails)
+
+    @model_validator(mode="after")
+    def _check_exclude(self) -> "FeedOptions":
+        from monitor.crawl.selectors import check_queries
+
+        check_queries(self.text_exclude, "html")
+        return self
 
     @property
     def has_own_urls(self) -> bool:
