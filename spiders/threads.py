@@ -105,14 +105,21 @@ class ThreadSpider(SourceSpider):
         first_page = visit.pages == 1 and visit.from_start
         mentions = self.thread_mentions(posts, response, visit, title, first_page)
         known = any(self.crawl_state.has_seen(m.id) for m in mentions)
+        fresh = set()
         for mention in self.fresh(mentions):
             visit.new += 1
+            fresh.add(mention.native_id)
             yield mention
+        yield from self.more_replies(posts, visit, fresh)
         follow = self.next_request(page, response, visit, known, len(posts))
         if follow is not None:
             yield follow
         else:
             self.threads.visited(visit, response.url, resume_from_start=self.from_top)
+
+    def more_replies(self, posts: list[PostData], visit: Visit, fresh: set):
+        """Requests for replies a page did not show inline (comment sections with a sub_url)."""
+        return ()
 
     def walk_failed(self, failure) -> None:
         self.on_error(failure)

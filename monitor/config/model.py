@@ -211,6 +211,12 @@ class CommentPages(PageOptions):
     end: Queries | None = None
     order: Literal["newest_first", "oldest_first", "ranked"] = "newest_first"
     content_type: Literal["post", "comment", "reply"] = "comment"
+    # Replies past those shown inline (Bilibili shows 3 of a comment's `replies`): their own pages, read when
+    # the comment is new or its reply count moved. {root} is the comment's id, {page} counts from 1.
+    sub_url: str | None = None
+    sub_post: Queries | None = None
+    max_sub_pages: int = Field(default=5, ge=1)
+    convert_bv: bool = False  # targets may be Bilibili BV ids, turned into the numeric aid the API wants
 
     @model_validator(mode="after")
     def _pages_are_reachable(self) -> "CommentPages":
@@ -220,13 +226,16 @@ class CommentPages(PageOptions):
             raise ValueError("url pages by {cursor}: set cursor, the query that gives the next one")
         if "{page}" in self.url and self.order == "oldest_first":
             raise ValueError("url pages by {page}: that needs order newest_first or ranked (read from page 1)")
+        if self.sub_url and not self.sub_post:
+            raise ValueError("sub_url pages replies: set sub_post, where they are on that page")
         return self
 
     def query_fields(self) -> tuple[str, ...]:
-        return (*super().query_fields(), "cursor", "end")
+        return (*super().query_fields(), "cursor", "end", "sub_post")
 
     def templates(self) -> dict[str, tuple[str, ...]]:
-        return {**super().templates(), "url": ("base", "target", "cursor", "page")}
+        return {**super().templates(), "url": ("base", "target", "cursor", "page"),
+                "sub_url": ("base", "target", "root", "page")}
 
 
 class CommentsOptions(CommentPages):

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 SITES = Path(__file__).resolve().parent.parent / "fixtures" / "sites"
+REAL = SITES.parent / "real"  # pages saved from real sites by others (PROVENANCE.tsv), served byte for byte
 
 
 @dataclass
@@ -92,6 +93,10 @@ class FixtureSite:
         text = (self.folder / name).read_text(encoding="utf-8").replace("@@HOST@@", self.host)
         declared = f"{content_type}; charset={charset}" if charset else content_type
         self.route(target, Reply(body=text.encode(encode_as or "utf-8"), content_type=declared, **kwargs))
+
+    def real(self, target: str, name: str, content_type: str = "application/json; charset=utf-8", **kwargs) -> None:
+        """Serve a real saved page (tests/fixtures/real/NAME) exactly as it was saved."""
+        self.route(target, Reply(body=(REAL / name).read_bytes(), content_type=content_type, **kwargs))
 
     def files(self, routes: dict[str, str], **kwargs) -> "FixtureSite":
         """Serve several fixture files at once: {target: file name}, all with the same `file` options."""
