@@ -33,6 +33,7 @@ _AGO_EN_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 
 _DAY_WORDS = {"今天": 0, "昨天": 1, "前天": 2, "today": 0, "yesterday": 1}
 _CLOCK = re.compile(r"(\d{1,2})[:：](\d{2})\s*(am|pm)?", re.I)
 _CLOCK_ONLY = re.compile(r"^(\d{1,2})[:：](\d{2})$")
+_AMPM = re.compile(r"\d\s*[ap]m\b", re.I)
 
 
 def parse_time(text: str | None, zone: ZoneInfo, now: datetime) -> datetime | None:
@@ -128,8 +129,8 @@ def _iso(text: str) -> datetime | None:
 
 
 def _rfc822(text: str) -> datetime | None:
-    if "," not in text and not re.search(r"[A-Za-z]{3}", text):
-        return None
+    if ("," not in text and not re.search(r"[A-Za-z]{3}", text)) or _AMPM.search(text):
+        return None  # RFC 822 has no am/pm: "Sat Jun 09, 2018 10:02 pm" is phpBB's, read by _ENGLISH
     try:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
