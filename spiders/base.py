@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import scrapy
+from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 from monitor.config.model import SourceConfig, Tracking
@@ -62,7 +63,14 @@ class SourceSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         apply_source_settings(crawler.settings, spider.source, spider.json_pages)
+        crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
         return spider
+
+    def _dropped(self, request, spider) -> None:
+        """A redirect back to a page this crawl already asked for is a loop: the page is lost, count it."""
+        if request.meta.get("redirect_urls"):
+            self.crawler.stats.inc_value(ERRORS_STAT)
+            self.logger.warning("redirect loop at %s (via %s)", request.url, " → ".join(request.meta["redirect_urls"]))
 
     @property
     def now(self) -> datetime:

@@ -327,6 +327,11 @@ class SourceConfig(Strict):
     proxies: tuple[str, ...] = ()
     # the page encoding when a site declares a wrong one (e.g. gb18030); default: declared or detected
     encoding: str | None = None
+    # where requests may go: the source's own hosts (its URLs, base_url, URL targets) and these (a name
+    # allows its subdomains, as Scrapy's allowed_domains); private, loopback and link-local addresses only
+    # inside these networks (e.g. "10.1.0.0/16" for an intranet forum)
+    allowed_hosts: tuple[str, ...] = ()
+    allow_networks: tuple[str, ...] = ()
     options: ForumOptions | CommentsOptions | WeiboOptions | FeedOptions | None = None
 
     @field_validator("type")
@@ -348,6 +353,23 @@ class SourceConfig(Strict):
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
         return value if value is None else check_zone(value)
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"'{net}' is not a network (e.g. 10.0.0.0/8 or 127.0.0.1/32)") from None
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(h.strip().lower().lstrip(".") for h in value if h.strip())
 
     @field_validator("encoding")
     @classmethod

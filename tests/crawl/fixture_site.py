@@ -49,21 +49,21 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FixtureSite:
-    def __init__(self, folder: str) -> None:
+    def __init__(self, folder: str, host: str = "127.0.0.1") -> None:
         self.folder = SITES / folder
         self.hits: Counter[str] = Counter()
         self.headers: list[dict[str, str]] = []
         self.proxied = 0
         self._routes: list[_Route] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer((host, 0), _Handler)
         self._server.site = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.robots("User-agent: *\nAllow: /\n")
 
     @property
     def host(self) -> str:
-        return f"127.0.0.1:{self._server.server_address[1]}"
+        return f"{self._server.server_address[0]}:{self._server.server_address[1]}"
 
     @property
     def url(self) -> str:

@@ -24,10 +24,12 @@ SOURCES = """
   - name: xinghe-bbs
     type: forum
     interval: 10m
+    allow_networks: ["127.0.0.1/32"]
     options: {{preset: discuz, base_url: "{bbs}", boards: [2]}}
   - name: xinghe-video
     type: comments
     platform: bilibili
+    allow_networks: ["127.0.0.1/32"]
     options: {{preset: bilibili, base_url: "{video}", targets: [170001]}}
 """
 VIDEO = "/x/v2/reply/main?type=1&oid=170001&mode=2&next="
