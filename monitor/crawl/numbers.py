@@ -30,6 +30,8 @@ def read_count(value: object) -> tuple[int | None, str | None]:
     elif isinstance(value, float):
         number = value
     elif isinstance(value, str):
+        if value.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):  # a float's text, not a count
+            return None, INVALID
         m = _COUNT.search(value.replace(",", "")[:100])
         if m is None:
             return None, None
