@@ -167,7 +167,7 @@ class Daemon:
         report = monitor.crawl(source)
         last_success = load_health(monitor.store, source.name).last_success
         self.metrics.crawled(source.name, report.pages, report.items, report.errors,
-                             last_success.timestamp() if last_success else None)
+                             last_success.timestamp() if last_success else None, report.skipped)
         self._stored(report)
         if report.items:
             self.scheduler.trigger("evaluate")

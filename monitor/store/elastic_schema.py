@@ -53,6 +53,7 @@ MENTION_PROPERTIES: dict[str, Any] = {
     "model": KEYWORD,
     "cluster_id": KEYWORD,
     "cluster_size": {"type": "integer"},
+    "time_unknown": {"type": "boolean"},  # absent in older indices: read as false
     "story": KEYWORD,  # cluster_id, or the mention's own id: what Query(unique=True) counts
 }
 
