@@ -189,7 +189,7 @@ def _html_incident(incident: Incident, style: Style, step_label: str, ack_url: s
                    heading: str) -> str:
     """One incident as HTML: a heading, the figures, keywords, a numbered list of examples, the ack button."""
     sub = "h3" if heading == "h2" else "h4"
-    head = "<br/>\n".join(escape(line) for line in _head(incident, style, step_label))
+    head = "<br/>".join(escape(line) for line in _head(incident, style, step_label))
     out = [f"<{heading}>{escape(title)}</{heading}>", f"<p>{head}</p>"]
     options = style.options
     if incident.keywords and options.max_keywords:
@@ -210,7 +210,7 @@ def _html_incident(incident: Incident, style: Style, step_label: str, ack_url: s
     if ack_url:
         out.append(f'<p><a href="{escape(ack_url)}" style="{BUTTON}">确认已知悉，停止升级</a></p>')
         out.append(f"<p>按钮打不开时，复制此链接：{_link(ack_url)}</p>")
-    out.append(f"<p>命令行确认：<code>brandmon ack {escape(incident.id)}</code></p>")
+    out.append(f'<p>命令行确认：<span style="font-family:monospace">brandmon ack {escape(incident.id)}</span></p>')
     return "\n".join(out)
 
 
@@ -226,7 +226,7 @@ def resolved_message(incident: Incident, style: Style, shape: Shape = Shape()) -
         lines.append(f"确认：{_local(incident.acked_at, style.zone)}，{incident.acked_by or '未知'}")
     title = _title(style.options.resolved_title, incident)
     if shape.html:
-        return title, _html([f"<h2>{escape(title)}</h2>", "<p>" + "<br/>\n".join(escape(x) for x in lines) + "</p>"])
+        return title, _html([f"<h2>{escape(title)}</h2>", "<p>" + "<br/>".join(escape(x) for x in lines) + "</p>"])
     return fit(title, lines, [], [], shape)
 
 

@@ -109,7 +109,7 @@ def test_a_wecom_message_fits_the_bots_limit_and_keeps_the_ack_line(managers, cl
     assert request["url"] == "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=botkey"
     content = request["payload"]["text"]["content"] if "text" in request["payload"] else \
         request["payload"]["markdown"]["content"]
-    assert len(content) <= 2048
+    assert len(content.encode()) <= 2048  # WeCom counts bytes
     assert content.rstrip().endswith(f"命令行确认：brandmon ack {incident.id}")
     assert "示例：\n1. [weibo] 网友0" in content
 
