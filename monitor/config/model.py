@@ -510,8 +510,11 @@ class AlertingConfig(Strict):
     quiet_hours_override: Literal["info", "warning", "critical"] = "critical"
     retries: int = Field(default=2, ge=0, le=10)
     retry_backoff: Duration = timedelta(seconds=1)
+    retry_max_backoff: Duration = timedelta(minutes=5)
+    give_up_after: Duration = timedelta(hours=4)
     fallback_channel: str | None = None
     channel_limits: dict[str, int] = {}
+    channel_keywords: dict[str, str] = {}
     pending_timeout: Duration = timedelta(minutes=5)
     kibana_url: str | None = None
     message: MessageOptions = MessageOptions()
@@ -577,10 +580,18 @@ class Config(Strict):
     @classmethod
     def _alerting_channels(cls, alerting: AlertingConfig, info: ValidationInfo) -> AlertingConfig:
         channels = info.data.get("channels") or {}
-        for name in filter(None, (alerting.fallback_channel, *alerting.channel_limits)):
+        for name in filter(None, (alerting.fallback_channel, *alerting.channel_limits, *alerting.channel_keywords)):
             if name not in channels:
                 raise ValueError(f"unknown channel '{name}' (defined: {', '.join(channels) or 'none'})")
         return alerting
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, channels: dict) -> dict:
+        for name in channels:
+            if "#" in name:
+                raise ValueError(f"channel name '{name}' must not contain '#' (it separates a channel from its URLs)")
+        return channels
 
     @field_validator("timezone")
     @classmethod
