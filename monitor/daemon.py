@@ -25,6 +25,7 @@ from monitor.crawl.runner import CrawlRunner
 from monitor.crawl.health import load_health
 from monitor.faults import Faults
 from monitor.incident import ACKED, OPEN
+from monitor.lease import Leadership
 from monitor.logs import MASKER
 from monitor.metrics import Metrics, MeteredNotifier
 from monitor.queue import QueueBroken
@@ -40,7 +41,7 @@ RELOAD_KEY = "daemon:reload"
 FIRST_CRAWL_SPREAD = 30.0
 DRAIN_EVERY = 5.0  # the queue is retried this often while NLP or the store could not take it
 HEARTBEAT_EVERY = 5.0  # status written, queue file, indices and free disk checked
-RESTART_ONLY = ("state_dir", "store", "http.bind")
+RESTART_ONLY = ("state_dir", "store", "http.bind", "daemon.leader_lease")
 
 
 class AlreadyRunning(Exception):
@@ -115,6 +116,7 @@ class Daemon:
         self.store.ensure_setup()  # Elasticsearch: template and indices; refuses an unmigrated mapping
         self.queue = open_queue(config, self.clock)
         self._dead_seen = self.queue.dead_letters()
+        self.leader = Leadership(self.store, self.clock, config.daemon.leader_lease)
         self.nlp = self._nlp_pool(settings)
         # one CrawlRunner (one reactor) shared by every crawl thread and every reloaded config
         self.monitor = self._monitor(settings, self.nlp, crawler=CrawlRunner(config.timezone))
@@ -163,6 +165,10 @@ class Daemon:
         tick = config.daemon.tick_every.total_seconds()
         self.scheduler.every("tick", self.tick, lambda: tick, tick, "control")
         self.scheduler.every("drain", self.drain, lambda: DRAIN_EVERY, DRAIN_EVERY, "control")
+        retention = config.store.retention
+        if retention.mentions or retention.rollups:
+            prune_every = retention.every.total_seconds()
+            self.scheduler.every("retention", self.prune, lambda: prune_every, min(prune_every, 60.0), "control")
         for schedule in config.reports:
             self._schedule_report(schedule)
 
@@ -187,7 +193,7 @@ class Daemon:
         health = load_health(monitor, source.name)
         last_success = health.last_success
         self.metrics.crawled(source.name, report.pages, report.items, report.errors,
-                             last_success.timestamp() if last_success else None)
+                             last_success.timestamp() if last_success else None, report.skipped)
         self.metrics.source_up.labels(source.name).set(
             1 if health.state(source.interval, self.clock.now()) in ("ok", "degraded") else 0)
         self._stored(report)
@@ -234,9 +240,15 @@ class Daemon:
             self.scheduler.trigger("evaluate")
 
     def evaluate(self) -> None:
+        """The rules run outside the policy lock, so escalation ticks and acks never wait for a long
+        cycle; only turning the findings into incidents takes it."""
+        if not self.leader.leading():
+            return
         started = time.monotonic()
+        findings = self.monitor.detect()
         with self.policy_lock:
-            self.monitor.evaluate()
+            self.monitor.incidents.handle(findings)
+            self.monitor.incidents.tick()
         self.metrics.evaluate_seconds.observe(time.monotonic() - started)
         self.last_evaluation = time.time()
         self._count_incidents()
@@ -245,6 +257,8 @@ class Daemon:
         return time.time() - self.last_evaluation if self.last_evaluation else float("nan")
 
     def tick(self) -> None:
+        if not self.leader.leading():
+            return
         with self.policy_lock:
             self.monitor.incidents.tick()
         self._count_incidents()
@@ -287,9 +301,18 @@ class Daemon:
                 self._notified.add(key)
                 self.metrics.alert_latency.observe(max(0.0, (d.at - first).total_seconds()))
 
+    def prune(self) -> None:
+        if not self.leader.leading():
+            return
+        gone = self.store.prune(self.clock.now())
+        if any(gone.values()):
+            log.info("retention: deleted %s", ", ".join(f"{n} {kind}" for kind, n in gone.items()))
+
     def send_report(self, schedule) -> None:
         from monitor.report.send import send_report
 
+        if not self.leader.leading():
+            return
         try:
             send_report(self.settings, self.store, schedule, self.clock.now())
         except Exception:  # a broken chart or mail server must not stop the daemon
@@ -335,7 +358,9 @@ class Daemon:
                 "heartbeat_at": now.isoformat(), "http": self.web.url if self.web else None,
                 "reload": self.last_reload, "queue": {"items": items, "mentions": mentions,
                                                       "dead_letters": self._dead_seen},
-                "health": self.faults.reasons(), "config": str(self.settings.path)}
+                "health": self.faults.reasons(),
+                "leader": self.leader.leading(), "lease_token": self.leader.token, "holder": self.leader.holder,
+                "config": str(self.settings.path)}
 
     def _heartbeat(self) -> None:
         """Check what can break under a running daemon (queue file deleted, indices deleted, disk full), and
@@ -419,11 +444,18 @@ class Daemon:
                  self.settings.config.state_dir)
         self._schedule(self.settings)
         self.scheduler.trigger("drain")
+        self.leader.renew()
         self.scheduler.start()
+        renewed = time.monotonic()
         beat = 0.0
         while not signals.stop:
             if signals.take_reload():
                 self.reload()
+            if time.monotonic() - renewed >= self.leader.ttl.total_seconds() / 4:
+                was = self.leader.token
+                if self.leader.renew() and was is None:
+                    self.scheduler.trigger("evaluate")  # a new leader catches up at once
+                renewed = time.monotonic()
             if time.monotonic() - beat >= HEARTBEAT_EVERY:
                 self._heartbeat()
                 beat = time.monotonic()

@@ -74,7 +74,7 @@ class NlpPool:
             raise NlpFailed(f"{type(exc).__name__}: {exc}") from exc
 
     def finish_by(self, deadline: float) -> None:
-        """From now on, batches still waiting at this monotonic time give up (and are spooled by the caller)."""
+        """From now on, batches still waiting at this monotonic time give up (and stay in the queue)."""
         self._deadline = deadline
 
     def close(self, timeout: float = 5.0) -> None:

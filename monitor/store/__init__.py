@@ -12,7 +12,7 @@ def open_store(config: Config) -> Store:
     if config.store.backend == "elasticsearch":
         from monitor.store.elastic import ElasticStore
 
-        return ElasticStore(config.store.elasticsearch)
+        return ElasticStore(config.store.elasticsearch, retention=config.store.retention)
     from monitor.store.sqlite import SqliteStore
 
-    return SqliteStore(config.store.path or config.state_dir / "brandmon.db")
+    return SqliteStore(config.store.path or config.state_dir / "brandmon.db", config.store.retention)
