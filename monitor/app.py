@@ -118,9 +118,12 @@ class Monitor:
 
     def evaluate(self) -> tuple[list[Incident], TickReport]:
         """Run the rules now, then let the policy open, escalate and resolve incidents."""
-        findings = evaluate_rules(self.settings, self.store, self.clock.now())
-        touched = self.incidents.handle(findings)
+        touched = self.incidents.handle(self.detect())
         return touched, self.incidents.tick()
+
+    def detect(self) -> list:
+        """Run the rules now (reads only: the daemon runs it outside the policy lock)."""
+        return evaluate_rules(self.settings, self.store, self.clock.now())
 
     def close(self) -> None:
         if self._crawler is not None:

@@ -7,7 +7,7 @@ from collections import Counter as Tally
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from monitor.alerting.notify import Notifier, Outcome
+from monitor.alerting.notify import Message, Notifier, Outcome, Target
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -84,9 +84,9 @@ class MeteredNotifier:
         self._inner = inner
         self._metrics = metrics
 
-    def send(self, channel: str, *args, **kwargs) -> Outcome:
-        outcome = self._inner.send(channel, *args, **kwargs)
-        self._metrics.notifications.labels(channel, "sent" if outcome.ok else "failed").inc()
+    def send(self, target: Target, message: Message) -> Outcome:
+        outcome = self._inner.send(target, message)
+        self._metrics.notifications.labels(target.channel, "sent" if outcome.ok else "failed").inc()
         return outcome
 
     def __getattr__(self, name: str):

@@ -405,10 +405,20 @@ class ElasticConfig(Strict):
     password: str | None = None
 
 
+class RetentionConfig(Strict):
+    """How long data is kept (absent: forever). Raw mentions go first; the hourly rollups that seasonal
+    baselines and reports read can be kept for years (the embedded store; Elasticsearch keeps no rollups)."""
+
+    mentions: Duration | None = None
+    rollups: Duration | None = None
+    every: Duration = timedelta(hours=1)  # how often the daemon prunes
+
+
 class StoreConfig(Strict):
     backend: Literal["embedded", "elasticsearch"] = "embedded"
     path: Path | None = None
     elasticsearch: ElasticConfig | None = None
+    retention: RetentionConfig = RetentionConfig()
 
     @model_validator(mode="after")
     def _es_needs_url(self) -> "StoreConfig":
@@ -502,8 +512,11 @@ class AlertingConfig(Strict):
     quiet_hours_override: Literal["info", "warning", "critical"] = "critical"
     retries: int = Field(default=2, ge=0, le=10)
     retry_backoff: Duration = timedelta(seconds=1)
+    retry_max_backoff: Duration = timedelta(minutes=5)
+    give_up_after: Duration = timedelta(hours=4)
     fallback_channel: str | None = None
     channel_limits: dict[str, int] = {}
+    channel_keywords: dict[str, str] = {}
     pending_timeout: Duration = timedelta(minutes=5)
     kibana_url: str | None = None
     message: MessageOptions = MessageOptions()
@@ -525,6 +538,8 @@ class DaemonConfig(Strict):
     nlp_timeout: Duration = timedelta(minutes=5)
     tick_every: Duration = timedelta(seconds=15)
     shutdown_grace: Duration = timedelta(seconds=20)
+    # several daemons may share one store: one alerting leader at a time holds this lease (renewed 4× per lease)
+    leader_lease: Duration = Field(default=timedelta(seconds=20), ge=timedelta(seconds=2))
 
 
 class ReportSchedule(Strict):
@@ -567,10 +582,18 @@ class Config(Strict):
     @classmethod
     def _alerting_channels(cls, alerting: AlertingConfig, info: ValidationInfo) -> AlertingConfig:
         channels = info.data.get("channels") or {}
-        for name in filter(None, (alerting.fallback_channel, *alerting.channel_limits)):
+        for name in filter(None, (alerting.fallback_channel, *alerting.channel_limits, *alerting.channel_keywords)):
             if name not in channels:
                 raise ValueError(f"unknown channel '{name}' (defined: {', '.join(channels) or 'none'})")
         return alerting
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, channels: dict) -> dict:
+        for name in channels:
+            if "#" in name:
+                raise ValueError(f"channel name '{name}' must not contain '#' (it separates a channel from its URLs)")
+        return channels
 
     @field_validator("timezone")
     @classmethod
