@@ -165,6 +165,8 @@ class ForumOptions(PageOptions):
     thread_url: str | None = None
     thread_title: Queries | None = None
     thread_mark: Queries | None = None
+    thread_replies: Queries | None = None  # the list's reply and view counts, kept on the thread's first post
+    thread_views: Queries | None = None
     next_page: Queries | None = None
     stream: Queries | None = None
     stream_url: str | None = None
