@@ -11,7 +11,8 @@ cut off mid-flight (the receiver had it, the log still said pending) is sent aga
 Every scenario takes a scratch folder and, for the tests' short versions, an optional FakeClock: with
 one, time is advanced instead of slept and the outage is measured on that clock.
 
-    python bench/faults.py --only smtp_down_2min,webhook_500_2min,one_url_of_two_down,kill9_escalation,reload_removes_channel
+    python bench/faults.py --only smtp_down_2min,webhook_500_2min,one_url_of_two_down,\
+        kill9_escalation,reload_removes_channel
 """
 
 from __future__ import annotations
@@ -79,8 +80,12 @@ class Webhook:
         return f"json://127.0.0.1:{self._server.server_address[1]}/{path}"
 
     def notices(self, lanes: dict[str, str]) -> list[tuple[str, str, list[int]]]:
-        return [parsed for path, body in list(self.received) if (parsed := _parse(lanes.get(path.lstrip("/"), path.lstrip("/")),
-                                                                                   body["message"]))]
+        out = []
+        for path, body in list(self.received):
+            lane = path.lstrip("/")
+            if parsed := _parse(lanes.get(lane, lane), body["message"]):
+                out.append(parsed)
+        return out
 
     def close(self) -> None:
         self._server.shutdown()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import apprise
 
-from monitor.alerting.notify import Message, Notifier, Target
+from monitor.alerting.notify import Message, Notifier
 from monitor.config import Settings
 from monitor.config.model import ReportSchedule
 from monitor.report import charts
