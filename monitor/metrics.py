@@ -23,6 +23,9 @@ class Metrics:
         self.items = Counter("brandmon_source_items", "Brand mentions accepted, per source.", ["source"], registry=r)
         self.errors = Counter("brandmon_source_errors", "Failed pages and spider errors, per source.", ["source"],
                               registry=r)
+        self.skipped = Counter("brandmon_source_skipped", "Posts or values a crawl left out or flagged, per source "
+                               "and reason (empty, malformed, time_unknown, clamped, invalid, cleaned, refused).",
+                               ["source", "reason"], registry=r)
         self.crawls = Counter("brandmon_source_crawls", "Crawls finished, per source.", ["source"], registry=r)
         self.last_success = Gauge("brandmon_source_last_success_timestamp_seconds",
                                   "When a crawl of the source last fetched pages without failing.", ["source"],
@@ -47,8 +50,11 @@ class Metrics:
         self.reports = Counter("brandmon_reports", "Scheduled reports by result (sent, failed).", ["result"],
                                registry=r)
 
-    def crawled(self, source: str, pages: int, items: int, errors: int, succeeded_at: float | None) -> None:
+    def crawled(self, source: str, pages: int, items: int, errors: int, succeeded_at: float | None,
+                skipped: dict[str, int] | None = None) -> None:
         self.pages.labels(source).inc(pages)
+        for reason, n in (skipped or {}).items():
+            self.skipped.labels(source, reason).inc(n)
         self.items.labels(source).inc(items)
         self.errors.labels(source).inc(errors)
         self.crawls.labels(source).inc()

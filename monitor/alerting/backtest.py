@@ -44,6 +44,9 @@ class ReplayStore(Store):
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         return self._mentions.top_terms(query, limit)
 
+    def term_counts(self, query: Query, terms) -> dict[str, int]:
+        return self._mentions.term_counts(query, terms)
+
     def save_incident(self, incident: Incident) -> None:
         self._scratch.save_incident(incident)
 
@@ -74,6 +77,9 @@ class ReplayStore(Store):
 
     def put_state(self, key: str, value: Any) -> None:
         self._scratch.put_state(key, value)
+
+    def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
+        return self._scratch.take_lease(name, holder, ttl, now)
 
     def ping(self) -> bool:
         return self._mentions.ping() and self._scratch.ping()
