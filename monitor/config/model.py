@@ -512,7 +512,7 @@ class AlertingConfig(Strict):
     quiet_hours_override: Literal["info", "warning", "critical"] = "critical"
     retries: int = Field(default=2, ge=0, le=10)
     retry_backoff: Duration = timedelta(seconds=1)
-    retry_max_backoff: Duration = timedelta(minutes=5)
+    retry_max_backoff: Duration = timedelta(minutes=1)
     give_up_after: Duration = timedelta(hours=4)
     fallback_channel: str | None = None
     channel_limits: dict[str, int] = {}
