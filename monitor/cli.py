@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from monitor.config import ConfigError, Settings, load_settings
-from monitor.logs import setup_logging
+from monitor.logs import MASKER, setup_logging
 
 CONFIG_OPTION = click.option("--config", "-c", "config_path", type=click.Path(path_type=Path),
                              default="config.yaml", show_default=True, envvar="BRANDMON_CONFIG",
@@ -19,11 +19,13 @@ CONFIG_OPTION = click.option("--config", "-c", "config_path", type=click.Path(pa
 def _settings(path: Path) -> Settings:
     """Load the config or exit 2 with one line per problem."""
     try:
-        return load_settings(path)
+        settings = load_settings(path)
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         sys.exit(2)
+    MASKER.learn(settings.config)  # from here on no log line of any command carries the config's secrets
+    return settings
 
 
 def _emit_json(obj) -> None:
@@ -105,20 +107,22 @@ def crawl(config_path: Path, once: bool, source_names: tuple[str, ...], as_json:
             raise click.BadParameter(f"unknown source '{name}' (known: {', '.join(sorted(known))})",
                                      param_hint="--source")
     monitor = Monitor(settings)
-    out: dict = {"sources": {}, "mentions": 0}
+    out: dict = {"sources": {}, "mentions": 0, "queued": 0}
     try:
         for source in settings.config.sources:
             if source_names and source.name not in source_names:
                 continue
             click.echo(f"crawling {source.name} …", err=True)
             report = monitor.crawl(source, force=True)
-            blocked = load_health(monitor.store, source.name).blocked
+            blocked = load_health(monitor, source.name).blocked
             out["sources"][source.name] = {"items": report.items, "new": report.new, "errors": report.errors,
-                                           "pages": report.pages, "blocked": blocked}
+                                           "pages": report.pages, "blocked": blocked, "queued": report.queued}
             out["mentions"] += report.items
+            out["queued"] = report.queued  # waiting in the queue (NLP or the store could not take them yet)
             if not as_json:
                 click.echo(f"{source.name}: {report.pages} pages, {report.items} mentions, {report.new} new, "
-                           f"{report.errors} errors" + (f", BLOCKED: {blocked}" if blocked else ""))
+                           f"{report.errors} errors" + (f", BLOCKED: {blocked}" if blocked else "")
+                           + (f", {report.queued} waiting in the queue" if report.queued else ""))
     finally:
         monitor.close()
     if as_json:
@@ -157,11 +161,12 @@ def _incident_command(action: str):
         import getpass
 
         from monitor.app import Monitor
+        from monitor.sanitize import clean_name
 
         settings = _settings(config_path)
         monitor = Monitor(settings)
         try:
-            incident = getattr(monitor.incidents, action)(incident_id, by or getpass.getuser())
+            incident = getattr(monitor.incidents, action)(incident_id, clean_name(by) or getpass.getuser())
         except KeyError:
             click.echo(f"no incident {incident_id}", err=True)
             sys.exit(1)

@@ -54,6 +54,9 @@ class Mention:
     model: str | None = None
     cluster_id: str | None = None
     cluster_size: int = 1
+    # The page gave no readable time: published_at is then the crawl that first saw it (an upper bound,
+    # not the post's time), so rules leave such mentions out instead of counting a backlog as news.
+    time_unknown: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         d = _plain(self)

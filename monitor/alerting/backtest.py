@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.alerting.message import Limit
-from monitor.alerting.notify import Notifier, Outcome
+from monitor.alerting.message import Shape
+from monitor.alerting.notify import Message, Notifier, Outcome, Target
 from monitor.alerting.policy import IncidentManager
 from monitor.clock import FakeClock
 from monitor.config import Settings
@@ -88,10 +88,10 @@ class ReplayStore(Store):
 class DryRunNotifier(Notifier):
     """Every delivery succeeds without leaving the process."""
 
-    def limit(self, channel: str) -> Limit:
-        return Limit()
+    def shape(self, target: Target) -> Shape:
+        return Shape()
 
-    def send(self, channel: str, title: str, body: str) -> Outcome:
+    def send(self, target: Target, message: Message) -> Outcome:
         return Outcome(True, 1)
 
 
