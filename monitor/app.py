@@ -20,6 +20,8 @@ from monitor.incident import Incident
 from monitor.mention import Mention
 from monitor.nlp.cluster import ClusterIndex
 from monitor.nlp.pipeline import NlpStage, brand_names
+from monitor.reply.queue import ReplyDesk
+from monitor.reply.sla import sla_findings
 from monitor.store import Store, open_store
 from monitor.workers import NlpUnavailable
 
@@ -116,7 +118,9 @@ class Monitor:
 
     def evaluate(self) -> tuple[list[Incident], TickReport]:
         """Run the rules now, then let the policy open, escalate and resolve incidents."""
-        findings = evaluate_rules(self.settings, self.store, self.clock.now())
+        now = self.clock.now()
+        findings = evaluate_rules(self.settings, self.store, now)
+        findings += sla_findings(self.settings, self.store, now, ReplyDesk(self.settings.config, self.store, self.clock))
         touched = self.incidents.handle(findings)
         return touched, self.incidents.tick()
 

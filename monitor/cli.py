@@ -18,8 +18,12 @@ CONFIG_OPTION = click.option("--config", "-c", "config_path", type=click.Path(pa
 
 def _settings(path: Path) -> Settings:
     """Load the config or exit 2 with one line per problem."""
+    from monitor.i18n import set_language
+
     try:
-        return load_settings(path)
+        settings = load_settings(path)
+        set_language(settings.config.language)
+        return settings
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -201,3 +205,5 @@ from monitor.commands import es as es_commands  # noqa: E402
 es_commands.add_to(main)
 from monitor.commands import nlp as nlp_commands  # noqa: E402
 nlp_commands.add_to(main)
+from monitor.commands import queue as queue_commands  # noqa: E402
+queue_commands.add_to(main)

@@ -161,6 +161,9 @@ class IncidentManager:
 
     def _mute_reason(self, incident: Incident, live: list[Incident], silences: list[Silence],
                      now: datetime) -> str | None:
+        watched = next((b for b in self.settings.config.brands if b.name == incident.brand), None)
+        if watched is not None and not watched.alerts:
+            return "竞品，仅记录（alerts: false）"
         silence = next((s for s in silences if s.matches(incident)), None)
         if silence is not None:
             return f"静默 {silence.id}（{silence.matchers}）"
@@ -274,25 +277,42 @@ class IncidentManager:
                                    outcome.attempts, outcome.error)
 
     # people
-    def ack(self, incident_id: str, by: str) -> Incident:
+    def ack(self, incident_id: str, by: str, note: str | None = None) -> Incident:
         incident = self._get(incident_id)
         if incident.state == OPEN:
             incident.state = ACKED
             incident.acked_at = self.clock.now()
             incident.acked_by = by
+            if incident.assignee is None:
+                incident.assignee = by  # whoever acks owns it until someone assigns it
             self.store.save_incident(incident)
-            self._event(incident, "acked", "已确认，停止升级", actor=by)
+            self._event(incident, "acked", "已确认，停止升级" + (f"：{note}" if note else ""), actor=by)
+        elif note:
+            self._event(incident, "note", note, actor=by)
         return incident
 
-    def resolve(self, incident_id: str, by: str) -> Incident:
+    def resolve(self, incident_id: str, by: str, note: str | None = None) -> Incident:
         incident = self._get(incident_id)
         if incident.state != RESOLVED:
-            self._resolve(incident, by, TickReport())
+            self._resolve(incident, by, TickReport(), note)
+        elif note:
+            self._event(incident, "note", note, actor=by)
         return incident
 
-    def _resolve(self, incident: Incident, by: str | None, report: TickReport) -> None:
+    def assign(self, incident_id: str, to: str, by: str) -> Incident:
+        incident = self._update(self._get(incident_id), assignee=to)
+        self._event(incident, "assigned", f"负责人：{to}", actor=by)
+        return incident
+
+    def note(self, incident_id: str, text: str, by: str) -> Incident:
+        incident = self._get(incident_id)
+        self._event(incident, "note", text, actor=by)
+        return incident
+
+    def _resolve(self, incident: Incident, by: str | None, report: TickReport, note: str | None = None) -> None:
         incident = self._update(incident, state=RESOLVED, resolved_at=self.clock.now())
-        self._event(incident, "resolved", "手动恢复" if by else "一段时间内未再触发，自动恢复", actor=by)
+        self._event(incident, "resolved", ("手动恢复" if by else "一段时间内未再触发，自动恢复")
+                    + (f"：{note}" if note else ""), actor=by)
         report.resolved += 1
         reached = sorted({d.channel for d in self.store.deliveries(incident.id) if d.status == SENT})
         for channel in reached:

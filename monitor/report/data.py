@@ -64,7 +64,7 @@ def _median(values: list[timedelta | None]) -> timedelta | None:
 def gather(settings: Settings, store: Store, period: Period, brand: str | None = None,
            progress: Progress = lambda line: None) -> ReportData:
     config = settings.config
-    chosen = [b for b in config.brands if brand is None or b.name == brand]
+    chosen = [b for b in config.brands if (b.name == brand if brand else not b.competitor)]
     figures = []
     for i, b in enumerate(chosen, 1):
         progress(f"[{i}/{len(chosen)}] {b.name}: volume over {len(period.buckets)} buckets")
@@ -85,9 +85,8 @@ def _brand(settings: Settings, store: Store, period: Period, brand, progress: Pr
         out.series.append((start, {s: count(sentiments=(s,), start=start, end=end) for s in SENTIMENTS}))
         if n % 10 == 0:
             progress(f"  {brand.name}: {n}/{len(period.buckets)} buckets")
-    configured = {b.name for b in settings.config.brands}
-    out.share_of_voice = [(brand.name, out.total)] + [
-        (c, count(brand=c) if c in configured else count(brand=None, keywords=(c,))) for c in brand.competitors]
+    # every competitor is watched (config adds those that are not brands), so its collected mentions count
+    out.share_of_voice = [(brand.name, out.total)] + [(c, count(brand=c)) for c in brand.competitors]
     out.sources = sorted(((s.name, count(sources=(s.name,))) for s in settings.config.sources),
                          key=lambda p: -p[1])[:TOP]
     out.sources = [p for p in out.sources if p[1]]
