@@ -153,37 +153,54 @@ def incidents(config_path: Path, state: str, as_json: bool) -> None:
                    f"{inc.state:<8} {inc.brand}  {inc.title}")
 
 
+def incident_manager(settings: Settings):
+    """The notification policy without the NLP stage: changing one incident must not load models."""
+    from monitor.alerting.notify import Notifier
+    from monitor.alerting.policy import IncidentManager
+    from monitor.clock import Clock
+    from monitor.store import open_store
+
+    return IncidentManager(settings, open_store(settings.config), Notifier(settings.config), Clock())
+
+
 def _incident_command(action: str):
     @CONFIG_OPTION
     @click.argument("incident_id")
     @click.option("--by", default=None, help="Who is acting (default: the shell user).")
-    def command(config_path: Path, incident_id: str, by: str | None) -> None:
+    @click.option("--note", default=None, help="A note for the timeline and the post-mortem.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the incident as JSON.")
+    def command(config_path: Path, incident_id: str, by: str | None, note: str | None, as_json: bool) -> None:
         import getpass
 
-        from monitor.app import Monitor
+        from monitor.i18n import t
 
-        settings = _settings(config_path)
-        monitor = Monitor(settings)
+        manager = incident_manager(_settings(config_path))
         try:
-            incident = getattr(monitor.incidents, action)(incident_id, by or getpass.getuser())
+            incident = getattr(manager, action)(incident_id, by or getpass.getuser(), note)
         except KeyError:
-            click.echo(f"no incident {incident_id}", err=True)
+            click.echo(t(f"没有事件 {incident_id}", f"no incident {incident_id}"), err=True)
             sys.exit(1)
         finally:
-            monitor.close()
-        click.echo(f"{incident.id}: {incident.state}")
+            manager.store.close()
+        if as_json:
+            _emit_json(incident.to_dict())
+        else:
+            click.echo(f"{incident.id}: {incident.state}")
     return command
 
 
-main.command("ack", help="Acknowledge an incident: escalation stops.")(_incident_command("ack"))
-main.command("resolve", help="Resolve an incident by hand and send the resolved notice.")(_incident_command("resolve"))
+main.command("ack", help="Acknowledge an incident: escalation stops (--note goes on its timeline).")(
+    _incident_command("ack"))
+main.command("resolve", help="Resolve an incident by hand and send the resolved notice (--note: why).")(
+    _incident_command("resolve"))
 
 
 @main.command()
 @CONFIG_OPTION
 @click.argument("incident_id")
-def timeline(config_path: Path, incident_id: str) -> None:
-    """Print an incident's timeline as Markdown, for the post-mortem."""
+@click.option("--json", "as_json", is_flag=True, help='Print {"incident": …, "events": […]} as JSON.')
+def timeline(config_path: Path, incident_id: str, as_json: bool) -> None:
+    """Print an incident's timeline as Markdown (see also `brandmon postmortem`)."""
     from monitor.alerting.message import timeline_markdown
     from monitor.store import open_store
 
@@ -193,6 +210,9 @@ def timeline(config_path: Path, incident_id: str) -> None:
     if incident is None:
         click.echo(f"no incident {incident_id}", err=True)
         sys.exit(1)
+    if as_json:
+        _emit_json({"incident": incident.to_dict(), "events": [e.to_dict() for e in store.events(incident_id)]})
+        return
     click.echo(timeline_markdown(incident, store.events(incident_id), settings.config.zone))
 
 
@@ -207,3 +227,5 @@ from monitor.commands import nlp as nlp_commands  # noqa: E402
 nlp_commands.add_to(main)
 from monitor.commands import queue as queue_commands  # noqa: E402
 queue_commands.add_to(main)
+from monitor.commands import incident as incident_commands  # noqa: E402
+incident_commands.add_to(main)
