@@ -33,9 +33,12 @@ def _desk(config_path: Path):
 @CONFIG_OPTION
 @click.option("--brand", default=None, help="Only this brand.")
 @click.option("--all", "include_snoozed", is_flag=True, help="Include snoozed items.")
+@click.option("--link", "link", is_flag=True, help="Print a signed link to the queue's phone page (needs "
+              "http.public_url and http.ack_secret) and exit.")
 @click.option("--json", "as_json", is_flag=True, help='One JSON object: {"items": [...]}.')
 @click.pass_context
-def queue(ctx: click.Context, config_path: Path, brand: str | None, include_snoozed: bool, as_json: bool) -> None:
+def queue(ctx: click.Context, config_path: Path, brand: str | None, include_snoozed: bool, link: bool,
+          as_json: bool) -> None:
     """Negative mentions no official account has answered and nobody marked handled, oldest first,
     each with its link, author reach, category, age and SLA state (ok, due_soon, breached).
 
@@ -43,6 +46,9 @@ def queue(ctx: click.Context, config_path: Path, brand: str | None, include_snoo
     """
     ctx.obj = {"config_path": config_path}
     if ctx.invoked_subcommand is not None:
+        return
+    if link:
+        _print_link(config_path, as_json)
         return
     settings, desk = _desk(config_path)
     try:
@@ -71,6 +77,20 @@ def queue(ctx: click.Context, config_path: Path, brand: str | None, include_snoo
         text = " ".join(r["text"].split())
         click.echo(f"    {text[:60]}{'…' if len(text) > 60 else ''}")
         click.echo(f"    {r['url']}   id={r['id']}")
+
+
+def _print_link(config_path: Path, as_json: bool) -> None:
+    from monitor.alerting.acklink import QUEUE
+    from monitor.alerting.policy import ack_links_for
+    from monitor.clock import Clock
+
+    links = ack_links_for(_settings(config_path).config, Clock())
+    if links is None:
+        click.echo(t("需要在配置的 http 中设置 public_url 与 ack_secret", "set http.public_url and http.ack_secret"),
+                   err=True)
+        sys.exit(2)
+    url = links.link("queue", QUEUE)
+    _emit_json({"url": url}) if as_json else click.echo(url)
 
 
 def _act(ctx: click.Context, config_path: Path | None, action) -> None:
