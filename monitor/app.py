@@ -38,6 +38,7 @@ class SourceReport:
     nlp_seconds: float = 0.0
     index_seconds: float = 0.0
     by_brand_sentiment: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)  # reason → posts or values the crawl left out or flagged
 
     def add(self, other: "SourceReport") -> None:
         self.items += other.items
@@ -108,21 +109,26 @@ class Monitor:
             return SourceReport()
         result = self.crawler.crawl(source, state=self.store.get_state(state_key(source.name)), now=now)
         report = self.ingest(result.mentions)
-        report.errors, report.pages = result.errors, result.pages
+        report.errors, report.pages, report.skipped = result.errors, result.pages, Counter(result.skipped)
         self.store.put_state(state_key(source.name), result.state)
         save_health(self.store, record_crawl(health, result, now, source.interval))
-        log.info("crawled %s: %d pages, %d mentions (%d new), %d errors%s",
+        log.info("crawled %s: %d pages, %d mentions (%d new), %d errors%s%s",
                  source.name, result.pages, report.items, report.new, result.errors,
+                 f", skipped {dict(result.skipped)}" if result.skipped else "",
                  f", blocked: {result.blocked}" if result.blocked else "")
         return report
 
     def evaluate(self) -> tuple[list[Incident], TickReport]:
         """Run the rules now, then let the policy open, escalate and resolve incidents."""
+        touched = self.incidents.handle(self.detect())
+        return touched, self.incidents.tick()
+
+    def detect(self) -> list:
+        """Run the rules and the reply-SLA check now (reads only: the daemon runs it outside the policy lock)."""
         now = self.clock.now()
         findings = evaluate_rules(self.settings, self.store, now)
-        findings += sla_findings(self.settings, self.store, now, ReplyDesk(self.settings.config, self.store, self.clock))
-        touched = self.incidents.handle(findings)
-        return touched, self.incidents.tick()
+        return findings + sla_findings(self.settings, self.store, now,
+                                       ReplyDesk(self.settings.config, self.store, self.clock))
 
     def close(self) -> None:
         if self._crawler is not None:

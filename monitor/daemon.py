@@ -23,6 +23,7 @@ from monitor.config.model import SourceConfig
 from monitor.crawl.runner import CrawlRunner
 from monitor.crawl.health import load_health
 from monitor.incident import ACKED, OPEN
+from monitor.lease import Leadership
 from monitor.logs import MASKER
 from monitor.metrics import Metrics, MeteredNotifier
 from monitor.scheduler import Scheduler, jittered
@@ -37,7 +38,7 @@ RELOAD_KEY = "daemon:reload"
 FIRST_CRAWL_SPREAD = 30.0
 INBOX_EVERY = 60.0
 HEARTBEAT_EVERY = 5.0
-RESTART_ONLY = ("state_dir", "store", "http.bind")
+RESTART_ONLY = ("state_dir", "store", "http.bind", "daemon.leader_lease")
 
 
 class AlreadyRunning(Exception):
@@ -103,6 +104,7 @@ class Daemon:
         self.last_reload: dict | None = None
         self.store: Store = open_store(config)
         self.store.ensure_setup()  # Elasticsearch: template and indices; refuses an unmigrated mapping
+        self.leader = Leadership(self.store, self.clock, config.daemon.leader_lease)
         self.nlp = self._nlp_pool(settings)
         # one CrawlRunner (one reactor) shared by every crawl thread and every reloaded config
         self.monitor = self._monitor(settings, self.nlp, crawler=CrawlRunner(config.timezone))
@@ -144,6 +146,10 @@ class Daemon:
         tick = config.daemon.tick_every.total_seconds()
         self.scheduler.every("tick", self.tick, lambda: tick, tick, "control")
         self.scheduler.every("inbox", self.replay_inbox, lambda: INBOX_EVERY, INBOX_EVERY, "control")
+        retention = config.store.retention
+        if retention.mentions or retention.rollups:
+            prune_every = retention.every.total_seconds()
+            self.scheduler.every("retention", self.prune, lambda: prune_every, min(prune_every, 60.0), "control")
         for schedule in config.reports:
             self._schedule_report(schedule)
 
@@ -161,7 +167,7 @@ class Daemon:
         report = monitor.crawl(source)
         last_success = load_health(monitor.store, source.name).last_success
         self.metrics.crawled(source.name, report.pages, report.items, report.errors,
-                             last_success.timestamp() if last_success else None)
+                             last_success.timestamp() if last_success else None, report.skipped)
         self._stored(report)
         if report.items:
             self.scheduler.trigger("evaluate")
@@ -175,13 +181,21 @@ class Daemon:
             self.metrics.spooled.inc(report.spooled)
 
     def evaluate(self) -> None:
+        """The rules run outside the policy lock, so escalation ticks and acks never wait for a long
+        cycle; only turning the findings into incidents takes it."""
+        if not self.leader.leading():
+            return
         started = time.monotonic()
+        findings = self.monitor.detect()
         with self.policy_lock:
-            self.monitor.evaluate()
+            self.monitor.incidents.handle(findings)
+            self.monitor.incidents.tick()
         self.metrics.evaluate_seconds.observe(time.monotonic() - started)
         self._count_incidents()
 
     def tick(self) -> None:
+        if not self.leader.leading():
+            return
         with self.policy_lock:
             self.monitor.incidents.tick()
         self._count_incidents()
@@ -212,9 +226,18 @@ class Daemon:
         if report.items:
             self.scheduler.trigger("evaluate")
 
+    def prune(self) -> None:
+        if not self.leader.leading():
+            return
+        gone = self.store.prune(self.clock.now())
+        if any(gone.values()):
+            log.info("retention: deleted %s", ", ".join(f"{n} {kind}" for kind, n in gone.items()))
+
     def send_report(self, schedule) -> None:
         from monitor.report.send import send_report
 
+        if not self.leader.leading():
+            return
         try:
             send_report(self.settings, self.store, schedule, self.clock.now())
         except Exception:  # a broken chart or mail server must not stop the daemon
@@ -243,6 +266,7 @@ class Daemon:
         return {"pid": os.getpid(), "version": __version__, "started_at": self.started_at.isoformat(),
                 "heartbeat_at": now.isoformat(), "http": self.web.url if self.web else None,
                 "reload": self.last_reload, "inbox": self.monitor.inbox.pending(),
+                "leader": self.leader.leading(), "lease_token": self.leader.token, "holder": self.leader.holder,
                 "config": str(self.settings.path)}
 
     def _heartbeat(self) -> None:
@@ -297,11 +321,18 @@ class Daemon:
                  self.settings.config.state_dir)
         self._schedule(self.settings)
         self.scheduler.trigger("inbox")
+        self.leader.renew()
         self.scheduler.start()
+        renewed = time.monotonic()
         beat = 0.0
         while not signals.stop:
             if signals.take_reload():
                 self.reload()
+            if time.monotonic() - renewed >= self.leader.ttl.total_seconds() / 4:
+                was = self.leader.token
+                if self.leader.renew() and was is None:
+                    self.scheduler.trigger("evaluate")  # a new leader catches up at once
+                renewed = time.monotonic()
             if time.monotonic() - beat >= HEARTBEAT_EVERY:
                 self._heartbeat()
                 beat = time.monotonic()

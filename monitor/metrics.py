@@ -7,7 +7,7 @@ from collections import Counter as Tally
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from monitor.alerting.notify import Notifier, Outcome
+from monitor.alerting.notify import Message, Notifier, Outcome, Target
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -23,6 +23,9 @@ class Metrics:
         self.items = Counter("brandmon_source_items", "Brand mentions accepted, per source.", ["source"], registry=r)
         self.errors = Counter("brandmon_source_errors", "Failed pages and spider errors, per source.", ["source"],
                               registry=r)
+        self.skipped = Counter("brandmon_source_skipped", "Posts or values a crawl left out or flagged, per source "
+                               "and reason (empty, malformed, time_unknown, clamped, invalid, cleaned, refused).",
+                               ["source", "reason"], registry=r)
         self.crawls = Counter("brandmon_source_crawls", "Crawls finished, per source.", ["source"], registry=r)
         self.last_success = Gauge("brandmon_source_last_success_timestamp_seconds",
                                   "When a crawl of the source last fetched pages without failing.", ["source"],
@@ -47,8 +50,11 @@ class Metrics:
         self.reports = Counter("brandmon_reports", "Scheduled reports by result (sent, failed).", ["result"],
                                registry=r)
 
-    def crawled(self, source: str, pages: int, items: int, errors: int, succeeded_at: float | None) -> None:
+    def crawled(self, source: str, pages: int, items: int, errors: int, succeeded_at: float | None,
+                skipped: dict[str, int] | None = None) -> None:
         self.pages.labels(source).inc(pages)
+        for reason, n in (skipped or {}).items():
+            self.skipped.labels(source, reason).inc(n)
         self.items.labels(source).inc(items)
         self.errors.labels(source).inc(errors)
         self.crawls.labels(source).inc()
@@ -78,9 +84,9 @@ class MeteredNotifier:
         self._inner = inner
         self._metrics = metrics
 
-    def send(self, channel: str, *args, **kwargs) -> Outcome:
-        outcome = self._inner.send(channel, *args, **kwargs)
-        self._metrics.notifications.labels(channel, "sent" if outcome.ok else "failed").inc()
+    def send(self, target: Target, message: Message) -> Outcome:
+        outcome = self._inner.send(target, message)
+        self._metrics.notifications.labels(target.channel, "sent" if outcome.ok else "failed").inc()
         return outcome
 
     def __getattr__(self, name: str):

@@ -61,6 +61,7 @@ class ForumSpider(ThreadSpider):
         if not refs:
             self.nothing_found(response, "no threads found")
             return
+        self.page_ok()
         changed = 0
         for ref in refs:
             visit = self.threads.plan(ref.key, ref.url, ref.mark, ref.title)

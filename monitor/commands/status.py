@@ -94,13 +94,14 @@ def _print(info: dict, zone) -> None:
     else:
         click.echo(f"store    {s['backend']}, UNREACHABLE: {s.get('error', 'no answer')}")
     click.echo("")
-    rows = [("SOURCE", "HEALTH", "LAST CRAWL", "LAST SUCCESS", "CRAWLS", "ITEMS", "NEW", "ERRORS", "ERROR RATE")]
+    rows = [("SOURCE", "HEALTH", "LAST CRAWL", "LAST SUCCESS", "CRAWLS", "ITEMS", "NEW", "ERRORS", "SKIPPED",
+             "ERROR RATE")]
     for src in info["sources"]:
         last = src["last"]
         rows.append((src["name"], src["health"] + (f" ({src['blocked']})" if src["blocked"] else ""),
                      _local(src["last_crawl"], zone), _local(src["last_success"], zone), str(src["crawls"]),
                      str(last.get("items", 0)), str(last.get("new", 0)), str(last.get("errors", 0)),
-                     f"{src['error_rate']:.0%}"))
+                     str(sum((last.get("skipped") or {}).values())), f"{src['error_rate']:.0%}"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) if i < 4 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))

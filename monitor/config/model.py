@@ -71,6 +71,7 @@ class PostFields(Strict):
     replies: Queries | None = None
     ip_location: Queries | None = None
     parent: Queries | None = None
+    skip: Queries | None = None  # true (JSON) or found (HTML) for posts that are no one's words: system notices
 
 
 class NestedFields(PostFields):
@@ -223,6 +224,12 @@ class CommentPages(PageOptions):
     end: Queries | None = None
     order: Literal["newest_first", "oldest_first", "ranked"] = "newest_first"
     content_type: Literal["post", "comment", "reply"] = "comment"
+    # Replies past those shown inline (Bilibili shows 3 of a comment's `replies`): their own pages, read when
+    # the comment is new or its reply count moved. {root} is the comment's id, {page} counts from 1.
+    sub_url: str | None = None
+    sub_post: Queries | None = None
+    max_sub_pages: int = Field(default=5, ge=1)
+    convert_bv: bool = False  # targets may be Bilibili BV ids, turned into the numeric aid the API wants
 
     @model_validator(mode="after")
     def _pages_are_reachable(self) -> "CommentPages":
@@ -232,13 +239,16 @@ class CommentPages(PageOptions):
             raise ValueError("url pages by {cursor}: set cursor, the query that gives the next one")
         if "{page}" in self.url and self.order == "oldest_first":
             raise ValueError("url pages by {page}: that needs order newest_first or ranked (read from page 1)")
+        if self.sub_url and not self.sub_post:
+            raise ValueError("sub_url pages replies: set sub_post, where they are on that page")
         return self
 
     def query_fields(self) -> tuple[str, ...]:
-        return (*super().query_fields(), "cursor", "end")
+        return (*super().query_fields(), "cursor", "end", "sub_post")
 
     def templates(self) -> dict[str, tuple[str, ...]]:
-        return {**super().templates(), "url": ("base", "target", "cursor", "page")}
+        return {**super().templates(), "url": ("base", "target", "cursor", "page"),
+                "sub_url": ("base", "target", "root", "page")}
 
 
 class CommentsOptions(CommentPages):
@@ -293,6 +303,14 @@ class WeiboOptions(Tracking):
 
 class FeedOptions(Strict):
     max_items: int = Field(default=200, ge=1)
+    text_exclude: Queries | None = None  # CSS on an entry's HTML: parts to leave out (quotes, "来自…客户端" tails)
+
+    @model_validator(mode="after")
+    def _check_exclude(self) -> "FeedOptions":
+        from monitor.crawl.selectors import check_queries
+
+        check_queries(self.text_exclude, "html")
+        return self
 
     @property
     def has_own_urls(self) -> bool:
@@ -322,6 +340,11 @@ class SourceConfig(Strict):
     proxies: tuple[str, ...] = ()
     # the page encoding when a site declares a wrong one (e.g. gb18030); default: declared or detected
     encoding: str | None = None
+    # where requests may go: the source's own hosts (its URLs, base_url, URL targets) and these (a name
+    # allows its subdomains, as Scrapy's allowed_domains); private, loopback and link-local addresses only
+    # inside these networks (e.g. "10.1.0.0/16" for an intranet forum)
+    allowed_hosts: tuple[str, ...] = ()
+    allow_networks: tuple[str, ...] = ()
     options: ForumOptions | CommentsOptions | WeiboOptions | FeedOptions | None = None
 
     @field_validator("type")
@@ -343,6 +366,23 @@ class SourceConfig(Strict):
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
         return value if value is None else check_zone(value)
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"'{net}' is not a network (e.g. 10.0.0.0/8 or 127.0.0.1/32)") from None
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(h.strip().lower().lstrip(".") for h in value if h.strip())
 
     @field_validator("encoding")
     @classmethod
@@ -376,10 +416,20 @@ class ElasticConfig(Strict):
     password: str | None = None
 
 
+class RetentionConfig(Strict):
+    """How long data is kept (absent: forever). Raw mentions go first; the hourly rollups that seasonal
+    baselines and reports read can be kept for years (the embedded store; Elasticsearch keeps no rollups)."""
+
+    mentions: Duration | None = None
+    rollups: Duration | None = None
+    every: Duration = timedelta(hours=1)  # how often the daemon prunes
+
+
 class StoreConfig(Strict):
     backend: Literal["embedded", "elasticsearch"] = "embedded"
     path: Path | None = None
     elasticsearch: ElasticConfig | None = None
+    retention: RetentionConfig = RetentionConfig()
 
     @model_validator(mode="after")
     def _es_needs_url(self) -> "StoreConfig":
@@ -473,8 +523,11 @@ class AlertingConfig(Strict):
     quiet_hours_override: Literal["info", "warning", "critical"] = "critical"
     retries: int = Field(default=2, ge=0, le=10)
     retry_backoff: Duration = timedelta(seconds=1)
+    retry_max_backoff: Duration = timedelta(minutes=5)
+    give_up_after: Duration = timedelta(hours=4)
     fallback_channel: str | None = None
     channel_limits: dict[str, int] = {}
+    channel_keywords: dict[str, str] = {}
     pending_timeout: Duration = timedelta(minutes=5)
     kibana_url: str | None = None
     message: MessageOptions = MessageOptions()
@@ -496,6 +549,8 @@ class DaemonConfig(Strict):
     nlp_timeout: Duration = timedelta(minutes=5)
     tick_every: Duration = timedelta(seconds=15)
     shutdown_grace: Duration = timedelta(seconds=20)
+    # several daemons may share one store: one alerting leader at a time holds this lease (renewed 4× per lease)
+    leader_lease: Duration = Field(default=timedelta(seconds=20), ge=timedelta(seconds=2))
 
 
 class ReportSchedule(Strict):
@@ -560,10 +615,18 @@ class Config(Strict):
     @classmethod
     def _alerting_channels(cls, alerting: AlertingConfig, info: ValidationInfo) -> AlertingConfig:
         channels = info.data.get("channels") or {}
-        for name in filter(None, (alerting.fallback_channel, *alerting.channel_limits)):
+        for name in filter(None, (alerting.fallback_channel, *alerting.channel_limits, *alerting.channel_keywords)):
             if name not in channels:
                 raise ValueError(f"unknown channel '{name}' (defined: {', '.join(channels) or 'none'})")
         return alerting
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, channels: dict) -> dict:
+        for name in channels:
+            if "#" in name:
+                raise ValueError(f"channel name '{name}' must not contain '#' (it separates a channel from its URLs)")
+        return channels
 
     @field_validator("timezone")
     @classmethod

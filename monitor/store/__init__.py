@@ -13,7 +13,8 @@ def open_store(config: Config) -> Store:
         from monitor.store.elastic import ElasticStore
 
         es = config.store.elasticsearch
-        return ElasticStore(es, spool_dir=config.state_dir / "spool" / es.index_prefix)
+        return ElasticStore(es, spool_dir=config.state_dir / "spool" / es.index_prefix,
+                            retention=config.store.retention)
     from monitor.store.sqlite import SqliteStore
 
-    return SqliteStore(config.store.path or config.state_dir / "brandmon.db")
+    return SqliteStore(config.store.path or config.state_dir / "brandmon.db", config.store.retention)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,9 +20,9 @@ class Query:
     sentiments: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # any of them, as phrases of the text (monitor/store/matching.py)
     crisis: bool = False
-    text: str | None = None
+    text: str | None = None  # search box: every space-separated phrase in the text or the title
     min_followers: int | None = None  # author.followers at least this
     min_engagement: int | None = None  # likes + comments + reposts at least this
     start: datetime | None = None
@@ -56,7 +57,12 @@ class Store(ABC):
         """Mentions matching query, newest first ('recent') or most engaged first ('engagement')."""
 
     @abstractmethod
-    def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]: ...
+    def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
+        """Exact number of matching mentions per keyword (Mention.keywords), most first, ties by word."""
+
+    @abstractmethod
+    def term_counts(self, query: Query, terms: Iterable[str]) -> dict[str, int]:
+        """Number of matching mentions whose keywords include each of `terms` (0 when none)."""
 
     # incidents
     @abstractmethod
@@ -102,8 +108,19 @@ class Store(ABC):
                 out[key] = value
         return out
 
+    # one alerting leader among several daemons
+    @abstractmethod
+    def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
+        """Acquire or renew the lease `name` for `holder` until now + ttl. Returns its fencing token when
+        `holder` holds it (the token grows each time the lease changes hands), None while another
+        holder's lease runs. Atomic: of two callers racing for a free lease, one wins."""
+
     @abstractmethod
     def ping(self) -> bool: ...
+
+    def prune(self, now: datetime) -> dict[str, int]:
+        """Delete what the configured retention no longer keeps; what was deleted, by kind."""
+        return {}
 
     def ensure_setup(self) -> str:
         """Create what the backend needs, idempotently, before a daemon starts; raises when its data

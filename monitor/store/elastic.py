@@ -10,19 +10,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import jieba
 from elasticsearch import ApiError, ConflictError, ConnectionTimeout, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
 
 from monitor.clock import utc
-from monitor.config.model import ElasticConfig
+from monitor.config.model import ElasticConfig, RetentionConfig
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
+from monitor.store import matching
 from monitor.store.base import Query, Store, UpsertResult
 from monitor.store.elastic_bulk import BACKOFF, Action, BulkSender, DocError, Unreachable, retryable
 from monitor.store.elastic_schema import (DELIVERY_FIELDS, EVENT_FIELDS, FAMILY_PROPERTIES, INCIDENT_FIELDS, Layout,
@@ -53,8 +53,10 @@ def unreachable(exc: Exception) -> bool:
 
 
 class ElasticStore(Store):
-    def __init__(self, config: ElasticConfig, spool_dir: Path, backoff: Sequence[float] = BACKOFF) -> None:
+    def __init__(self, config: ElasticConfig, spool_dir: Path, backoff: Sequence[float] = BACKOFF,
+                 retention: RetentionConfig | None = None) -> None:
         self.layout = Layout(config.index_prefix)
+        self.retention = retention or RetentionConfig()
         self.es = connect(config)
         self.spool = Spool(spool_dir)
         self.bulk = BulkSender(self.es, backoff=backoff)
@@ -247,9 +249,38 @@ class ElasticStore(Store):
         return [mention_from(h["_source"]) for h in hits]
 
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
-        result = self._mentions(query=es_query(query), size=0,
-                                aggs={"t": {"terms": {"field": "keywords", "size": limit}}})
+        """Exact: each monthly index has one shard, and the shard size covers every term of the window."""
+        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
+            "field": "keywords", "size": limit, "shard_size": max(limit * 10, 10_000),
+            "order": [{"_count": "desc"}, {"_key": "asc"}]}}})
         return [(b["key"], b["doc_count"]) for b in result["aggregations"]["t"]["buckets"]]
+
+    def term_counts(self, query: Query, terms: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(terms))
+        if not wanted:
+            return {}
+        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
+            "field": "keywords", "include": wanted, "size": len(wanted)}}})
+        found = {b["key"]: b["doc_count"] for b in result["aggregations"]["t"]["buckets"]}
+        return {t: found.get(t, 0) for t in wanted}
+
+    # retention
+    def prune(self, now: datetime) -> dict[str, int]:
+        """Delete whole monthly indices whose month ended before the retention (a mention is kept at
+        most a month longer than asked); the cheapest deletion Elasticsearch has."""
+        if self.retention.mentions is None:
+            return {}
+        self._setup()
+        cutoff = utc(now - self.retention.mentions)
+        gone = []
+        for name in self.es.indices.get(index=self.layout.mentions_pattern, **ANY_INDEX):
+            month_end = self.layout.month_end(name)
+            if month_end is not None and month_end <= cutoff:
+                gone.append(name)
+        if gone:
+            self.es.indices.delete(index=",".join(gone))
+            log.info("retention: deleted %s", ", ".join(gone))
+        return {"indices": len(gone)}
 
     # incidents, their timeline and notification log
     def _write(self, family: str, **request: Any) -> None:
@@ -352,6 +383,32 @@ class ElasticStore(Store):
         self._setup()
         self.es.index(index=self.layout.alias("state"), id=key, document={"key": key, "value": value})
 
+    def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
+        """A document in the state index, changed only if nobody changed it since it was read
+        (if_seq_no / if_primary_term): of two daemons racing, Elasticsearch lets one through."""
+        self._setup()
+        index, doc_id = self.layout.alias("state"), f"lease:{name}"
+        at = utc(now).timestamp()
+        try:
+            found = self.es.get(index=index, id=doc_id)
+        except NotFoundError:
+            found = None
+        lease = found["_source"]["value"] if found else None
+        if lease and lease["holder"] != holder and lease["expires"] > at:
+            return None
+        kept = bool(lease and lease["holder"] == holder and lease["expires"] > at)
+        token = (lease["token"] if lease else 0) + (0 if kept else 1)
+        document = {"key": doc_id, "value": {"holder": holder, "token": token, "expires": at + ttl.total_seconds()}}
+        try:
+            if found is None:
+                self.es.create(index=index, id=doc_id, document=document, refresh=True)
+            else:
+                self.es.index(index=index, id=doc_id, document=document, refresh=True,
+                              if_seq_no=found["_seq_no"], if_primary_term=found["_primary_term"])
+        except ConflictError:
+            return None
+        return token
+
     def ping(self) -> bool:
         try:
             health = self.es.options(request_timeout=5).cluster.health()
@@ -387,7 +444,9 @@ def es_query(q: Query) -> dict[str, Any]:
         if values:
             f.append({"terms": {field: list(values)}})
     if q.keywords:
-        f.append({"bool": {"should": [{"match_phrase": {"text": k}} for k in q.keywords], "minimum_should_match": 1}})
+        phrases = [p for p in (matching.phrase(k) for k in q.keywords) if p]
+        f.append({"bool": {"should": [{"match_phrase": {"words": p}} for p in phrases], "minimum_should_match": 1}}
+                 if phrases else {"match_none": {}})
     if q.crisis:
         f.append({"exists": {"field": "crisis_terms"}})
     if q.min_followers is not None:
@@ -407,11 +466,10 @@ def es_query(q: Query) -> dict[str, Any]:
 
 
 def _text_query(text: str) -> dict[str, Any]:
-    """Every word of the query (jieba) must be one of the mention's words, or appear in its text or
-    title as a phrase: a brand name the query splits in two is still found."""
-    words = [w.strip() for w in jieba.lcut(text) if w.strip()]
-    if not words:
+    """Every phrase of the search in the text or the title (monitor/store/matching.py)."""
+    phrases = matching.search_phrases(text)
+    if not phrases:
         return {"match_none": {}}
     return {"bool": {"filter": [
-        {"bool": {"should": [{"term": {"tokens": w}}, {"match_phrase": {"text": w}}, {"match_phrase": {"title": w}}],
-                  "minimum_should_match": 1}} for w in words]}}
+        {"bool": {"should": [{"match_phrase": {"words": p}}, {"match_phrase": {"title_words": p}}],
+                  "minimum_should_match": 1}} for p in phrases]}}
