@@ -33,6 +33,7 @@ sources:
     type: forum
     platform: forum
     start_urls: ["$site/forum"]
+    allow_networks: ["127.0.0.0/8"]
     options:
       thread_links: "li.thread a.title::attr(href)"
       next_page: "a.next::attr(href)"
