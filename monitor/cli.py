@@ -8,16 +8,19 @@ from pathlib import Path
 
 import click
 
-from monitor.config import ConfigError, Settings, load_settings
-from monitor.logs import setup_logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # `brandmon --help` must not pay for pydantic, apprise and the config models
+    from monitor.config import Settings
 
 CONFIG_OPTION = click.option("--config", "-c", "config_path", type=click.Path(path_type=Path),
                              default="config.yaml", show_default=True, envvar="BRANDMON_CONFIG",
                              help="Config file (env BRANDMON_CONFIG).")
 
 
-def _settings(path: Path) -> Settings:
+def _settings(path: Path) -> "Settings":
     """Load the config or exit 2 with one line per problem."""
+    from monitor.config import ConfigError, load_settings
     from monitor.i18n import set_language
 
     try:
@@ -46,6 +49,8 @@ def main(log_level: str, log_format: str) -> None:
     Start with `brandmon demo`; then copy config.example.yaml, edit it, and
     `brandmon check -c config.yaml` before `brandmon run`.
     """
+    from monitor.logs import setup_logging
+
     setup_logging(log_level, log_format)
 
 
@@ -153,7 +158,7 @@ def incidents(config_path: Path, state: str, as_json: bool) -> None:
                    f"{inc.state:<8} {inc.brand}  {inc.title}")
 
 
-def incident_manager(settings: Settings):
+def incident_manager(settings: "Settings"):
     """The notification policy without the NLP stage: changing one incident must not load models."""
     from monitor.alerting.notify import Notifier
     from monitor.alerting.policy import IncidentManager

@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from monitor.cli import CONFIG_OPTION, _settings
-from monitor.logs import MASKER
 
 EXIT_ALREADY_RUNNING = 3
 EXIT_NOT_RUNNING = 3
@@ -37,6 +36,8 @@ def run(ctx: click.Context, config_path: Path) -> None:
     signals = Signals()
     signals.install()
     settings = _settings(config_path)
+    from monitor.logs import MASKER
+
     MASKER.learn(settings.config)
     try:
         daemon = Daemon(settings)

@@ -8,7 +8,10 @@ from pathlib import Path
 import click
 
 from monitor.cli import CONFIG_OPTION, _settings
-from monitor.config.model import ElasticConfig
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.config.model import ElasticConfig
 
 EXIT_TROUBLE = 1
 

@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from urllib.error import HTTPError, URLError
-from urllib.parse import quote
 
 import click
 
 from monitor.cli import CONFIG_OPTION, _settings
-from monitor.kibana_objects import FILE_PREFIX, SHIPPED, import_objects, saved_objects
 
 @click.group()
 def kibana() -> None:
@@ -26,6 +23,11 @@ def kibana() -> None:
 @click.option("--space", default=None, help="A Kibana space id (default: the default space).")
 def import_command(config_path: Path, url: str | None, path: Path | None, space: str | None) -> None:
     """Import the objects with overwrite: running it again updates them in place."""
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import quote
+
+    from monitor.kibana_objects import FILE_PREFIX, SHIPPED, import_objects, saved_objects
+
     settings = _settings(config_path)
     config = settings.config
     url = url or config.alerting.kibana_url

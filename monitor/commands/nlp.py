@@ -13,7 +13,10 @@ from pathlib import Path
 import click
 
 from monitor.cli import CONFIG_OPTION, _emit_json, _settings
-from monitor.config.model import Config, NlpConfig
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.config.model import NlpConfig
 
 _OPTIONAL_CONFIG = click.option(
     "--config", "-c", "config_path", type=click.Path(path_type=Path), default=None,
@@ -27,8 +30,10 @@ def nlp() -> None:
     """Measure and adapt the sentiment model: eval, train, export."""
 
 
-def _nlp_config(config_path: Path | None) -> NlpConfig:
+def _nlp_config(config_path: Path | None) -> "NlpConfig":
     """The NLP settings from the config when there is one, else the defaults (models in ./brandmon-data/models)."""
+    from monitor.config.model import Config, NlpConfig
+
     if config_path is None:
         default = Path(os.environ.get("BRANDMON_CONFIG", "config.yaml"))
         config_path = default if default.is_file() else None
