@@ -57,12 +57,28 @@ def main(log_level: str, log_format: str) -> None:
 @main.command()
 @click.argument("config_path", type=click.Path(path_type=Path), required=False)
 @click.option("--config", "-c", "config_opt", type=click.Path(path_type=Path), hidden=True)
-def check(config_path: Path | None, config_opt: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help='One JSON object: {"ok": true, counts} or {"ok": false, "problems": [{file, line, path, reason}]}.')
+def check(config_path: Path | None, config_opt: Path | None, as_json: bool) -> None:
     """Validate a config and every rule and playbook it loads.
 
     Exit 0 when sound; exit 2 with one line per problem: file:line: key.path: reason.
     """
     path = config_path or config_opt or Path("config.yaml")
+    if as_json:
+        from monitor.config import ConfigError, load_settings
+
+        try:
+            settings = load_settings(path)
+        except ConfigError as exc:
+            _emit_json({"ok": False, "problems": [{"file": p.file, "line": p.line, "path": p.path, "reason": p.reason}
+                                                  for p in exc.problems]})
+            sys.exit(2)
+        c = settings.config
+        _emit_json({"ok": True, "config": str(path), "brands": len(c.own_brands),
+                    "competitors": len(c.brands) - len(c.own_brands), "sources": len(c.sources),
+                    "rules": len(settings.rules), "playbooks": len(settings.playbooks), "channels": len(c.channels)})
+        return
     settings = _settings(path)
     click.echo(f"{path}: ok — {len(settings.config.brands)} brands, {len(settings.config.sources)} sources, "
                f"{len(settings.rules)} rules, {len(settings.playbooks)} playbooks, "
