@@ -54,13 +54,13 @@ reply:
 """)
 
 
-def crawl_demo(folder: Path, escalate: bool = False, burst: bool = True) -> Path:
+def crawl_demo(folder: Path, escalate: bool = False, burst: bool = True, rules: Path = DEMO_RULES) -> Path:
     """Crawl the demo forum (calm, then with the burst) into folder/state with `brandmon crawl --once`
     (a process of its own: Twisted's reactor runs once per process); return the config path."""
     site = DemoSite().start()
     try:
         path = folder / "config.yaml"
-        path.write_text(CONFIG.substitute(state=folder / "state", site=site.url, rules=DEMO_RULES,
+        path.write_text(CONFIG.substitute(state=folder / "state", site=site.url, rules=rules,
                                           escalate=str(escalate).lower()), encoding="utf-8")
         for round_ in ("calm", "burst") if burst else ("calm",):
             site.burst = round_ == "burst"
