@@ -25,12 +25,15 @@ def _settings(path: Path) -> "Settings":
 
     try:
         settings = load_settings(path)
-        set_language(settings.config.language)
-        return settings
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         sys.exit(2)
+    from monitor.logs import MASKER
+
+    MASKER.learn(settings.config)  # from here on no log line of any command carries the config's secrets
+    set_language(settings.config.language)
+    return settings
 
 
 def _emit_json(obj) -> None:
@@ -130,20 +133,22 @@ def crawl(config_path: Path, once: bool, source_names: tuple[str, ...], as_json:
             raise click.BadParameter(f"unknown source '{name}' (known: {', '.join(sorted(known))})",
                                      param_hint="--source")
     monitor = Monitor(settings)
-    out: dict = {"sources": {}, "mentions": 0}
+    out: dict = {"sources": {}, "mentions": 0, "queued": 0}
     try:
         for source in settings.config.sources:
             if source_names and source.name not in source_names:
                 continue
             click.echo(f"crawling {source.name} …", err=True)
             report = monitor.crawl(source, force=True)
-            blocked = load_health(monitor.store, source.name).blocked
+            blocked = load_health(monitor, source.name).blocked
             out["sources"][source.name] = {"items": report.items, "new": report.new, "errors": report.errors,
-                                           "pages": report.pages, "blocked": blocked}
+                                           "pages": report.pages, "blocked": blocked, "queued": report.queued}
             out["mentions"] += report.items
+            out["queued"] = report.queued  # waiting in the queue (NLP or the store could not take them yet)
             if not as_json:
                 click.echo(f"{source.name}: {report.pages} pages, {report.items} mentions, {report.new} new, "
-                           f"{report.errors} errors" + (f", BLOCKED: {blocked}" if blocked else ""))
+                           f"{report.errors} errors" + (f", BLOCKED: {blocked}" if blocked else "")
+                           + (f", {report.queued} waiting in the queue" if report.queued else ""))
     finally:
         monitor.close()
     if as_json:
@@ -194,10 +199,11 @@ def _incident_command(action: str):
         import getpass
 
         from monitor.i18n import t
+        from monitor.sanitize import clean_name
 
         manager = incident_manager(_settings(config_path))
         try:
-            incident = getattr(manager, action)(incident_id, by or getpass.getuser(), note)
+            incident = getattr(manager, action)(incident_id, clean_name(by) or getpass.getuser(), note)
         except KeyError:
             click.echo(t(f"没有事件 {incident_id}", f"no incident {incident_id}"), err=True)
             sys.exit(1)

@@ -1,6 +1,9 @@
 """The daemon's small HTTP server: /healthz, /metrics, and the ack pages behind the links in every alert.
 
-GET never changes anything (chat apps open links to preview them); acknowledging takes the page's POST.
+Served by waitress (a maintained WSGI server) with a socket timeout and size limits, so a slow, broken
+or hostile client (a bad Content-Length, a body that never comes) gets a 400/413 or is dropped, and
+never holds a worker thread. GET never changes anything (chat apps open links to preview them);
+acknowledging takes the page's POST.
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ import json
 import logging
 import threading
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, unquote
+
+from waitress.server import create_server
 
 from monitor import web_mobile
 from monitor.metrics import CONTENT_TYPE
@@ -22,6 +26,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_FORM_BYTES = 4096
+MAX_HEADER_BYTES = 16 * 1024
+SOCKET_TIMEOUT = 20  # seconds a connection may stay idle or trickle before it is closed
+THREADS = 4
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -29,86 +36,140 @@ def parse_bind(bind: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+class Request:
+    """What a handler needs of the WSGI environ; `respond` records the answer."""
+
+    def __init__(self, environ: dict) -> None:
+        self.environ = environ
+        self.method = environ.get("REQUEST_METHOD", "GET")
+        self.path = environ.get("PATH_INFO", "") or "/"
+        self.query = environ.get("QUERY_STRING", "")
+        self.status = 500
+        self.headers: list[tuple[str, str]] = []
+        self.body = b""
+
+    def form(self) -> dict[str, str] | None:
+        """The posted form, or None when it is larger than MAX_FORM_BYTES (waitress already checked
+        that Content-Length is a number and read the body within its own limits)."""
+        length = int(self.environ.get("CONTENT_LENGTH") or 0)
+        if length > MAX_FORM_BYTES:
+            return None
+        return _query(self.environ["wsgi.input"].read(length).decode("utf-8", errors="replace"))
+
+    def respond(self, status: int, content_type: str, data: bytes) -> None:
+        self.status, self.body = status, data
+        self.headers = [("Content-Type", content_type), ("Content-Length", str(len(data))),
+                        ("Cache-Control", "no-store")]
+
+
 class WebServer:
     def __init__(self, daemon: "Daemon", bind: str) -> None:
         self.daemon = daemon
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            server_version = "brandmon"
-
-            def do_GET(self) -> None:
-                server._get(self)
-
-            def do_POST(self) -> None:
-                server._post(self)
-
-            def log_message(self, fmt: str, *args) -> None:
-                log.debug("http %s " + fmt, self.client_address[0], *args)
-
-        self._httpd = ThreadingHTTPServer(parse_bind(bind), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="http", daemon=True)
+        host, port = parse_bind(bind)
+        self._server = create_server(self.app, host=host, port=port, threads=THREADS, ident="brandmon",
+                                     channel_timeout=SOCKET_TIMEOUT, max_request_body_size=MAX_FORM_BYTES * 4,
+                                     max_request_header_size=MAX_HEADER_BYTES, connection_limit=100,
+                                     expose_tracebacks=False, clear_untrusted_proxy_headers=True)
+        self._thread = threading.Thread(target=self._serve, name="http", daemon=True)
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
+        host, port = self._server.effective_host, self._server.effective_port
         return f"http://{host}:{port}"
 
     def start(self) -> "WebServer":
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except OSError:  # the sockets were closed under the loop by stop()
+            pass
 
-    # routing
-    def _get(self, req: BaseHTTPRequestHandler) -> None:
-        parsed = urlparse(req.path)
-        if parsed.path == "/healthz":
+    def stop(self) -> None:
+        """Close the listening socket and every connection, then the worker threads."""
+        for channel in list(self._server._map.values()):
+            channel.handle_close()
+        self._server.task_dispatcher.shutdown(timeout=2)
+        self._thread.join(timeout=5)
+
+    # WSGI
+    def app(self, environ: dict, start_response):
+        req = Request(environ)
+        try:
+            self._route(req)
+        except Exception:  # logged as JSON through the secret masker; the client sees no traceback
+            log.exception("http %s %s failed", req.method, req.path)
+            _send_page(req, 500, "服务器内部错误", "<p>请稍后再试，或在终端运行 brandmon status。</p>")
+        start_response(f"{req.status} {_REASONS.get(req.status, 'Error')}", req.headers)
+        return [req.body]
+
+    def _route(self, req: Request) -> None:
+        if req.method in ("GET", "HEAD"):
+            self._get(req)
+        elif req.method == "POST":
+            self._post(req)
+        else:
+            _send_page(req, 405, "不支持的请求", "<p>只支持 GET 与 POST。</p>")
+            req.headers.append(("Allow", "GET, HEAD, POST"))
+
+    def _get(self, req: Request) -> None:
+        if req.path == "/healthz":
             reasons = self.daemon.health()
-            body = {"status": "ok"} if not reasons else {"status": "unhealthy", "reasons": reasons}
-            _send(req, 503 if reasons else 200, "application/json",
-                  json.dumps(body, ensure_ascii=False).encode("utf-8"))
-        elif parsed.path == "/metrics":
-            _send(req, 200, CONTENT_TYPE, self.daemon.metrics.exposition())
-        elif parsed.path.startswith("/ack/"):
-            self._incident_get(req, parsed, _query(parsed.query))
-        elif parsed.path == "/queue":
-            self._queue_get(req, parsed, _query(parsed.query))
+            body: dict = {"status": "ok"} if not reasons else {"status": "unhealthy", "reasons": reasons}
+            if reasons == ["starting"]:
+                body = {"status": "starting", "reasons": reasons}
+            warnings = self.daemon.warnings()
+            if warnings:
+                body["warnings"] = warnings
+            req.respond(503 if reasons else 200, "application/json",
+                        json.dumps(body, ensure_ascii=False).encode("utf-8"))
+        elif req.path == "/metrics":
+            req.respond(200, CONTENT_TYPE, self.daemon.metrics.exposition())
+        elif req.path.startswith("/ack/"):
+            if self._ready(req):
+                self._incident_get(req, _query(req.query))
+        elif req.path == "/queue":
+            if self._ready(req):
+                self._queue_get(req, _query(req.query))
         else:
             _send_page(req, 404, "找不到页面", "<p>这里只有 /healthz、/metrics、事件链接和回复队列链接。</p>")
 
-    def _post(self, req: BaseHTTPRequestHandler) -> None:
-        parsed = urlparse(req.path)
-        handler = (self._incident_post if parsed.path.startswith("/ack/")
-                   else self._queue_post if parsed.path == "/queue" else None)
+    def _post(self, req: Request) -> None:
+        handler = (self._incident_post if req.path.startswith("/ack/")
+                   else self._queue_post if req.path == "/queue" else None)
         if handler is None:
             _send_page(req, 404, "找不到页面", "<p>只有事件链接和回复队列链接接受提交。</p>")
             return
-        length = int(req.headers.get("Content-Length") or 0)
-        if length > MAX_FORM_BYTES:
+        form = req.form()
+        if form is None:
             _send_page(req, 413, "提交内容过大", "<p>请只填写姓名和简短说明。</p>")
             return
-        form = {**_query(parsed.query), **_query(req.rfile.read(length).decode("utf-8", errors="replace"))}
-        handler(req, parsed, form)
+        if self._ready(req):
+            handler(req, {**_query(req.query), **form})
+
+    def _ready(self, req: Request) -> bool:
+        if self.daemon.ready:
+            return True
+        _send_page(req, 503, "正在启动", "<p>brandmon 正在启动，请稍后刷新本页。</p>")
+        return False
 
     # the phone pages (monitor/web_mobile.py): one small handler per route
-    def _incident_get(self, req, parsed, params: dict[str, str]) -> None:
-        _send_mobile(req, web_mobile.incident_page(self.daemon, unquote(parsed.path[len("/ack/"):]), params))
+    def _incident_get(self, req: Request, params: dict[str, str]) -> None:
+        _send_mobile(req, web_mobile.incident_page(self.daemon, unquote(req.path[len("/ack/"):]), params))
 
-    def _incident_post(self, req, parsed, form: dict[str, str]) -> None:
-        _send_mobile(req, web_mobile.incident_post(self.daemon, unquote(parsed.path[len("/ack/"):]), form))
+    def _incident_post(self, req: Request, form: dict[str, str]) -> None:
+        _send_mobile(req, web_mobile.incident_post(self.daemon, unquote(req.path[len("/ack/"):]), form))
 
-    def _queue_get(self, req, parsed, params: dict[str, str]) -> None:
+    def _queue_get(self, req: Request, params: dict[str, str]) -> None:
         _send_mobile(req, web_mobile.queue_page(self.daemon, params))
 
-    def _queue_post(self, req, parsed, form: dict[str, str]) -> None:
+    def _queue_post(self, req: Request, form: dict[str, str]) -> None:
         _send_mobile(req, web_mobile.queue_post(self.daemon, form))
 
 
-def _send_mobile(req: BaseHTTPRequestHandler, page: "web_mobile.Page") -> None:
+def _send_mobile(req: Request, page: "web_mobile.Page") -> None:
     _send_page(req, page.status, page.title, page.body)
 
 
@@ -121,15 +182,10 @@ PAGE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
 <style>{style}</style></head><body><h1>{title}</h1>{body}</body></html>"""
 
 
-def _send_page(req: BaseHTTPRequestHandler, status: int, title: str, body: str) -> None:
+_REASONS = {200: "OK", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large",
+            400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def _send_page(req: Request, status: int, title: str, body: str) -> None:
     html = PAGE.format(title=escape(title), body=body, style=web_mobile.STYLE)
-    _send(req, status, "text/html; charset=utf-8", html.encode("utf-8"))
-
-
-def _send(req: BaseHTTPRequestHandler, status: int, content_type: str, data: bytes) -> None:
-    req.send_response(status)
-    req.send_header("Content-Type", content_type)
-    req.send_header("Content-Length", str(len(data)))
-    req.send_header("Cache-Control", "no-store")
-    req.end_headers()
-    req.wfile.write(data)
+    req.respond(status, "text/html; charset=utf-8", html.encode("utf-8"))

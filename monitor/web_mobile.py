@@ -50,7 +50,15 @@ def _links_or_page(daemon):
 
 
 def _name(form: dict[str, str], key: str = "by") -> str:
-    return (form.get(key) or "").strip()[:40]
+    from monitor.sanitize import clean_name
+
+    return clean_name(form.get(key)) or ""
+
+
+def _note(form: dict[str, str]) -> str | None:
+    from monitor.sanitize import clean_text
+
+    return clean_text(form.get("note"), 200) or None
 
 
 def _hidden(params: dict[str, str]) -> str:
@@ -140,7 +148,7 @@ def incident_post(daemon, incident_id: str, form: dict[str, str]) -> Page:
         daemon.incident_action("assign", incident.id, to, by)
         done = f"已指派给 {to}。"
     elif action == "resolve":
-        daemon.incident_action("resolve", incident.id, by, (form.get("note") or "").strip()[:200] or None)
+        daemon.incident_action("resolve", incident.id, by, _note(form))
         done = "已标记恢复，恢复通知已发出。"
     else:
         return Page(400, "未知操作", f"<p>不支持的操作：{escape(action)}</p>")
@@ -213,7 +221,7 @@ def queue_post(daemon, form: dict[str, str]) -> Page:
     mention_id, by, action = form.get("id", ""), _name(form) or DEFAULT_ACTOR, form.get("action", "")
     try:
         if action == "handle":
-            desk.handle(mention_id, by, (form.get("note") or "").strip()[:200] or None)
+            desk.handle(mention_id, by, _note(form))
             done = "已标记处理，已移出队列。"
         elif action == "assign":
             desk.assign(mention_id, by, by)

@@ -18,21 +18,29 @@ EXIT_TROUBLE = 1
 
 
 def elastic_config(config_path: Path) -> tuple[ElasticConfig, Path]:
-    """The config's Elasticsearch section and this host's spool folder for it."""
+    """The config's Elasticsearch section and this host's queue folder."""
     config = _settings(config_path).config
     es = config.store.elasticsearch
     if es is None:
         click.echo(f"{config_path}: store.elasticsearch is not set (url, index_prefix)", err=True)
         sys.exit(2)
-    return es, config.state_dir / "spool" / es.index_prefix
+    return es, config.state_dir / "queue"
 
 
-def _say_spooled(folder: Path) -> None:
-    from monitor.store.spool import Spool
+def _say_queued(folder: Path) -> None:
+    from monitor.queue import QueueBroken, WorkQueue
 
-    waiting = Spool(folder).pending()
-    if waiting:
-        click.echo(f"{waiting} mentions wait in the spool {folder}: they are written at the next crawl or read")
+    if not (folder / "queue.db").exists():
+        return
+    try:
+        queue = WorkQueue(folder)
+    except QueueBroken:
+        return
+    items, mentions = queue.depth()
+    queue.close()
+    if items:
+        click.echo(f"{mentions} mentions ({items} items) wait in the queue {folder}: the daemon, or the next "
+                   "`brandmon crawl`, stores them")
 
 
 def _fail(message: str) -> None:
@@ -56,7 +64,7 @@ def setup(config_path: Path, as_json: bool) -> None:
     from monitor.store.elastic import connect, unreachable
     from monitor.store.elastic_schema import Layout, MappingOutdated, install
 
-    config, spool = elastic_config(config_path)
+    config, queue = elastic_config(config_path)
     layout = Layout(config.index_prefix)
     client = connect(config)
     try:
@@ -76,7 +84,7 @@ def setup(config_path: Path, as_json: bool) -> None:
     said = {"created": "created", "completed": "completed the missing indices of", "ok": "already up to date:"}
     click.echo(f"{said[status]} '{layout.prefix}' at mapping version {layout.version}; "
                f"Kibana and the rules read the alias {layout.mentions}")
-    _say_spooled(spool)
+    _say_queued(queue)
 
 
 @es.command()
@@ -89,7 +97,7 @@ def migrate(config_path: Path, as_json: bool) -> None:
     from monitor.store.elastic_migrate import MigrationFailed, migrate as run
     from monitor.store.elastic_schema import MappingOutdated
 
-    config, spool = elastic_config(config_path)
+    config, queue = elastic_config(config_path)
     client = connect(config, timeout=120)
     try:
         done = run(client, config.index_prefix, say=lambda line: click.echo(line, err=as_json))
@@ -105,7 +113,7 @@ def migrate(config_path: Path, as_json: bool) -> None:
     else:
         click.echo(f"migrated '{done.prefix}' from version {done.from_version} to {done.to_version}: "
                    + ", ".join(f"{n} {family}" for family, n in done.copied.items()))
-    _say_spooled(spool)
+    _say_queued(queue)
 
 
 def add_to(main: click.Group) -> None:

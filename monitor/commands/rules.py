@@ -101,6 +101,8 @@ def _silences(config_path: Path):
 def silence_add(config_path: Path, brand: str | None, rule: str | None, duration: str, comment: str,
                 by: str | None, as_json: bool) -> None:
     """Add a silence."""
+    from monitor.sanitize import clean_name, clean_text
+
     settings, store, silences = _silences(config_path)
     try:
         if brand is not None and brand not in {b.name for b in settings.config.brands}:
@@ -108,7 +110,8 @@ def silence_add(config_path: Path, brand: str | None, rule: str | None, duration
         if rule is not None and rule not in {r.name for r in settings.rules}:
             raise click.BadParameter(f"unknown rule '{rule}'", param_hint="--rule")
         try:
-            made = silences.add(_duration(duration), by or getpass.getuser(), brand, rule, comment)
+            made = silences.add(_duration(duration), clean_name(by) or getpass.getuser(), brand, rule,
+                                clean_text(comment))
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
     finally:

@@ -178,6 +178,8 @@ class ForumOptions(PageOptions):
     thread_url: str | None = None
     thread_title: Queries | None = None
     thread_mark: Queries | None = None
+    thread_replies: Queries | None = None  # the list's reply and view counts, kept on the thread's first post
+    thread_views: Queries | None = None
     next_page: Queries | None = None
     stream: Queries | None = None
     stream_url: str | None = None
@@ -523,7 +525,7 @@ class AlertingConfig(Strict):
     quiet_hours_override: Literal["info", "warning", "critical"] = "critical"
     retries: int = Field(default=2, ge=0, le=10)
     retry_backoff: Duration = timedelta(seconds=1)
-    retry_max_backoff: Duration = timedelta(minutes=5)
+    retry_max_backoff: Duration = timedelta(minutes=1)
     give_up_after: Duration = timedelta(hours=4)
     fallback_channel: str | None = None
     channel_limits: dict[str, int] = {}
@@ -549,6 +551,12 @@ class DaemonConfig(Strict):
     nlp_timeout: Duration = timedelta(minutes=5)
     tick_every: Duration = timedelta(seconds=15)
     shutdown_grace: Duration = timedelta(seconds=20)
+    # the queue in front of NLP and the store: a batch that fails this many times for a reason of its
+    # own (NLP raised on it, the store refused it) goes to <state_dir>/queue/dead-letter.jsonl
+    queue_attempts: int = Field(default=5, ge=1, le=100)
+    queue_retry: Duration = timedelta(seconds=30)  # pause after a failed attempt, doubling each time
+    # /healthz fails when the state directory's disk has less free space than this
+    min_free_disk_mb: int = Field(default=100, ge=0)
     # several daemons may share one store: one alerting leader at a time holds this lease (renewed 4× per lease)
     leader_lease: Duration = Field(default=timedelta(seconds=20), ge=timedelta(seconds=2))
 

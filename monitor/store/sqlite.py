@@ -32,7 +32,7 @@ from monitor.config.model import RetentionConfig
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 from monitor.store import matching
-from monitor.store.base import Query, Store, UpsertResult
+from monitor.store.base import Query, Store, UpsertResult, raising_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -548,7 +548,11 @@ class SqliteStore(Store):
             return token
 
     def ping(self) -> bool:
-        return self._read().execute("SELECT 1").fetchone() == (1,)
+        """Reads a row of every table, so a damaged schema or first pages fail here, not only in the rules."""
+        db = self._read()
+        for table in ("mentions", "mention_brands", "roll_hour", "incidents", "events", "deliveries", "state"):
+            db.execute(f"SELECT * FROM {table} LIMIT 1").fetchall()
+        return True
 
     def close(self) -> None:
         with self._lock:
@@ -556,6 +560,14 @@ class SqliteStore(Store):
                 db.close()
             self._readers.clear()
             self._db.close()
+
+
+def _outage(store: SqliteStore, exc: Exception) -> bool:
+    """Every SQLite error but a constraint one is the file's or the disk's fault, not the caller's."""
+    return isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError)
+
+
+raising_unavailable(SqliteStore, _outage)
 
 
 def _rollable(q: Query) -> bool:

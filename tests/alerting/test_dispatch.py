@@ -77,7 +77,8 @@ def test_a_multi_url_channel_sends_once_to_the_healthy_url_and_falls_back_only_f
 
 
 def test_after_downtime_each_recipient_gets_one_catch_up_naming_the_steps_it_missed(managers, receiver, clock):
-    steps = [{"notify": ["oncall"]}, {"after": "10m", "notify": ["oncall", "lead"]}, {"after": "20m", "notify": ["oncall"]}]
+    steps = [{"notify": ["oncall"]}, {"after": "10m", "notify": ["oncall", "lead"]},
+             {"after": "20m", "notify": ["oncall"]}]
     manager = managers(steps=steps)
     [incident] = manager.handle([finding(clock)])
     clock.advance(timedelta(minutes=45))  # the daemon was down

@@ -92,10 +92,10 @@ def test_an_unknown_channel_is_a_clear_error(seeded):
     assert "unknown channel 'nowhere'" in proc.stderr
 
 
-def test_a_chat_channel_gets_the_markdown_version(seeded):
+def test_a_chat_channel_gets_a_short_digest_linking_to_the_html_report(seeded):
     from tests.alerting.conftest import Receiver
 
-    folder, _ = seeded
+    folder, counts = seeded
     receiver = Receiver()
     try:
         config = config_for(folder, extra=f"chat: \"{receiver.url('chat')}\"")
@@ -104,7 +104,13 @@ def test_a_chat_channel_gets_the_markdown_version(seeded):
         receiver.close()
     assert proc.returncode == 0, proc.stderr
     [message] = receiver.received
-    assert message["title"].startswith("舆情周报") and "| 星河手机 | 42 | 75% |" in message["message"]
+    lines = message["message"].splitlines()
+    assert message["title"].startswith("舆情周报")
+    assert lines[0].startswith(f"星河手机：声量 {counts['星河手机']}（环比 ") and lines[1].startswith("极光手机：声量 ")
+    assert not any(line.startswith("|") for line in lines)  # no Markdown tables in chat
+    link = lines[-1].removeprefix("完整报告（图表、明细）：")
+    assert link != lines[-1] and link.startswith(str(folder / "state" / "reports"))
+    assert "<h1>舆情周报" in open(link, encoding="utf-8").read()
 
 
 def test_the_report_opens_with_a_chinese_headline_and_counts_stories_not_reposts(tmp_path):

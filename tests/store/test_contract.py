@@ -63,6 +63,14 @@ def test_mentions_round_trip_with_aware_times(store):
     assert back.published_at.tzinfo is not None
 
 
+def test_a_mention_whose_time_is_unknown_keeps_its_flag_in_every_backend(store):
+    flagged, plain = mention(8, 4), mention(9, 5)
+    flagged.time_unknown = True
+    store.upsert([flagged, plain])
+    back = {m.id: m for m in store.find(Query())}
+    assert (back["forum:8"].time_unknown, back["forum:9"].time_unknown) == (True, False)
+
+
 def test_incidents_persist_and_filter_by_state(store):
     store.save_incident(incident(1))
     store.save_incident(incident(2, "resolved"))
