@@ -105,6 +105,8 @@ def demo(folder: Path, es_url: str | None, as_json: bool) -> None:
     click.echo("")
     click.echo(f"Demo finished in {summary['seconds']} s: {summary['mentions']} mentions stored, "
                f"{summary['negative']} negative, {summary['emails']} e-mails in {summary['mail_folder']}")
+    click.echo(f"Reply queue: {summary['queue']} negative mention(s) wait for an answer "
+               f"(brandmon queue -c {summary['config']})")
     for inc in summary["incidents"]:
         click.echo(f"  {inc['id']}  [{inc['severity']}] {inc['state']:<8} {inc['title']}")
         click.echo(f"      notified: {', '.join(inc['notified']) or '-'}"
