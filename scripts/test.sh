@@ -8,6 +8,11 @@ python3 -m pip install -q -e '.[test]'
 if ! fc-list :lang=zh 2>/dev/null | grep -q . && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && apt-get install -y -qq fontconfig fonts-wqy-microhei) >/dev/null 2>&1 || echo "warning: could not install fonts-wqy-microhei" >&2
 fi
+# The phone pages are tested in a real headless browser: Debian's chromium (tests/web/cdp.py), never a download.
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+        || echo "warning: could not install chromium; the phone-page tests will be skipped" >&2
+fi
 es_url=$(scripts/elasticsearch.sh start | tail -n 1)
 trap 'scripts/elasticsearch.sh stop >/dev/null 2>&1 || true' EXIT
 # The scale-out tests: a 3-node cluster on loopback (tests/es/test_cluster.py stops and restarts a node of it).

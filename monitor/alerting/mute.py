@@ -21,6 +21,16 @@ class Muter(Protocol):
     def reason(self, incident: Incident, live: list[Incident], now: datetime) -> str | None: ...
 
 
+class Watched:
+    """A competitor watched with `alerts: false`: its incidents are noted on the timeline, never sent."""
+
+    def __init__(self, brands) -> None:
+        self.quiet = {b.name for b in brands if not b.alerts}
+
+    def reason(self, incident: Incident, live: list[Incident], now: datetime) -> str | None:
+        return "竞品，仅记录（alerts: false）" if incident.brand in self.quiet else None
+
+
 class Silenced:
     def __init__(self, silences: list[Silence]) -> None:
         self.silences = silences

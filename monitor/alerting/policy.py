@@ -18,7 +18,7 @@ from monitor.alerting.dispatch import SENT, Dispatcher, Notice
 from monitor.alerting.message import Style
 from monitor.alerting.notify import Notifier
 from monitor.alerting.playbook import freeze, thaw
-from monitor.alerting.mute import Inhibited, Muter, QuietHours, Silenced, mute_reason
+from monitor.alerting.mute import Inhibited, Muter, QuietHours, Silenced, Watched, mute_reason
 from monitor.alerting.silences import Silences
 from monitor.clock import Clock
 from monitor.config import Settings
@@ -137,7 +137,8 @@ class IncidentManager:
             else:
                 live.append(incident)
         logs = {i.id: self.store.deliveries(i.id) for i in live}
-        muters = [Silenced(self.silences.all()), Inhibited(self.alerting), QuietHours(self.alerting, self.zone)]
+        muters = [Watched(self.settings.config.brands), Silenced(self.silences.all()), Inhibited(self.alerting),
+                  QuietHours(self.alerting, self.zone)]
         due: list[Notice] = []
         for incident in (i for i in live if i.state == OPEN):
             if self._muted(incident, live, muters, logs[incident.id], now):
@@ -174,25 +175,42 @@ class IncidentManager:
         return False
 
     # people
-    def ack(self, incident_id: str, by: str) -> Incident:
+    def ack(self, incident_id: str, by: str, note: str | None = None) -> Incident:
         incident = self._get(incident_id)
         if incident.state == OPEN:
             incident.state = ACKED
             incident.acked_at = self.clock.now()
             incident.acked_by = by
+            if incident.assignee is None:
+                incident.assignee = by  # whoever acks owns it until someone assigns it
             self.store.save_incident(incident)
-            self._event(incident, "acked", "已确认，停止升级", actor=by)
+            self._event(incident, "acked", "已确认，停止升级" + (f"：{note}" if note else ""), actor=by)
+        elif note:
+            self._event(incident, "note", note, actor=by)
         return incident
 
-    def resolve(self, incident_id: str, by: str) -> Incident:
+    def resolve(self, incident_id: str, by: str, note: str | None = None) -> Incident:
         incident = self._get(incident_id)
         if incident.state != RESOLVED:
-            self._resolve(incident, by, TickReport())
+            self._resolve(incident, by, TickReport(), note)
+        elif note:
+            self._event(incident, "note", note, actor=by)
         return incident
 
-    def _resolve(self, incident: Incident, by: str | None, report: TickReport) -> None:
+    def assign(self, incident_id: str, to: str, by: str) -> Incident:
+        incident = self._update(self._get(incident_id), assignee=to)
+        self._event(incident, "assigned", f"负责人：{to}", actor=by)
+        return incident
+
+    def note(self, incident_id: str, text: str, by: str) -> Incident:
+        incident = self._get(incident_id)
+        self._event(incident, "note", text, actor=by)
+        return incident
+
+    def _resolve(self, incident: Incident, by: str | None, report: TickReport, note: str | None = None) -> None:
         incident = self._update(incident, state=RESOLVED, resolved_at=self.clock.now())
-        self._event(incident, "resolved", "手动恢复" if by else "一段时间内未再触发，自动恢复", actor=by)
+        self._event(incident, "resolved", ("手动恢复" if by else "一段时间内未再触发，自动恢复")
+                    + (f"：{note}" if note else ""), actor=by)
         report.resolved += 1
         self.dispatcher.resolved(incident)
 

@@ -131,7 +131,7 @@ def _check_channels(doc: YamlDoc, config: Config) -> list[Problem]:
 
 def _check_nlp(doc: YamlDoc, config: Config) -> list[Problem]:
     """The scorer the config names must exist, and so must the dictionaries it lists."""
-    from monitor.nlp.sentiment import model_path
+    from monitor.nlp.models import model_path
 
     problems = []
     try:

@@ -25,6 +25,19 @@ class BrandConfig(Strict):
     competitors: tuple[str, ...] = ()
     # optional boolean query a mention must also satisfy, e.g. '(手机 OR 充电) NOT 星河湾' (monitor/nlp/query.py)
     query: str | None = None
+    # the brand's own accounts per platform (author ids or names): their replies answer a complaint
+    official_accounts: dict[str, tuple[str, ...]] = {}
+    # a watched competitor: matched, scored and stored like a brand, its crises noted, alerts only when asked
+    competitor: bool = False
+    alerts: bool = True
+
+    @field_validator("official_accounts", mode="before")
+    @classmethod
+    def _account_lists(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: (tuple(str(x) for x in v) if isinstance(v, (list, tuple)) else (str(v),))
+                    for k, v in value.items()}
+        return value
 
     @field_validator("query")
     @classmethod
@@ -569,6 +582,26 @@ class ReportSchedule(Strict):
         return f"{self.period}-{self.brand or 'all'}-{'+'.join(self.send)}"
 
 
+class SlaTier(Strict):
+    """How soon a negative mention must be answered; the first tier that matches a mention applies."""
+
+    within: Duration
+    severity: Literal["info", "warning", "critical"] = "warning"
+    platforms: tuple[str, ...] = ()  # empty: every platform
+    min_followers: int | None = Field(default=None, ge=0)  # an influencer's complaint
+    content_types: tuple[Literal["post", "comment", "reply"], ...] = ()
+
+
+class ReplyConfig(Strict):
+    """The reply queue: negative mentions the brand has not answered, and how long it may take."""
+
+    sla: tuple[SlaTier, ...] = (SlaTier(within=timedelta(minutes=30), severity="critical", min_followers=10000),
+                                SlaTier(within=timedelta(hours=2), severity="warning"))
+    lookback: Duration = timedelta(days=7)  # older unanswered mentions leave the queue
+    escalate: bool = True  # a breach opens an incident that escalates through the severity's playbook
+    due_soon: float = Field(default=0.75, gt=0, lt=1)  # share of the SLA after which an item is "due soon"
+
+
 class Config(Strict):
     timezone: str = "Asia/Shanghai"
     state_dir: Path = Path("brandmon-data")
@@ -583,6 +616,8 @@ class Config(Strict):
     alerting: AlertingConfig = AlertingConfig()
     daemon: DaemonConfig = DaemonConfig()
     reports: tuple[ReportSchedule, ...] = ()
+    reply: ReplyConfig = ReplyConfig()
+    language: Literal["zh", "en"] | None = None  # the CLI's language; default: the locale (zh_* → Chinese)
 
     @field_validator("alerting")
     @classmethod
@@ -609,8 +644,15 @@ class Config(Strict):
     @field_validator("brands")
     @classmethod
     def _unique_brands(cls, brands: tuple[BrandConfig, ...]) -> tuple[BrandConfig, ...]:
+        """Competitors that are not brands themselves are watched too: collected, scored, never alerting."""
         _unique([b.name for b in brands], "brand")
-        return brands
+        names = {b.name for b in brands}
+        watched = []
+        for competitor in (c for b in brands for c in b.competitors):
+            if competitor not in names:
+                names.add(competitor)
+                watched.append(BrandConfig(name=competitor, competitor=True, alerts=False))
+        return (*brands, *watched)
 
     @field_validator("sources")
     @classmethod
@@ -642,6 +684,11 @@ class Config(Strict):
 
     def brand(self, name: str) -> BrandConfig:
         return next(b for b in self.brands if b.name == name)
+
+    @property
+    def own_brands(self) -> tuple[BrandConfig, ...]:
+        """The brands the team speaks for, without the competitors added only to be watched."""
+        return tuple(b for b in self.brands if not b.competitor)
 
     def source(self, name: str) -> SourceConfig:
         return next(s for s in self.sources if s.name == name)

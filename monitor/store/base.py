@@ -129,6 +129,15 @@ class Store(ABC):
     @abstractmethod
     def put_state(self, key: str, value: Any) -> None: ...
 
+    def get_states(self, keys: list[str]) -> dict[str, Any]:
+        """Several keys at once (the reply queue reads one per mention); missing keys are left out."""
+        out = {}
+        for key in keys:
+            value = self.get_state(key)
+            if value is not None:
+                out[key] = value
+        return out
+
     # one alerting leader among several daemons
     @abstractmethod
     def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:

@@ -522,6 +522,16 @@ class SqliteStore(Store):
         rows = self._rows("SELECT value FROM state WHERE key=?", (key,))
         return json.loads(rows[0][0]) if rows else None
 
+    def get_states(self, keys: list[str]) -> dict[str, Any]:
+        out = {}
+        with self._lock:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                rows = self._db.execute(f"SELECT key, value FROM state WHERE key IN ({','.join('?' * len(chunk))})",
+                                        chunk).fetchall()
+                out.update((k, json.loads(v)) for k, v in rows)
+        return out
+
     def put_state(self, key: str, value: Any) -> None:
         with self._lock:
             self._db.execute("INSERT INTO state(key, value) VALUES (?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
