@@ -92,6 +92,19 @@ def test_after_downtime_each_recipient_gets_one_catch_up_naming_the_steps_it_mis
                    ("0.2", "oncall", "sent")]
 
 
+def test_a_catch_up_notice_that_fails_is_retried_as_the_same_catch_up(managers, receiver, clock):
+    manager = managers(steps=[{"notify": ["oncall"]}, {"after": "10m", "notify": ["oncall"]}])
+    [incident] = manager.handle([finding(clock)])
+    clock.advance(timedelta(minutes=30))
+    receiver.down = {"/oncall"}
+    manager.tick()
+    receiver.down = set()
+    ticks(manager, clock, 1)
+    assert labels(receiver, "/oncall") == ["级别：严重（第 1 级升级（补发：首次通知））"]
+    assert sorted((d.step, d.status, d.attempts) for d in manager.store.deliveries(incident.id)) == [
+        ("0.0", "skipped", 0), ("0.1", "sent", 2)]
+
+
 def test_a_step_due_as_the_daemon_starts_goes_out_as_itself(managers, receiver, clock):
     manager = managers(steps=ONCALL_TWICE)
     manager.handle([finding(clock)])
