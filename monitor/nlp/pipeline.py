@@ -17,6 +17,7 @@ from monitor.nlp.brands import BrandMatcher
 from monitor.nlp.normalize import normalize_many
 from monitor.nlp.query import parse_query
 from monitor.nlp.segment import Segmenter
+from monitor.reply.accounts import OfficialAccounts
 from monitor.nlp.sentiment import crisis_terms_many, get_scorer, label_for
 
 
@@ -43,6 +44,7 @@ class NlpStage:
     def __init__(self, brands: tuple[BrandConfig, ...], nlp: NlpConfig) -> None:
         self._matcher = BrandMatcher(brands)
         self._attribution = CrisisAttribution(brands)
+        self._official = OfficialAccounts(brands)
         self._segmenter = Segmenter(dictionary_terms(brands), nlp.user_dicts, not_keywords=brand_names(brands))
         self._scorer = get_scorer(nlp.sentiment.model, nlp.models_dir)
         self._thresholds = (nlp.sentiment.negative_below, nlp.sentiment.positive_above)
@@ -56,7 +58,8 @@ class NlpStage:
         texts = [f"{m.title}\n{m.text}" if m.title else m.text for m in mentions]
         kept = []
         for mention, norm in zip(mentions, normalize_many(texts)):
-            brands = self._matcher.match_folded(norm.plain.lower())
+            # an official account's reply is kept even when it names no brand: it answers a complaint
+            brands = self._matcher.match_folded(norm.plain.lower()) or self._official.brands_of(mention)
             if brands:
                 mention.brands = brands
                 kept.append((mention, norm))
