@@ -23,6 +23,7 @@ from monitor.alerting.silences import Silences
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.config.model import Config
+from monitor.config.rules import SEVERITY_RANK
 from monitor.detect.finding import Finding
 from monitor.incident import ACKED, OPEN, RESOLVED, Delivery, Event, Incident
 from monitor.mention import Mention
@@ -89,16 +90,17 @@ class IncidentManager:
     def handle(self, findings: list[Finding]) -> list[Incident]:
         """Open one incident per fingerprint (or per brand, with incident_per: brand), or refresh the one open."""
         active = {i.fingerprint: i for i in self._active()}
-        touched = []
-        for finding in sorted(findings, key=lambda f: -SEVERITY_RANK[f.severity]):  # the gravest opens the incident
+        touched: dict[int, Incident] = {}
+        gravest_first = sorted(enumerate(findings), key=lambda f: -SEVERITY_RANK[f[1].severity])
+        for n, finding in gravest_first:  # the gravest finding of a tick opens its brand's incident
             incident = active.get(finding.fingerprint) or self._same_brand(finding, active)
             if incident is None:
                 incident = self._open(finding)
             else:
                 self._refresh(incident, finding)
             active[finding.fingerprint] = incident
-            touched.append(incident)
-        return touched
+            touched[n] = incident
+        return [touched[n] for n in range(len(findings))]
 
     def _same_brand(self, finding: Finding, active: dict[str, Incident]) -> Incident | None:
         """With incident_per: brand, a finding joins its brand's open incident: one crisis, one incident."""

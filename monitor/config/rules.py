@@ -119,16 +119,15 @@ class ThresholdRule(Grouped):
 class KeywordRule(RuleBase, Seasonal):
     """Mentions carrying crisis terms (the built-in lexicon unless keywords are given).
 
-    `against: baseline` (the default) judges them against the brand's own normal rate of them, like a
-    spike: a brand with 400 mentions a day always has some 投诉 and 退款. `against: fixed` fires on
-    `min_count` in `window`, whatever is normal.
+    `against: baseline` (as the shipped rule does) judges them against the brand's own normal rate of
+    them, like a spike: a brand with 400 mentions a day always has some 投诉 and 退款. `against: fixed`
+    (the default, for rules written before) fires on `min_count` in `window`, whatever is normal.
     """
 
     type: Literal["keyword"]
     keywords: tuple[str, ...] = ()
-    against: Literal["baseline", "fixed"] = "baseline"
+    against: Literal["baseline", "fixed"] = "fixed"
     window: Duration = timedelta(minutes=30)
-    count: Literal["mentions", "stories"] = "stories"
 
 
 class InfluencerRule(RuleBase):

@@ -45,7 +45,8 @@ def everyday_complaints(days: int, per_hour: int, **kw):
 
 def test_crisis_words_the_brand_always_hears_are_not_a_crisis_but_a_burst_of_them_is(store, context):
     store.upsert(everyday_complaints(10, 2))
-    r = rule("keyword", brands=["星河手机"], windows=["15m", "1h"], min_count=4, ratio=3, p_value=0.001)
+    r = rule("keyword", brands=["星河手机"], against="baseline", count="stories", windows=["15m", "1h"],
+                min_count=4, ratio=3, p_value=0.001)
     assert keyword.evaluate(r, context(NOW)) == []
     store.upsert([mention(NOW - timedelta(minutes=12 - i), crisis=("爆炸",), text=f"星河手机 爆炸 {i}")
                   for i in range(12)])
@@ -62,7 +63,8 @@ def test_a_copy_paste_wave_of_complaint_words_counts_as_one_story(store, context
     for m in spam:
         m.cluster_id, m.cluster_size = "spam-1", 80
     store.upsert(spam)
-    stories = rule("keyword", brands=["星河手机"], windows=["15m", "1h"], min_count=4, ratio=3, p_value=0.001)
+    stories = rule("keyword", brands=["星河手机"], against="baseline", count="stories", windows=["15m", "1h"],
+                min_count=4, ratio=3, p_value=0.001)
     assert keyword.evaluate(stories, context(NOW)) == []
     [copies] = keyword.evaluate(stories.model_copy(update={"count": "mentions"}), context(NOW))
     assert copies.figures["count"] >= 80 and copies.figures["clusters"][0] == 80
@@ -71,7 +73,7 @@ def test_a_copy_paste_wave_of_complaint_words_counts_as_one_story(store, context
 def test_a_keyword_rule_against_the_baseline_waits_for_its_warmup(store, context):
     store.upsert(everyday_complaints(3, 1) + [mention(NOW - timedelta(minutes=5, seconds=i), crisis=("爆炸",),
                                                       text=f"星河手机 爆炸 {i}") for i in range(20)])
-    r = rule("keyword", brands=["星河手机"], windows=["15m"], min_count=4, ratio=3, p_value=0.001)
+    r = rule("keyword", brands=["星河手机"], against="baseline", windows=["15m"], min_count=4, ratio=3, p_value=0.001)
     assert keyword.evaluate(r, context(NOW)) == []
     assert keyword.evaluate(r.model_copy(update={"warmup": timedelta(days=2)}), context(NOW)) != []
 
