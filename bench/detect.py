@@ -141,6 +141,8 @@ def replay(stream: streams.Stream, settings, mentions, step: timedelta, store_pa
         manager.tick()
         evaluate_seconds += time.perf_counter() - began
         _elastalert(stream, store, now, ea_fired)
+        if int(t - stream.start) % (7 * 86400) == 0:
+            print(f"replayed {int((t - stream.start) // 86400)} of {stream.days} days", file=sys.stderr)
         t += size
     incidents = store.incidents(limit=1_000_000)
     deliveries = store.deliveries()
