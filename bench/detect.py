@@ -98,7 +98,7 @@ def prepared(stream: streams.Stream, settings, sentiment: str) -> list[tuple[flo
 def _source_digest() -> str:
     import hashlib
 
-    files = [ROOT / "bench" / "stream.py", ROOT / "monitor" / "nlp" / "pipeline.py", ROOT / "monitor" / "nlp" / "attribution.py",
+    files = [ROOT / "bench" / "stream.py", ROOT / "monitor" / "mention.py", ROOT / "monitor" / "nlp" / "pipeline.py", ROOT / "monitor" / "nlp" / "attribution.py",
              ROOT / "monitor" / "nlp" / "cluster.py", ROOT / "monitor" / "nlp" / "sentiment.py"]
     return hashlib.sha1(b"".join(f.read_bytes() for f in files)).hexdigest()[:10]
 
