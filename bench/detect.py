@@ -106,11 +106,11 @@ def _source_digest() -> str:
 class RecordingNotifier(DryRunNotifier):
     def __init__(self, config) -> None:
         super().__init__(config)
-        self.sent: list[tuple[str, str]] = []
+        self.sent: list = []
 
-    def send(self, channel: str, title: str, body: str):
-        self.sent.append((channel, title))
-        return super().send(channel, title, body)
+    def send(self, target, message):
+        self.sent.append(target)
+        return super().send(target, message)
 
 
 def replay(stream: streams.Stream, settings, mentions, step: timedelta, store_path: Path) -> dict:
