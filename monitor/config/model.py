@@ -23,6 +23,11 @@ class BrandConfig(Strict):
     aliases: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     competitors: tuple[str, ...] = ()
+    # names (of name and aliases) that are also everyday words (小米 the grain, 苹果 the fruit): such a name
+    # counts only when the words around it say it means the brand (monitor/nlp/brands.py)
+    ambiguous: tuple[str, ...] = ()
+    brand_cues: tuple[str, ...] = ()  # words that say an ambiguous name means the brand, added to the built-in ones
+    other_cues: tuple[str, ...] = ()  # words that say it means something else (斤, 熬粥, 果园 …)
     # optional boolean query a mention must also satisfy, e.g. '(手机 OR 充电) NOT 星河湾' (monitor/nlp/query.py)
     query: str | None = None
 
@@ -34,6 +39,16 @@ class BrandConfig(Strict):
         if value is not None:
             parse_query(value)  # a QuerySyntaxError is a ValueError naming the column
         return value
+
+    @model_validator(mode="after")
+    def _ambiguous_are_names(self) -> "BrandConfig":
+        from monitor.nlp.normalize import fold
+
+        names = {fold(t) for t in self.terms}
+        unknown = [a for a in self.ambiguous if fold(a) not in names]
+        if unknown:
+            raise ValueError(f"ambiguous names {unknown} are neither the name nor an alias")
+        return self
 
     @property
     def terms(self) -> tuple[str, ...]:

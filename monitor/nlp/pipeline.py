@@ -40,8 +40,8 @@ class NlpStage:
     """Keeps mentions of a configured brand and fills in what the rules need to judge them."""
 
     def __init__(self, brands: tuple[BrandConfig, ...], nlp: NlpConfig) -> None:
-        self._matcher = BrandMatcher(brands)
         self._segmenter = Segmenter(dictionary_terms(brands), nlp.user_dicts, not_keywords=brand_names(brands))
+        self._matcher = BrandMatcher(brands, self._segmenter)
         self._scorer = get_scorer(nlp.sentiment.model, nlp.models_dir)
         self._thresholds = (nlp.sentiment.negative_below, nlp.sentiment.positive_above)
 
@@ -53,7 +53,7 @@ class NlpStage:
         texts = [f"{m.title}\n{m.text}" if m.title else m.text for m in mentions]
         kept = []
         for mention, norm in zip(mentions, normalize_many(texts)):
-            brands = self._matcher.match_folded(norm.plain.lower())
+            brands = self._matcher.match_normalized(norm.plain)
             if brands:
                 mention.brands = brands
                 kept.append((mention, norm))
