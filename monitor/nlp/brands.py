@@ -42,10 +42,12 @@ _MODEL_WORDS = re.compile(r"(?:pro|max|air|mini|plus|ultra|lite|se|watch|pad|boo
 _SURNAMES = frozenset("李王张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯董萧程曹袁邓许傅沈曾彭吕苏卢蒋"
                       "蔡贾丁魏薛叶阎潘杜戴夏钟汪田姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙段"
                       "雷钱汤尹黎易武乔贺赖龚文")
-MIN_MARGIN = 1.5  # log-likelihood by which "one word" must beat "split into other words"
+MIN_MARGIN = -1.25  # log-likelihood "one word" may lose by to "split into other words" (对华|为: -0.74, 才华|为: -1.9)
 _CONTEXT = 20  # characters either side in which cue words count
 _DEFAULT_FREQUENCY = 300  # dictionary count for a brand name the dictionary does not know (小米 396, 华为 373)
 _NEAR = 8  # Han characters either side read by the segmenter
+# Right before an ambiguous name, these make it a thing or a name, not the brand: 吃苹果, 两斤小米, 猫叫小米.
+_THING_BEFORE = re.compile(r"(?:[吃啃削切摘种熬煮蒸榨][着了个点口过完]?|[叫名]|(?<![第\d])[一二两三四五六七八九十几半数\d]+[个只颗斤箱袋筐碗粒盒盘])$")
 
 
 def _is_han(ch: str) -> bool:
@@ -131,7 +133,7 @@ class _Brand:
                 found = True
                 break
         if not found and pending:
-            found = any(self._means_brand(text, a, b) for a, b in pending)
+            found = self._means_brand(text, pending)
         if not found:
             return False
         return self.query is None or self.query.matches(Text(text, blocked))
@@ -156,20 +158,29 @@ class _Brand:
         return self._segmenter.word_margin(block, len(left), len(left) + len(name.term), frequency) >= MIN_MARGIN
 
     def _after_surname(self, text: str, a: int) -> bool:
-        """李华为难, 王蜜雪: a two-character name straight after a surname that is not part of a word before it."""
+        """李华为难, 王蜜雪, 王小华为了: a two-character name straight after a surname (and 小/老/阿) that is not
+        part of a word before it."""
+        if a >= 2 and text[a - 1] in "小老阿" and text[a - 2] in _SURNAMES:
+            a -= 1
         if a == 0 or text[a - 1] not in _SURNAMES:
             return False
         return a < 2 or not _is_han(text[a - 2]) or not self._segmenter.is_word(text[a - 2:a])
 
-    def _means_brand(self, text: str, a: int, b: int) -> bool:
-        """Cue words within _CONTEXT characters, the nearer side first; no cue at all means the brand
-        for a declared ambiguous name, a person for a name after a surname."""
-        lo, hi = max(0, a - _CONTEXT), min(len(text), b + _CONTEXT)
-        score = sum(self.cue_sign[m.group()] for m in self.cues.finditer(text, lo, hi))
-        if score:
-            return score > 0
-        name = self.names.get(_compact(text[a:b]).replace(" ", ""))
-        return bool(name and name.ambiguous)
+    def _means_brand(self, text: str, pending: list[tuple[int, int]]) -> bool:
+        """Cue words within _CONTEXT characters of each occurrence, and what stands right before it (吃苹果,
+        两斤小米, 猫叫小米); one occurrence read either way decides for the others. With no cue at all, a
+        declared ambiguous name means the brand, a name after a surname means a person."""
+        verdicts = []
+        for a, b in pending:
+            if _THING_BEFORE.search(text, max(0, a - 5), a):
+                verdicts.append(-1)
+                continue
+            lo, hi = max(0, a - _CONTEXT), min(len(text), b + _CONTEXT)
+            score = sum(self.cue_sign[m.group()] for m in self.cues.finditer(text, lo, hi))
+            verdicts.append((score > 0) - (score < 0))
+        if 1 in verdicts or -1 in verdicts:
+            return 1 in verdicts
+        return any(self.names[_compact(text[a:b]).replace(" ", "")].ambiguous for a, b in pending)
 
 
 def _camel(cased: str, i: int) -> bool:

@@ -40,10 +40,19 @@ class NlpStage:
     """Keeps mentions of a configured brand and fills in what the rules need to judge them."""
 
     def __init__(self, brands: tuple[BrandConfig, ...], nlp: NlpConfig) -> None:
-        self._segmenter = Segmenter(dictionary_terms(brands), nlp.user_dicts, not_keywords=brand_names(brands))
+        self._segmenter = self._segmenter_for(brands, nlp)
         self._matcher = BrandMatcher(brands, self._segmenter)
         self._scorer = get_scorer(nlp.sentiment.model, nlp.models_dir)
         self._thresholds = (nlp.sentiment.negative_below, nlp.sentiment.positive_above)
+
+    @staticmethod
+    def _segmenter_for(brands: tuple[BrandConfig, ...], nlp: NlpConfig) -> Segmenter:
+        return Segmenter(dictionary_terms(brands), nlp.user_dicts, not_keywords=brand_names(brands))
+
+    @classmethod
+    def brand_matcher(cls, brands: tuple[BrandConfig, ...], nlp: NlpConfig) -> BrandMatcher:
+        """The stage's brand matcher alone (same dictionary), without loading the sentiment model."""
+        return BrandMatcher(brands, cls._segmenter_for(brands, nlp))
 
     @property
     def model(self) -> str:
