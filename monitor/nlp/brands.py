@@ -37,7 +37,7 @@ _NOISE = ("[ \t.·•・*\\-_~|/\\\\'\"^+=#`@$%&\u2190-\u2bff\u3000\u30fb\ufe0f\
 _NOISE_RUN = re.compile(f"{_NOISE}+")
 _MAX_NOISE = 3  # characters of noise between two characters of a name
 # Latin words that follow a product name without a space: iPadPro, huaweimate70, AppleWatch.
-_MODEL_WORDS = re.compile(r"(?:pro|max|air|mini|plus|ultra|lite|se|watch|pad|book|phone|mate|pura|nova|note|"
+_MODEL_WORDS = re.compile(r"(?:pro|max|air|mini?|plus|ultra|lite|se|watch|pad|book|phone|mate|pura|nova|note|"
                           r"pods|tv|car|os|store|music|pay|id|home|band|buds|s)(?![a-z])|\d")
 _SURNAMES = frozenset("李王张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯董萧程曹袁邓许傅沈曾彭吕苏卢蒋"
                       "蔡贾丁魏薛叶阎潘杜戴夏钟汪田姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙段"
@@ -46,6 +46,9 @@ MIN_MARGIN = -1.25  # log-likelihood "one word" may lose by to "split into other
 _CONTEXT = 20  # characters either side in which cue words count
 _DEFAULT_FREQUENCY = 300  # dictionary count for a brand name the dictionary does not know (小米 396, 华为 373)
 _NEAR = 8  # Han characters either side read by the segmenter
+# Right after an ambiguous name, a model number makes it the brand: 苹果6P, 小米14, 小米 su7 (not 苹果6个).
+_MODEL_AFTER = re.compile(r" ?(?:\d{1,2}(?![\d.个只颗斤箱袋筐元块毛角粒万千百多公克吨年月日号岁%])|[a-z]{1,4}\d|"
+                          r"(?:pro|max|mini|note|plus)(?![a-z]))")
 # Right before an ambiguous name, these make it a thing or a name, not the brand: 吃苹果, 两斤小米, 猫叫小米.
 _THING_BEFORE = re.compile(r"(?:[吃啃削切摘种熬煮蒸榨][着了个点口过完]?|[叫名]|(?<![第\d])[一二两三四五六七八九十几半数\d]+[个只颗斤箱袋筐碗粒盒盘])$")
 
@@ -110,7 +113,8 @@ class _Brand:
         brand_cues = {fold(c) for c in (*cues.get("brand", ()), *brand.brand_cues)}
         other_cues = {fold(c) for c in (*cues.get("other", ()), *brand.other_cues)}
         brand_cues -= set(self.names)
-        self.cue_sign = {**{c: -1 for c in other_cues}, **{c: 1 for c in brand_cues}}
+        neutral = {fold(c): 0 for c in cues.get("neutral", ())}
+        self.cue_sign = {**{c: -1 for c in other_cues}, **{c: 1 for c in brand_cues}, **neutral}
         self.cues = _alternation(self.cue_sign, noisy=False)
         self._segmenter = segmenter
 
@@ -118,7 +122,7 @@ class _Brand:
         if self.pattern is None:
             return False
         blocked = [m.span() for m in self.exclude.finditer(text)] if self.exclude else []
-        pending: list[tuple[int, int]] = []  # occurrences that need the words around them
+        pending: list[tuple[int, int, bool]] = []  # occurrences that need the words around them (, after a surname)
         found = False
         for m in self.pattern.finditer(text):
             a, b = m.span()
@@ -127,8 +131,9 @@ class _Brand:
             name = self.names.get(_compact(m.group()).replace(" ", ""))
             if name is None or not self._stands_alone(text, cased, a, b, name):
                 continue
-            if name.ambiguous or (name.han and len(name.term) == 2 and self._after_surname(text, a)):
-                pending.append((a, b))
+            person = name.han and len(name.term) == 2 and self._after_surname(text, a)
+            if name.ambiguous or person:
+                pending.append((a, b, person))
             else:
                 found = True
                 break
@@ -166,21 +171,27 @@ class _Brand:
             return False
         return a < 2 or not _is_han(text[a - 2]) or not self._segmenter.is_word(text[a - 2:a])
 
-    def _means_brand(self, text: str, pending: list[tuple[int, int]]) -> bool:
-        """Cue words within _CONTEXT characters of each occurrence, and what stands right before it (吃苹果,
-        两斤小米, 猫叫小米); one occurrence read either way decides for the others. With no cue at all, a
-        declared ambiguous name means the brand, a name after a surname means a person."""
+    def _means_brand(self, text: str, pending: list[tuple[int, int, bool]]) -> bool:
+        """What stands right after (苹果6P) or before (吃苹果, 两斤小米, 猫叫小米) each occurrence, else the cue
+        words within _CONTEXT characters; a name after a surname is a person unless cues say brand. One
+        occurrence read either way decides for the others; with none, cues anywhere in the text, and with
+        no cue at all the name means the brand."""
         verdicts = []
-        for a, b in pending:
-            if _THING_BEFORE.search(text, max(0, a - 5), a):
+        for a, b, person in pending:
+            if _MODEL_AFTER.match(text, b):
+                verdicts.append(1)
+            elif _THING_BEFORE.search(text, max(0, a - 5), a):
                 verdicts.append(-1)
-                continue
-            lo, hi = max(0, a - _CONTEXT), min(len(text), b + _CONTEXT)
-            score = sum(self.cue_sign[m.group()] for m in self.cues.finditer(text, lo, hi))
-            verdicts.append((score > 0) - (score < 0))
+            else:
+                score = self._cue_score(text, max(0, a - _CONTEXT), min(len(text), b + _CONTEXT))
+                verdicts.append(1 if score > 0 else -1 if score < 0 or person else 0)
         if 1 in verdicts or -1 in verdicts:
             return 1 in verdicts
-        return any(self.names[_compact(text[a:b]).replace(" ", "")].ambiguous for a, b in pending)
+        score = self._cue_score(text, 0, len(text))  # nothing nearby: the whole text
+        return score > 0 if score else True
+
+    def _cue_score(self, text: str, lo: int, hi: int) -> int:
+        return sum(self.cue_sign[m.group()] for m in self.cues.finditer(text, lo, hi))
 
 
 def _camel(cased: str, i: int) -> bool:
