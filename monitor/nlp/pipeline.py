@@ -13,10 +13,18 @@ from dataclasses import dataclass
 from monitor.config.model import BrandConfig, NlpConfig
 from monitor.mention import Mention
 from monitor.nlp.brands import BrandMatcher
-from monitor.nlp.normalize import normalize_many
+from monitor.nlp.normalize import clean, normalize_many
 from monitor.nlp.query import parse_query
 from monitor.nlp.segment import Segmenter
 from monitor.nlp.sentiment import crisis_terms_many, get_scorer, label_for
+
+
+# What a mention may hold: longer titles and texts are cut (a 1 MB "title" is a broken page, not a title).
+MAX_TITLE_CHARS = 1_000
+MAX_TEXT_CHARS = 100_000
+# What the NLP stage reads of title + text: enough for any post or article lede, and a bound on the work
+# one mention can cost (segmentation and scoring are linear, regexes near it).
+MAX_READ_CHARS = 10_000
 
 
 @dataclass
@@ -59,7 +67,11 @@ class NlpStage:
         return f"{self._scorer.name}@{self._scorer.version}"
 
     def process(self, mentions: list[Mention]) -> StageResult:
-        texts = [f"{m.title}\n{m.text}" if m.title else m.text for m in mentions]
+        for m in mentions:
+            m.text = clean(m.text[:MAX_TEXT_CHARS])
+            if m.title:
+                m.title = clean(m.title[:MAX_TITLE_CHARS])
+        texts = [(f"{m.title}\n{m.text}" if m.title else m.text)[:MAX_READ_CHARS] for m in mentions]
         kept = []
         for mention, norm in zip(mentions, normalize_many(texts)):
             brands = self._matcher.match_normalized(norm.plain)
