@@ -1,4 +1,5 @@
-"""`brandmon nlp eval-brands`: check a brand config on labelled sentences before it goes live."""
+"""`brandmon nlp eval-brands` and `eval-categories`: check brand matching and complaint categories on
+labelled sentences before going live."""
 
 from __future__ import annotations
 
@@ -53,5 +54,37 @@ def eval_brands(csv_path: Path, config_path: Path, as_json: bool) -> None:
         _emit_json(result.to_json())
 
 
+@click.command("eval-categories")
+@click.argument("csv_path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--config", "-c", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Config whose nlp.categories to use (default: config.yaml or BRANDMON_CONFIG when present, "
+                   "else the built-in categories).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"precision", "recall", "f1", "macro_f1", "categories": {…}, "n"} as JSON on the last line.')
+def eval_categories(csv_path: Path, config_path: Path | None, as_json: bool) -> None:
+    """Precision and recall per complaint category on a labelled CSV of complaints (columns text,categories;
+    categories joined by |, empty when a complaint is about none of them), and every miss."""
+    from monitor.commands.nlp import _nlp_config
+    from monitor.nlp.categories import Categorizer
+    from monitor.nlp.category_eval import evaluate_categories, read_labelled, report_lines
+    from monitor.nlp.normalize import normalize_many
+
+    cfg = _nlp_config(config_path).categories
+    categorizer = Categorizer(cfg.terms, cfg.only)
+    rows = _read(csv_path, read_labelled)
+    unknown = sorted({c for _, labelled in rows for c in labelled} - set(categorizer.names))
+    if unknown:
+        click.echo(f"{csv_path}: unknown categories {', '.join(unknown)} (known: {', '.join(categorizer.names)})",
+                   err=True)
+        sys.exit(2)
+    result = evaluate_categories(lambda texts: [categorizer.categorize(n.plain) for n in normalize_many(texts)],
+                                 categorizer.names, rows)
+    for line in report_lines(result):
+        click.echo(line, err=as_json)
+    if as_json:
+        _emit_json(result.to_json())
+
+
 def add_to(group: click.Group) -> None:
     group.add_command(eval_brands)
+    group.add_command(eval_categories)

@@ -62,11 +62,15 @@ class _Names:
     channels: tuple[str, ...]
     brands: frozenset[str]
     sources: frozenset[str]
+    categories: tuple[str, ...]
 
     @classmethod
     def of(cls, config: Config) -> "_Names":
+        from monitor.nlp.categories import Categorizer
+
+        categories = Categorizer(config.nlp.categories.terms, config.nlp.categories.only).names
         return cls(tuple(config.channels), frozenset(b.name for b in config.brands),
-                   frozenset(s.name for s in config.sources))
+                   frozenset(s.name for s in config.sources), categories)
 
     @classmethod
     def raw(cls, data: dict[str, Any]) -> "_Names":
@@ -234,4 +238,8 @@ def _cross_check(names: _Names, rules: list[tuple[Rule, YamlDoc]], playbooks: Lo
         for i, source in enumerate(rule.filter.sources):
             if source not in names.sources:
                 problems.append(doc.problem(("filter", "sources", i), f"unknown source '{source}'"))
+        for i, category in enumerate(rule.filter.category):
+            if category not in names.categories:
+                problems.append(doc.problem(("filter", "category", i),
+                                            f"unknown category '{category}' (known: {', '.join(names.categories)})"))
     return problems

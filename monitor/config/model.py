@@ -404,8 +404,24 @@ class SentimentConfig(Strict):
         return self
 
 
+class CategoriesConfig(Strict):
+    """Complaint categories (monitor/nlp/categories.py): built-in 质量, 安全, 服务/售后, 物流, 价格/退款, 虚假宣传,
+    隐私/数据, 食品安全; `terms` adds terms to one (a new name adds a category), `only` keeps a subset."""
+
+    terms: dict[str, tuple[str, ...]] = {}
+    only: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _known(self) -> "CategoriesConfig":
+        from monitor.nlp.categories import Categorizer
+
+        Categorizer(self.terms, self.only)  # a ValueError names the unknown categories
+        return self
+
+
 class NlpConfig(Strict):
     sentiment: SentimentConfig = SentimentConfig()
+    categories: CategoriesConfig = CategoriesConfig()
     user_dicts: tuple[Path, ...] = ()
     # where `brandmon nlp train` saves models that sentiment.model can name; the loader defaults it
     # to <state_dir>/models

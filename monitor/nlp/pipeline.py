@@ -1,4 +1,4 @@
-"""The NLP stage: brand matching, words, keywords, sentiment and crisis terms for each mention.
+"""The NLP stage: brand matching, words, keywords, sentiment, crisis terms and complaint categories.
 
 Built from (brands, nlp config) alone, so the daemon can build one in each worker process; call it
 with whole batches, which is what makes normalisation and scoring fast. Clustering needs the store,
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from monitor.config.model import BrandConfig, NlpConfig
 from monitor.mention import Mention
 from monitor.nlp.brands import BrandMatcher
+from monitor.nlp.categories import Categorizer
 from monitor.nlp.normalize import clean, normalize_many
 from monitor.nlp.query import parse_query
 from monitor.nlp.segment import Segmenter
@@ -50,6 +51,7 @@ class NlpStage:
     def __init__(self, brands: tuple[BrandConfig, ...], nlp: NlpConfig) -> None:
         self._segmenter = self._segmenter_for(brands, nlp)
         self._matcher = BrandMatcher(brands, self._segmenter)
+        self._categorizer = Categorizer(nlp.categories.terms, nlp.categories.only)
         self._scorer = get_scorer(nlp.sentiment.model, nlp.models_dir)
         self._thresholds = (nlp.sentiment.negative_below, nlp.sentiment.positive_above)
 
@@ -78,16 +80,23 @@ class NlpStage:
             if brands:
                 mention.brands = brands
                 kept.append((mention, norm))
-        # A repost storm is one text many times over once handles and links are gone: read it once.
+        # A repost storm is one text many times over once links are gone: read it once.
         distinct = list({norm: None for _, norm in kept})
         scores = self._scorer.score_many([norm.scored for norm in distinct])
         crisis = crisis_terms_many([norm.plain for norm in distinct])
         understood = {norm: (*self._segmenter.analyse(norm.plain), terms, round(float(score), 4))
                       for norm, score, terms in zip(distinct, scores, crisis)}
+        categories: dict = {}
         for mention, norm in kept:
             tokens, keywords, terms, score = understood[norm]
             mention.tokens, mention.keywords, mention.crisis_terms = list(tokens), list(keywords), list(terms)
             mention.sentiment = score
             mention.sentiment_label = label_for(score, *self._thresholds)
+            if mention.sentiment_label == "negative" or terms:  # a complaint: what about?
+                if norm not in categories:
+                    categories[norm] = self._categorizer.categorize(norm.plain)
+                mention.categories = list(categories[norm])
+            else:
+                mention.categories = []
             mention.model = self.model
         return StageResult(accepted=[m for m, _ in kept], irrelevant=len(mentions) - len(kept))

@@ -12,6 +12,7 @@ from monitor.config.rules import SENTIMENTS
 from monitor.incident import Incident
 from monitor.mention import Mention
 from monitor.report.period import Period
+from monitor.nlp.categories import Categorizer
 from monitor.store.base import Query, Store
 
 Progress = Callable[[str], None]
@@ -28,6 +29,7 @@ class BrandFigures:
     share_of_voice: list[tuple[str, int]] = field(default_factory=list)
     sources: list[tuple[str, int]] = field(default_factory=list)
     words: list[tuple[str, int]] = field(default_factory=list)
+    categories: list[tuple[str, int]] = field(default_factory=list)  # complaint categories, most first
     negative: list[Mention] = field(default_factory=list)
 
     @property
@@ -93,6 +95,8 @@ def _brand(settings: Settings, store: Store, period: Period, brand, progress: Pr
     out.sources = [p for p in out.sources if p[1]]
     query = Query(brand=brand.name, start=period.start, end=period.end)
     out.words = store.top_terms(query, limit=TOP)
+    names = Categorizer(settings.config.nlp.categories.terms, settings.config.nlp.categories.only).names
+    out.categories = sorted(((c, n) for c in names if (n := count(categories=(c,)))), key=lambda p: -p[1])
     out.negative = store.find(Query(brand=brand.name, sentiments=("negative",), start=period.start, end=period.end),
                               limit=5, order="engagement")
     return out

@@ -76,6 +76,7 @@ class Report:
             out += ["### 主要来源", ""]
             out += [f"- {name}：{n} 条" for name, n in b.sources] or ["- 无"]
             out += ["", "### 热词", "", "、".join(f"{w}（{n}）" for w, n in b.words) or "无", "",
+                    "### 投诉类别", "", "、".join(f"{c}（{n}）" for c, n in b.categories) or "无", "",
                     "### 负面提及 Top 5", ""]
             for i, m in enumerate(b.negative, 1):
                 text = m.text.replace("\n", " ")[:100]
@@ -122,6 +123,8 @@ class Report:
                           _table(["品牌", "声量", "占比"], [[n, c, share(c, total)] for n, c in b.share_of_voice])]
             parts += ["<h3>主要来源</h3>", _table(["来源", "提及"], [list(p) for p in b.sources]),
                       "<h3>热词</h3>", f"<p>{escape('、'.join(f'{w}（{n}）' for w, n in b.words) or '无')}</p>",
+                      "<h3>投诉类别</h3>",
+                      f"<p>{escape('、'.join(f'{c}（{n}）' for c, n in b.categories) or '无')}</p>",
                       "<h3>负面提及 Top 5</h3>"]
             items = [f"<li>[{escape(m.platform)}] <b>{escape(m.author.name or '匿名')}</b>"
                      f"（{self._local(m.published_at)}）：{escape(m.text[:140])} "

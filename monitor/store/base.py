@@ -20,6 +20,7 @@ class Query:
     sources: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()  # complaint categories: any of them
     crisis: bool = False
     text: str | None = None
     min_followers: int | None = None  # author.followers at least this

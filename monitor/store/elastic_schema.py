@@ -21,7 +21,7 @@ from monitor.clock import utc
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2  # 2: mentions.categories (complaint categories); `brandmon es migrate` upgrades
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
@@ -45,6 +45,7 @@ MENTION_PROPERTIES: dict[str, Any] = {
     "tokens": {"type": "keyword", "normalizer": "lowercase", "ignore_above": 256},  # jieba words, for Kibana
     "keywords": KEYWORD,
     "crisis_terms": KEYWORD,
+    "categories": KEYWORD,
     "sentiment": {"type": "float"},
     "sentiment_label": KEYWORD,
     "model": KEYWORD,

@@ -124,6 +124,10 @@ class SqliteStore(Store):
         if q.keywords:
             clauses.append("(" + " OR ".join("instr(lower(m.text), ?) > 0" for _ in q.keywords) + ")")
             args.extend(k.lower() for k in q.keywords)
+        if q.categories:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(m.data, '$.categories') WHERE value IN "
+                           f"({','.join('?' * len(q.categories))}))")
+            args.extend(q.categories)
         if q.crisis:
             clauses.append("m.crisis = 1")
         if q.min_followers is not None:
