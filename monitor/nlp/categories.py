@@ -64,7 +64,10 @@ class Categorizer:
             return []
         found: set[int] = set()
         text = text.lower()
+        negated_until = -_LOOKBACK  # a negation carries over to a term right after a negated one: 没有泄露过隐私
         for m in self._terms.finditer(text):
-            if not _NEGATED.search(text, max(0, m.start() - _LOOKBACK), m.start()):
+            if m.start() - negated_until <= 2 or _NEGATED.search(text, max(0, m.start() - _LOOKBACK), m.start()):
+                negated_until = m.end()
+            else:
                 found |= self._of[m.group()]
         return [self.names[i] for i in sorted(found)]
