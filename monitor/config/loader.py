@@ -78,8 +78,13 @@ class _Names:
             items = data.get(key)
             return frozenset(i.get("name") for i in items if isinstance(i, dict)) if isinstance(items, list) else frozenset()
 
+        from monitor.nlp.categories import builtin_lexicon
+
         channels = data.get("channels")
-        return cls(tuple(channels) if isinstance(channels, dict) else (), names("brands"), names("sources"))
+        nlp = data.get("nlp") if isinstance(data.get("nlp"), dict) else {}
+        extra = (nlp.get("categories") or {}).get("terms") if isinstance(nlp.get("categories"), dict) else None
+        categories = (*builtin_lexicon(), *(c for c in extra or () if isinstance(c, str) and c not in builtin_lexicon()))
+        return cls(tuple(channels) if isinstance(channels, dict) else (), names("brands"), names("sources"), categories)
 
 
 def _typed_source_options(doc: YamlDoc, problems: list[Problem]) -> dict[str, Any]:
