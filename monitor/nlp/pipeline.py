@@ -18,6 +18,7 @@ from monitor.nlp.normalize import clean, normalize_many
 from monitor.nlp.query import parse_query
 from monitor.nlp.segment import Segmenter
 from monitor.nlp.sentiment import crisis_terms_many, get_scorer, label_for
+from monitor.reply.accounts import OfficialAccounts
 
 
 # What a mention may hold: longer titles and texts are cut (a 1 MB "title" is a broken page, not a title).
@@ -51,6 +52,7 @@ class NlpStage:
     def __init__(self, brands: tuple[BrandConfig, ...], nlp: NlpConfig) -> None:
         self._segmenter = self._segmenter_for(brands, nlp)
         self._matcher = BrandMatcher(brands, self._segmenter)
+        self._official = OfficialAccounts(brands)
         self._categorizer = Categorizer(nlp.categories.terms, nlp.categories.only)
         self._scorer = get_scorer(nlp.sentiment.model, nlp.models_dir)
         self._thresholds = (nlp.sentiment.negative_below, nlp.sentiment.positive_above)
@@ -76,7 +78,8 @@ class NlpStage:
         texts = [(f"{m.title}\n{m.text}" if m.title else m.text)[:MAX_READ_CHARS] for m in mentions]
         kept = []
         for mention, norm in zip(mentions, normalize_many(texts)):
-            brands = self._matcher.match_normalized(norm.plain)
+            # an official account's reply is kept even when it names no brand: it answers a complaint
+            brands = self._matcher.match_normalized(norm.plain) or self._official.brands_of(mention)
             if brands:
                 mention.brands = brands
                 kept.append((mention, norm))
