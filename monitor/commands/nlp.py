@@ -28,7 +28,8 @@ _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 @click.group()
 def nlp() -> None:
-    """Measure and adapt the sentiment model: eval, train, export."""
+    """Measure and adapt the text understanding: the sentiment model (eval, train, export), brand matching
+    (eval-brands) and complaint categories (eval-categories)."""
 
 
 def _nlp_config(config_path: Path | None) -> "NlpConfig":
