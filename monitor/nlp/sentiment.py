@@ -38,7 +38,6 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from sklearn.linear_model import LogisticRegression
 
 from monitor.nlp.hashing import ngram_hashes
 from monitor.nlp.normalize import strip_links
@@ -393,6 +392,8 @@ def _builtin_groups() -> list[tuple[list[tuple[int, str]], float]]:
 
 
 def _fit_lr(texts: list[str], y: np.ndarray, w: np.ndarray, n_features: int, c: float):
+    from sklearn.linear_model import LogisticRegression  # only training needs it: every command loads faster
+
     w = w.copy()
     for cls in (0, 1):  # balance classes by total weight
         w[y == cls] *= w.sum() / 2 / w[y == cls].sum()
@@ -451,6 +452,8 @@ def train_model(rows: Sequence[tuple[int, str]], model_dir: Path, base: str | No
     cw = np.zeros(len(texts))
     for g in np.unique(g_arr):  # each source weighs as 1000 rows, so regularization doesn't scale with data size
         cw[g_arr == g] = 1000.0 / np.sum(g_arr == g)
+    from sklearn.linear_model import LogisticRegression
+
     comb = LogisticRegression(C=0.1, max_iter=1000).fit(feats, y_arr, sample_weight=cw)
     combiner = [*comb.coef_.ravel().tolist(), float(comb.intercept_[0])]
 
