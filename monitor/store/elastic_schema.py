@@ -22,7 +22,9 @@ from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 from monitor.store import matching
 
-MAPPING_VERSION = 2  # 2: `words` / `title_words` for keyword and search matching (monitor/store/matching.py)
+# 2: `words` / `title_words` for keyword and search matching (monitor/store/matching.py)
+# 3: mentions.categories (complaint categories)
+MAPPING_VERSION = 3
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
@@ -48,6 +50,7 @@ MENTION_PROPERTIES: dict[str, Any] = {
     "tokens": {"type": "keyword", "normalizer": "lowercase", "ignore_above": 256},  # jieba words, for Kibana
     "keywords": KEYWORD,
     "crisis_terms": KEYWORD,
+    "categories": KEYWORD,
     "sentiment": {"type": "float"},
     "sentiment_label": KEYWORD,
     "model": KEYWORD,
@@ -165,9 +168,31 @@ def install(es: Elasticsearch, layout: Layout) -> str:
         raise MappingOutdated(layout.prefix, live, layout.version)
     if live is None:
         es.indices.put_index_template(name=layout.template, **mentions_template(layout))
-    made = [family for family in FAMILY_PROPERTIES
-            if create_index(es, layout.index(family), family, layout.version, alias=layout.alias(family))]
+    made = [family for family in FAMILY_PROPERTIES if _family_index(es, layout, family)]
     return "created" if live is None else ("completed" if made else "ok")
+
+
+def _family_index(es: Elasticsearch, layout: Layout, family: str) -> bool:
+    """Make `<prefix>-<family>` an alias of this version's index; True when anything had to change.
+
+    A write to the alias while it was missing (its indices deleted under a running daemon) made
+    Elasticsearch auto-create a plain index of that name, which then blocks the alias
+    (invalid_alias_name_exception): its documents are copied into the real index and it is removed."""
+    alias, name = layout.alias(family), layout.index(family)
+    if es.indices.exists_alias(name=alias):
+        return False
+    squatter = es.indices.exists(index=alias)
+    created = create_index(es, name, family, layout.version, alias=None if squatter else alias)
+    if squatter:
+        from elasticsearch import helpers  # scroll + bulk: the cluster may lack _reindex
+
+        helpers.bulk(es, ({"_op_type": "index", "_index": name, "_id": hit["_id"], "_source": hit["_source"]}
+                          for hit in helpers.scan(es, index=alias, query={"query": {"match_all": {}}})),
+                     refresh=True)
+        es.indices.delete(index=alias)
+    if squatter or not created:
+        es.indices.update_aliases(actions=[{"add": {"index": name, "alias": alias}}])
+    return True
 
 
 def create_index(es: Elasticsearch, name: str, family: str, version: int, alias: str | None = None) -> bool:

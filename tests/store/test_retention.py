@@ -12,7 +12,7 @@ from tests.store.records import T0, mention
 
 
 def test_monthly_indices_past_the_retention_are_deleted_and_the_rest_kept(es, es_url, es_prefix, tmp_path):
-    store = ElasticStore(ElasticConfig(url=es_url, index_prefix=es_prefix), spool_dir=tmp_path / "spool",
+    store = ElasticStore(ElasticConfig(url=es_url, index_prefix=es_prefix),
                          retention=RetentionConfig(mentions=timedelta(days=30)))
     try:
         august, october, november = mention(1, -60 * 24 * 100), mention(2, -60 * 24 * 40), mention(3, 0)
@@ -27,7 +27,7 @@ def test_monthly_indices_past_the_retention_are_deleted_and_the_rest_kept(es, es
 
 
 def test_without_a_retention_elasticsearch_keeps_everything(es_url, es_prefix, tmp_path):
-    store = ElasticStore(ElasticConfig(url=es_url, index_prefix=es_prefix), spool_dir=tmp_path / "spool")
+    store = ElasticStore(ElasticConfig(url=es_url, index_prefix=es_prefix))
     try:
         store.upsert([mention(1, -60 * 24 * 3000)])
         assert store.prune(T0) == {}
