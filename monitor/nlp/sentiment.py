@@ -251,19 +251,17 @@ def ngram_matrix(texts: Sequence[str], n_features: int, orders: Sequence[int] = 
     return sparse.csr_matrix((scale[rows].astype(np.float32), (rows, cols)), shape=(len(texts), n_features))
 
 
-def ngram_logits(texts: Sequence[str], coef: np.ndarray, intercept: np.ndarray,
+def ngram_logits(texts: Sequence[str], weights: np.ndarray, intercept: np.ndarray,
                  orders: Sequence[int] = (1, 2, 3)) -> np.ndarray:
-    """`ngram_matrix(texts) @ coef + intercept` (coef: features x classes) without building the matrix."""
-    k = coef.shape[1]
-    out = np.zeros((len(texts), k))
+    """`ngram_matrix(texts) @ weights.T + intercept` (weights: classes x features, C-contiguous) without
+    building the matrix: one bincount per class over the gathered weights."""
+    out = np.zeros((len(texts), weights.shape[0]))
     step = 2000  # bounds the gram arrays to a few MB
     for i in range(0, len(texts), step):
-        rows, cols, grams = ngram_columns(texts[i:i + step], coef.shape[0], orders)
-        n = len(grams)
-        # one bincount over (text, class) cells instead of k passes
-        cells = (rows[:, None] * k + np.arange(k)).ravel()
-        sums = np.bincount(cells, weights=coef[cols].ravel(), minlength=n * k).reshape(n, k)
-        out[i:i + step] = sums / np.sqrt(np.maximum(grams, 1))[:, None] + intercept
+        rows, cols, grams = ngram_columns(texts[i:i + step], weights.shape[1], orders)
+        scale = 1.0 / np.sqrt(np.maximum(grams, 1))
+        for k, row in enumerate(weights):
+            out[i:i + step, k] = np.bincount(rows, weights=row[cols], minlength=len(grams)) * scale + intercept[k]
     return out
 
 
@@ -294,6 +292,7 @@ class LexiconLRScorer(Scorer):
         self.combiner = np.asarray(combiner, dtype=float)
         self.label_bias = np.asarray(label_bias, dtype=float)
         self.orders = tuple(int(n) for n in orders)
+        self._by_class = np.ascontiguousarray(self.coef.T)  # one contiguous row per class: fast gathers
         self.meta = meta or {}
         self._matcher = _TermMatcher(self.lexicon, _SENTIMENT_NEGATORS, _SENTIMENT_FILLERS)
         self._words = {t for t in self.lexicon if _HAN_OR_LATIN.search(t) and not t.startswith("[")}
@@ -306,7 +305,7 @@ class LexiconLRScorer(Scorer):
         """
         norm = normalize_many(texts)
         out = np.zeros((len(norm), len(LABELS) + 4))
-        out[:, :3] = ngram_logits(norm, self.coef, self.intercept, self.orders)
+        out[:, :3] = ngram_logits(norm, self._by_class, self.intercept, self.orders)
         idx, terms, negated = self._matcher.find(norm)
         for i, term, neg in zip(idx.tolist(), terms, negated):
             w = self.lexicon[term]
@@ -338,6 +337,7 @@ class LexiconLRScorer(Scorer):
         out.mkdir(parents=True, exist_ok=True)
         # float16 halves the file; the probes below are computed from the rounded weights
         self.coef = self.coef.astype(np.float16).astype(np.float32)
+        self._by_class = np.ascontiguousarray(self.coef.T)
         nz = np.flatnonzero(np.any(self.coef != 0, axis=1)).astype(np.uint32)
         np.savez_compressed(out / "weights.npz", index=nz, value=self.coef[nz].astype(np.float16))
         meta = {
