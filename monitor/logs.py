@@ -7,16 +7,25 @@ import logging
 import re
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import parse_qsl, urlsplit
 from datetime import datetime, timezone
 
-import apprise
+from typing import TYPE_CHECKING
 
-from monitor.config.model import Config
+if TYPE_CHECKING:  # kept out of `brandmon --help`'s imports
+    from monitor.config.model import Config
 
 # user:password@ in any URL, whether or not we know the URL
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^\s/:@]+:)(?P<secret>[^\s@/]+)(?=@)", re.I)
 _TOKEN_SPLIT = re.compile(r"[/:@?&=,]+")
+# the signature of an ack link: whoever reads the log line could acknowledge the incident
+_ACK_SIGNATURE = re.compile(r"(?P<head>[?&](?:amp;)?sig=)(?P<secret>[A-Za-z0-9_\-%.~]+)")
+# a line break inside a message would let user input forge log lines in the text format
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 MASK = "****"
+_GENERIC_WEBHOOKS = {"json", "form", "xml", "http", "apprise"}
 MIN_SECRET = 6
 
 
@@ -46,6 +55,7 @@ class SecretMasker(logging.Filter):
             pairs = self._pairs
         for secret, replacement in pairs:
             text = text.replace(secret, replacement)
+        text = _ACK_SIGNATURE.sub(lambda m: m["head"] + MASK, text)
         return _URL_PASSWORD.sub(lambda m: m["head"] + MASK, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -58,9 +68,25 @@ class SecretMasker(logging.Filter):
         return True
 
 
+@contextmanager
+def apprise_silent() -> Iterator[None]:
+    """Apprise logs every URL it loads, in clear, at debug level: keep it quiet while loading a URL the
+    masker does not know yet."""
+    logger = logging.getLogger("apprise")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _apprise_secrets(url: str) -> list[tuple[str, str]]:
     """The URL as written and as apprise prints it map to the privacy URL; tokens only the full URL has are secrets."""
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    import apprise
+
+    with apprise_silent():
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if not plugin:
         return [(url, _URL_PASSWORD.sub(lambda m: m["head"] + MASK, url))] if len(url) >= MIN_SECRET else []
     private, public = plugin.url(privacy=True), plugin.url()
@@ -68,6 +94,12 @@ def _apprise_secrets(url: str) -> list[tuple[str, str]]:
     pairs = [(url, private), (public, private)]
     pairs += [(token, MASK) for token in set(_TOKEN_SPLIT.split(public) + _TOKEN_SPLIT.split(url))
               if len(token) >= MIN_SECRET and token not in shown and token not in private]
+    # a generic webhook (json://, form://, xml://) keeps its path in the privacy form, yet a path is
+    # where webhook keys live: every path segment and query value of such a URL is masked too
+    parsed = urlsplit(url)
+    if parsed.scheme.lower().rstrip("s") in _GENERIC_WEBHOOKS:
+        values = [v for _, v in parse_qsl(parsed.query)] + parsed.path.split("/")
+        pairs += [(token, MASK) for token in values if len(token) >= MIN_SECRET]
     return pairs
 
 
@@ -92,10 +124,18 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class TextFormatter(logging.Formatter):
+    """One record, one line (its traceback aside): line breaks in the message are shown as \\n."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = _LINE_BREAKS.sub(lambda m: repr(m.group())[1:-1], record.message)
+        return super().formatMessage(record)
+
+
 def setup_logging(level: str = "WARNING", fmt: str = "text") -> None:
     """Send every log record to stderr in the chosen format, through the secret masker."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter(TEXT_FORMAT))
     handler.addFilter(MASKER)
     root = logging.getLogger()
     for old in list(root.handlers):

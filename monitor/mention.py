@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,14 +49,18 @@ class Mention:
     tokens: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     crisis_terms: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)  # what a complaint is about: 质量, 安全 … (nlp/categories.py)
     sentiment: float | None = None
     sentiment_label: str | None = None
     model: str | None = None
     cluster_id: str | None = None
     cluster_size: int = 1
+    # The page gave no readable time: published_at is then the crawl that first saw it (an upper bound,
+    # not the post's time), so rules leave such mentions out instead of counting a backlog as news.
+    time_unknown: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _plain(self)
         d["published_at"] = utc(self.published_at).isoformat()
         d["crawled_at"] = utc(self.crawled_at).isoformat()
         return d
@@ -70,6 +75,25 @@ class Mention:
                 d[key] = datetime.fromisoformat(d[key])
             d[key] = utc(d[key])
         return cls(**d)
+
+
+_ATOMS = (str, int, float, bool, type(None), datetime)
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """dataclasses.asdict without deep-copying every string: asdict was most of the cost of storing a mention."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is list:
+        return [v if type(v) in _ATOMS else _plain(v) for v in value]
+    if kind is dict:
+        return {k: _plain(v) for k, v in value.items()}
+    if is_dataclass(value):
+        names = _NAMES.get(kind) or _NAMES.setdefault(kind, tuple(f.name for f in fields(value)))
+        return {n: _plain(getattr(value, n)) for n in names}
+    return copy.deepcopy(value)
 
 
 def mention_id(platform: str, native_id: str | None = None, url: str = "", text: str = "") -> str:

@@ -7,9 +7,10 @@ from collections import Counter as Tally
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from monitor.alerting.notify import Notifier, Outcome
+from monitor.alerting.notify import Message, Notifier, Outcome, Target
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+ALERT_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
@@ -23,13 +24,40 @@ class Metrics:
         self.items = Counter("brandmon_source_items", "Brand mentions accepted, per source.", ["source"], registry=r)
         self.errors = Counter("brandmon_source_errors", "Failed pages and spider errors, per source.", ["source"],
                               registry=r)
+        self.skipped = Counter("brandmon_source_skipped", "Posts or values a crawl left out or flagged, per source "
+                               "and reason (empty, malformed, time_unknown, clamped, invalid, cleaned, refused).",
+                               ["source", "reason"], registry=r)
         self.crawls = Counter("brandmon_source_crawls", "Crawls finished, per source.", ["source"], registry=r)
         self.last_success = Gauge("brandmon_source_last_success_timestamp_seconds",
                                   "When a crawl of the source last fetched pages without failing.", ["source"],
                                   registry=r)
         self.mentions = Counter("brandmon_mentions", "Mentions stored, by brand and sentiment.",
                                 ["brand", "sentiment"], registry=r)
-        self.spooled = Counter("brandmon_mentions_spooled", "Mentions set aside on disk because NLP could not run.",
+        self.queue_items = Gauge("brandmon_queue_items", "Batches and state writes waiting in the durable queue.",
+                                 registry=r)
+        self.queue_mentions = Gauge("brandmon_queue_mentions", "Mentions waiting in the durable queue for NLP or the store.",
+                                    registry=r)
+        self.queue_oldest = Gauge("brandmon_queue_oldest_age_seconds", "How long the oldest queued item has waited.",
+                                  registry=r)
+        self.dead_letters = Counter("brandmon_queue_dead_letter_items",
+                                    "Items moved to the dead-letter file after failing daemon.queue_attempts times.",
+                                    registry=r)
+        self.queue_restored = Counter("brandmon_queue_restored",
+                                      "Times the queue file was deleted or replaced under the daemon and written back.",
+                                      registry=r)
+        self.store_up = Gauge("brandmon_store_up", "1 when the store answers and works, else 0.", registry=r)
+        self.component_up = Gauge("brandmon_component_up",
+                                  "0 while a component (store, queue, disk, a source, a job) is failing.",
+                                  ["component"], registry=r)
+        self.source_up = Gauge("brandmon_source_up", "1 when the source's last crawls succeeded (ok or degraded).",
+                               ["source"], registry=r)
+        self.evaluation_age = Gauge("brandmon_last_evaluation_age_seconds",
+                                    "Seconds since the rules were last evaluated successfully (NaN before the first).",
+                                    registry=r)
+        self.alert_latency = Histogram("brandmon_alert_latency_seconds",
+                                       "From the first example mention's publication to each notification sent.",
+                                       buckets=ALERT_BUCKETS, registry=r)
+        self.disk_free = Gauge("brandmon_state_disk_free_bytes", "Free space on the state directory's disk.",
                                registry=r)
         self.nlp_seconds = Histogram("brandmon_nlp_seconds", "NLP time per crawl batch.", buckets=LATENCY_BUCKETS,
                                      registry=r)
@@ -47,13 +75,19 @@ class Metrics:
         self.reports = Counter("brandmon_reports", "Scheduled reports by result (sent, failed).", ["result"],
                                registry=r)
 
-    def crawled(self, source: str, pages: int, items: int, errors: int, succeeded_at: float | None) -> None:
+    def crawled(self, source: str, pages: int, items: int, errors: int, succeeded_at: float | None,
+                skipped: dict[str, int] | None = None) -> None:
         self.pages.labels(source).inc(pages)
+        for reason, n in (skipped or {}).items():
+            self.skipped.labels(source, reason).inc(n)
         self.items.labels(source).inc(items)
         self.errors.labels(source).inc(errors)
         self.crawls.labels(source).inc()
         if succeeded_at is not None:
             self.last_success.labels(source).set(succeeded_at)
+
+    def component(self, name: str, up: bool) -> None:
+        self.component_up.labels(name).set(1 if up else 0)
 
     def stored(self, by_brand_sentiment: Tally) -> None:
         for (brand, sentiment), n in by_brand_sentiment.items():
@@ -78,9 +112,9 @@ class MeteredNotifier:
         self._inner = inner
         self._metrics = metrics
 
-    def send(self, channel: str, *args, **kwargs) -> Outcome:
-        outcome = self._inner.send(channel, *args, **kwargs)
-        self._metrics.notifications.labels(channel, "sent" if outcome.ok else "failed").inc()
+    def send(self, target: Target, message: Message) -> Outcome:
+        outcome = self._inner.send(target, message)
+        self._metrics.notifications.labels(target.channel, "sent" if outcome.ok else "failed").inc()
         return outcome
 
     def __getattr__(self, name: str):

@@ -32,8 +32,12 @@ class Job:
 
 
 class Scheduler:
-    def __init__(self, lanes: dict[str, int]) -> None:
+    def __init__(self, lanes: dict[str, int],
+                 report: Callable[[str, BaseException | None], None] | None = None) -> None:
+        """`report(job, exception or None)` hears how each run ended (the daemon logs a fault once per
+        change, not once per run); without it a failure is logged with its traceback."""
         self._slots = dict(lanes)
+        self._report = report
         self._jobs: dict[str, Job] = {}
         self._active: set[Job] = set()
         self._cond = threading.Condition()
@@ -99,11 +103,19 @@ class Scheduler:
                 self._cond.wait(timeout=min([1.0, *later]))  # a job waiting for its lane is woken by _run
 
     def _run(self, job: Job) -> None:
+        outcome: BaseException | None = None
         try:
             job.run()
-        except Exception:  # one failing job must not stop the others or the scheduler
-            log.exception("job %s failed", job.name)
+        except Exception as exc:  # one failing job must not stop the others or the scheduler
+            outcome = exc
+            if self._report is None:
+                log.exception("job %s failed", job.name)
         finally:
+            if self._report is not None:
+                try:
+                    self._report(job.name, outcome)
+                except Exception:
+                    log.exception("reporting the end of job %s failed", job.name)
             with self._cond:
                 self._slots[job.lane] += 1
                 self._active.discard(job)

@@ -8,13 +8,16 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import scrapy
+from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 from monitor.config.model import SourceConfig, Tracking
+from monitor.crawl.numbers import CLAMPED, read_count
+from monitor.crawl.sanitize import MAX_NAME, MAX_TEXT, MAX_TITLE, clean, safe_url
 from monitor.crawl.state import CHANGED, NEW, SAME, CrawlState
-from monitor.crawl.timeparse import parse_time
+from monitor.crawl.timeparse import read_time
 from monitor.crawl.tracking import Schedule, ThreadBook
-from monitor.mention import Mention
+from monitor.mention import Author, Mention
 from spiders.blocking import body_block_reason
 from spiders.source_settings import apply_source_settings, cookie_jar
 
@@ -23,6 +26,15 @@ NEW_STAT = "brandmon/new"
 UPDATED_STAT = "brandmon/updated"
 SKIPPED_STAT = "brandmon/skipped"
 BLOCKED_STAT = "brandmon/blocked"
+PAGES_STAT = "brandmon/pages"  # pages that held what they should (a list with threads, a thread with posts)
+MALFORMED_STAT = "brandmon/malformed"  # posts skipped because a value in them could not be read
+TIME_UNKNOWN_STAT = "brandmon/time_unknown"  # mentions stored with time_unknown (no readable, possible time)
+CLAMPED_STAT = "brandmon/clamped"  # counts past 2^63-1, held at that bound
+INVALID_STAT = "brandmon/invalid"  # counts such as "-5" or NaN, and links such as javascript:, dropped
+CLEANED_STAT = "brandmon/cleaned"  # texts cut to size or stripped of escapes and direction overrides
+REFUSED_STAT = "brandmon/refused"  # requests not sent: another host, or a private address
+SKIP_STATS = {"empty": SKIPPED_STAT, "malformed": MALFORMED_STAT, "time_unknown": TIME_UNKNOWN_STAT,
+              "clamped": CLAMPED_STAT, "invalid": INVALID_STAT, "cleaned": CLEANED_STAT, "refused": REFUSED_STAT}
 
 
 class SourceSpider(scrapy.Spider):
@@ -51,7 +63,14 @@ class SourceSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         apply_source_settings(crawler.settings, spider.source, spider.json_pages)
+        crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
         return spider
+
+    def _dropped(self, request, spider) -> None:
+        """A redirect back to a page this crawl already asked for is a loop: the page is lost, count it."""
+        if request.meta.get("redirect_urls"):
+            self.crawler.stats.inc_value(ERRORS_STAT)
+            self.logger.warning("redirect loop at %s (via %s)", request.url, " → ".join(request.meta["redirect_urls"]))
 
     @property
     def now(self) -> datetime:
@@ -68,8 +87,55 @@ class SourceSpider(scrapy.Spider):
         return Schedule(first=tracking.recheck or self.source.interval, longest=tracking.recheck_max,
                         keep=tracking.track_for)
 
-    def parse_time(self, text: str | None) -> datetime | None:
-        return parse_time(text, self.zone, self.now)
+    # what a page says, checked before it becomes a mention
+    def published(self, raw: object, where: str) -> tuple[datetime, bool]:
+        """The post's time, or the crawl's time flagged unknown (counted; the first of a crawl is logged)."""
+        when, why = read_time(raw, self.zone, self.now)
+        if when is not None:
+            return when, False
+        self._problem(TIME_UNKNOWN_STAT, "time %s (%r) at %s: stored with time_unknown", why, str(raw)[:60], where)
+        return self.now, True
+
+    def count(self, value: object) -> int | None:
+        number, problem = read_count(value)
+        if problem == CLAMPED:
+            self._problem(CLAMPED_STAT, "count %r is past 2^63-1: held at that bound", str(value)[:40])
+        elif problem:
+            self._problem(INVALID_STAT, "count %r is not a count: left empty", str(value)[:40])
+        return number
+
+    def cleaned(self, value: str | None, limit: int = MAX_TEXT) -> str | None:
+        text, changed = clean(value, limit)
+        if changed:
+            self.crawler.stats.inc_value(CLEANED_STAT)
+        return text
+
+    def link(self, url: str | None, fallback: str) -> str:
+        """A mention's URL: the page's own link when it is http(s), else the page it was found on."""
+        safe = safe_url(url)
+        if url and safe is None:
+            self._problem(INVALID_STAT, "link %r is not a web address: using %s", url[:60], fallback)
+        return safe or fallback
+
+    def author(self, author_id: object = None, name: str | None = None, followers: object = None) -> Author:
+        ident = str(author_id) if isinstance(author_id, (str, int)) and not isinstance(author_id, bool) else None
+        name = name if isinstance(name, str) else None
+        return Author(id=self.cleaned(ident, MAX_NAME), name=self.cleaned(name, MAX_NAME),
+                      followers=self.count(followers))
+
+    def title(self, value: str | None) -> str | None:
+        return self.cleaned(value, MAX_TITLE)
+
+    def malformed_post(self, where: str, exc: BaseException) -> None:
+        """One post that broke reading is skipped and counted; its siblings are kept."""
+        self._problem(MALFORMED_STAT, "skipped a post at %s: %s: %s", where, type(exc).__name__, str(exc)[:100])
+
+    def _problem(self, stat: str, message: str, *args) -> None:
+        """Counted every time, logged the first time in a crawl (a broken template is one line, not thousands)."""
+        stats = self.crawler.stats
+        stats.inc_value(stat)
+        if stats.get_value(stat) == 1:
+            self.logger.warning("source %s: " + message + " (further ones only counted)", self.source.name, *args)
 
     def request(self, url: str, callback, errback=None, **kwargs) -> scrapy.Request:
         """Every request carries the source's cookies and lands failures in an errback that counts them."""
@@ -102,6 +168,10 @@ class SourceSpider(scrapy.Spider):
         """Posts without text (deleted, shielded by moderators): normal on forums, counted but not errors."""
         if count:
             self.crawler.stats.inc_value(SKIPPED_STAT, count)
+
+    def page_ok(self) -> None:
+        """A page held what it should: only these make a crawl a success (a 200 with garbage does not)."""
+        self.crawler.stats.inc_value(PAGES_STAT)
 
     def nothing_found(self, response, what: str) -> None:
         """A page without what it should have is a captcha or login wall, or a changed template."""

@@ -23,6 +23,14 @@ _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "td", "blockquote", "pre", "ul", "o
 _HIDDEN_TAGS = {"script", "style", "noscript", "template"}
 _EMOTICON = re.compile(r"^(\[[^\[\]]{1,8}\]|:[a-z0-9_+-]{1,30}:)$")  # [怒], [doge], :angry: — emoticons' alt text
 _HTML_TAG = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*)(?:\s[^<>]*)?/?>")
+# 64 tags opened (or closed) in a row: no template does that, a nesting attack does. libxml2 stops at depth
+# 256 and drops everything after, the sibling posts too; the run is cut short so they survive.
+_OPEN_RUN = re.compile(r"<[a-zA-Z][^>]*>(?:\s*<[a-zA-Z][^>]*>){63,}")
+_CLOSE_RUN = re.compile(r"(?:</[a-zA-Z][^<>]{0,20}>\s*){64,}")
+MAX_DEPTH_RUN = 8
+_JS_STRING = re.compile(r"'((?:[^'\\]|\\.)*)'")
+_JS_KEY = re.compile(r"([{,]\s*)([A-Za-z_$][\w$]*)\s*:")
+_NO_VALUE = {"undefined", "null", "None", "NaN"}  # what templates print for a value they do not have
 
 
 class PageError(Exception):
@@ -35,11 +43,25 @@ def read_page(response, fmt: str, unwrap_comments: bool = False) -> "HtmlPage | 
     if fmt == "json":
         try:
             return JsonPage(json.loads(response.text))
+        except RecursionError:
+            raise PageError("JSON nested too deep to read") from None
         except ValueError as exc:
             raise PageError(f"invalid or truncated JSON ({exc})") from None
+    text = response.text
+    flattened = _flatten_runs(text)
     if unwrap_comments:  # Tieba ships its thread list inside <!-- --> for its own scripts to render
-        return HtmlPage(Selector(text=response.text.replace("<!--", "").replace("-->", "")).root)
+        flattened = (flattened or text).replace("<!--", "").replace("-->", "")
+    if flattened is not None:
+        return HtmlPage(Selector(text=flattened).root)
     return HtmlPage(response.selector.root)
+
+
+def _flatten_runs(text: str) -> str | None:
+    """The page with absurd runs of nested tags cut to a few, or None when it has none (the usual case)."""
+    if not _OPEN_RUN.search(text):
+        return None
+    text = _OPEN_RUN.sub(lambda m: "".join(_HTML_TAG.findall(m.group(0))[:MAX_DEPTH_RUN]), text)
+    return _CLOSE_RUN.sub("</div>" * MAX_DEPTH_RUN, text)
 
 
 class HtmlPage:
@@ -185,8 +207,23 @@ def _apply_steps(value: str | None, q: Query) -> str | None:
             value = (m.group(1) if m.re.groups else m.group(0)) if m else None
         else:
             try:
-                value = _scalar(compile_jmespath(step.arg).search(json.loads(value)))
-            except ValueError:
+                value = _scalar(compile_jmespath(step.arg).search(_json_or_js(value)))
+            except (ValueError, RecursionError):
                 value = None
     value = value.strip() if isinstance(value, str) else value
-    return value or None
+    return None if not value or value in _NO_VALUE else value
+
+
+def _json_or_js(text: str):
+    """JSON, or the JavaScript object literal some templates print instead (Tieba's 楼中楼 data-field:
+    {'spid':'146812395005','user_name':'…'}), turned into JSON first."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    converted = _JS_STRING.sub(lambda m: json.dumps(_js_unescape(m.group(1)), ensure_ascii=False), text)
+    return json.loads(_JS_KEY.sub(r'\1"\2":', converted))
+
+
+def _js_unescape(body: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from monitor.mention import Author, Mention, mention_id
+from monitor.crawl.selectors import queries
+from monitor.mention import Mention, mention_id
 from spiders.base import SourceSpider
 from spiders.extract import html_to_text
+
+_ERRORS = (ValueError, TypeError, AttributeError, OverflowError, UnicodeError, RecursionError)
 
 
 class FeedSpider(SourceSpider):
     name = "feed"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        options = self.source.options
+        self.exclude = queries(getattr(options, "text_exclude", None), "html")
 
     async def start(self):
         for url in self.start_urls:
@@ -23,8 +31,15 @@ class FeedSpider(SourceSpider):
         if not entries:
             self.nothing_found(response, "no RSS items or Atom entries")
             return
-        mentions = (self._mention(response, entry) for entry in entries[: self.source.options.max_items])
-        yield from self.fresh(m for m in mentions if m is not None)
+        self.page_ok()
+        for entry in entries[: self.source.options.max_items]:
+            try:
+                mention = self._mention(response, entry)
+            except _ERRORS as exc:
+                self.malformed_post(response.url, exc)
+                continue
+            if mention is not None and self.is_fresh(mention):
+                yield mention
 
     def _mention(self, response, entry) -> Mention | None:
         def first(*paths: str) -> str | None:
@@ -34,26 +49,29 @@ class FeedSpider(SourceSpider):
                     return value.strip()
             return None
 
-        link = first("link/@href", "link/text()") or response.url
-        title = html_to_text(first("title/text()"))
-        body = html_to_text(first("encoded/text()", "content/text()", "description/text()", "summary/text()"))
+        link = first("link/@href", "link/text()")
+        title = self.title(html_to_text(first("title/text()")))
+        body = self.cleaned(html_to_text(first("encoded/text()", "content/text()", "description/text()",
+                                                "summary/text()"), self.exclude))
         text = body or title
         if not text:
             self.skipped(1)
             return None
-        native = first("guid/text()", "id/text()")
+        native = self.cleaned(first("guid/text()", "id/text()"), 300)
         platform = self.source.platform_name
-        published = self.parse_time(first("pubDate/text()", "published/text()", "updated/text()", "date/text()"))
+        url = self.link(response.urljoin(link) if link else None, response.url)
+        raw_time = first("pubDate/text()", "published/text()", "updated/text()", "date/text()")
+        published, unknown = self.published(raw_time, url)
         return Mention(
-            id=mention_id(platform, native, link, text),
+            id=mention_id(platform, native, url, text),
             platform=platform,
             source=self.source.name,
-            url=response.urljoin(link),
+            url=url,
             text=text,
             title=title,
-            published_at=published or self.now,
+            published_at=published,
+            time_unknown=unknown,
             crawled_at=self.now,
             native_id=native,
-            author=Author(name=first("author/name/text()", "creator/text()", "author/text()")),
+            author=self.author(name=first("author/name/text()", "creator/text()", "author/text()")),
         )
-

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from monitor.config.model import NestedFields, PostFields
-from monitor.crawl.numbers import parse_count
 from monitor.crawl.selectors import Query, queries
 from spiders.extract import html_to_text
 
@@ -37,26 +36,47 @@ class PostData:
     author: str | None = None
     author_id: str | None = None
     time: str | None = None
-    likes: int | None = None
-    replies: int | None = None
+    likes: str | None = None  # as printed: the spider reads counts (and counts what it could not read)
+    replies: str | None = None
     ip_location: str | None = None
     parent: str | None = None
     nested: list["PostData"] = field(default_factory=list)
 
 
-def read_posts(page, node, fields: FieldSet) -> tuple[list[PostData], int]:
-    """The posts under `node`, and how many post nodes had no text (deleted, shielded, ads) and were skipped."""
-    posts, skipped = [], 0
+@dataclass
+class PostsRead:
+    """The posts of a page; those without text (deleted, shielded, image-only) and those that broke reading."""
+
+    posts: list[PostData] = field(default_factory=list)
+    skipped: int = 0
+    skipped_ids: list[str] = field(default_factory=list)  # skipped posts' ids: known, so not fetched again
+    broken: list[BaseException] = field(default_factory=list)
+
+
+def read_posts(page, node, fields: FieldSet, found: PostsRead | None = None) -> PostsRead:
+    """The posts under `node`. A post whose values break reading (absurd nesting, wrong types) is skipped
+    alone: its siblings are kept."""
+    found = found if found is not None else PostsRead()
     for item in page.nodes(node, fields.q["post"]):
-        post = _read_post(page, item, fields)
+        try:
+            post = _read_post(page, item, fields)
+        except (RecursionError, ValueError, TypeError, AttributeError, KeyError, OverflowError,
+                UnicodeError) as exc:
+            found.broken.append(exc)
+            continue
         if post is None:
-            skipped += 1
+            found.skipped += 1
+            native = _quiet(lambda: page.value(item, fields.q["post_id"]))
+            if native:
+                found.skipped_ids.append(native)
             continue
         if fields.nested is not None:
-            nested, nested_skipped = read_posts(page, item, fields.nested)
-            post.nested, skipped = nested, skipped + nested_skipped
-        posts.append(post)
-    return posts, skipped
+            nested = read_posts(page, item, fields.nested, PostsRead(skipped_ids=found.skipped_ids,
+                                                                     broken=found.broken))
+            post.nested = nested.posts
+            found.skipped += nested.skipped
+        found.posts.append(post)
+    return found
 
 
 def _read_post(page, item, fields: FieldSet) -> PostData | None:
@@ -68,9 +88,20 @@ def _read_post(page, item, fields: FieldSet) -> PostData | None:
         text = html_to_text(text, fields.q["text_exclude"])
     if not text:
         return None
+    if fields.q["skip"]:  # system notices ("This topic is now pinned") are no one's words
+        flag = page.raw(item, fields.q["skip"])
+        if flag is True or (isinstance(flag, str) and flag):
+            return None
     return PostData(native_id=value("post_id"), text=text, author=value("author"), author_id=value("author_id"),
-                    time=value("time"), likes=parse_count(value("likes")), replies=parse_count(value("replies")),
+                    time=value("time"), likes=value("likes"), replies=value("replies"),
                     ip_location=value("ip_location"), parent=value("parent"))
+
+
+def _quiet(read):
+    try:
+        return read()
+    except (RecursionError, ValueError, TypeError, AttributeError, KeyError):
+        return None
 
 
 def _format_of(field_name: str, fmt: str) -> str:

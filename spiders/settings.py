@@ -19,11 +19,17 @@ RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
 BRANDMON_BACKOFF_BASE = 2.0
 BRANDMON_BACKOFF_MAX = 60.0
 DOWNLOADER_MIDDLEWARES = {
+    "spiders.offsite.HostGuard": 50,  # before robots.txt is asked for: a refused host gets no request at all
     "spiders.blocking.BlockDetector": 555,
     "spiders.backoff.BackoffRetry": 560,
     "spiders.encoding.EncodingFixer": 585,
     "spiders.proxies.ProxyRotation": 740,
 }
+BRANDMON_ALLOW_NETWORKS: list[str] = []  # private/local networks every source may reach (tests, the demo)
+# A page larger than this is dropped (counted as an error), also once decompressed: a gzip bomb stops here.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30

@@ -13,7 +13,7 @@ from scrapy.exceptions import DontCloseSpider
 from monitor.config.model import PageOptions
 from monitor.crawl.selectors import queries
 from monitor.crawl.tracking import Visit
-from monitor.mention import Author, Engagement, Mention, mention_id
+from monitor.mention import Engagement, Mention, mention_id
 from spiders.base import BLOCKED_STAT, SourceSpider
 from spiders.extract import PageError, read_page
 from spiders.posts import FieldSet, PostData, read_posts
@@ -88,24 +88,38 @@ class ThreadSpider(SourceSpider):
         if page is None:
             self.threads.failed(visit)
             return
-        posts, skipped = read_posts(page, page.root, self.fields)
-        self.skipped(skipped)
-        if not posts and self.posts_required:
+        found = read_posts(page, page.root, self.fields)
+        self.skipped(found.skipped)
+        kept = {p.native_id for p in found.posts} | {c.native_id for p in found.posts for c in p.nested}
+        self.crawl_state.remember_skipped(self.source.platform_name,
+                                          [i for i in found.skipped_ids if i not in kept])
+        for exc in found.broken:
+            self.malformed_post(response.url, exc)
+        posts = found.posts
+        if not posts and self.posts_required and not (found.skipped or found.broken):
             self.nothing_found(response, "no posts found")
             self.threads.failed(visit)
             return
+        self.page_ok()
         title = page.value(page.root, self.q["title"]) or visit.title
         first_page = visit.pages == 1 and visit.from_start
         mentions = self.thread_mentions(posts, response, visit, title, first_page)
         known = any(self.crawl_state.has_seen(m.id) for m in mentions)
+        fresh = set()
         for mention in self.fresh(mentions):
             visit.new += 1
+            fresh.add(mention.native_id)
             yield mention
+        yield from self.more_replies(posts, visit, fresh)
         follow = self.next_request(page, response, visit, known, len(posts))
         if follow is not None:
             yield follow
         else:
             self.threads.visited(visit, response.url, resume_from_start=self.from_top)
+
+    def more_replies(self, posts: list[PostData], visit: Visit, fresh: set):
+        """Requests for replies a page did not show inline (comment sections with a sub_url)."""
+        return ()
 
     def walk_failed(self, failure) -> None:
         self.on_error(failure)
@@ -136,33 +150,56 @@ class ThreadSpider(SourceSpider):
         for i, post in enumerate(posts):
             first = first_page and i == 0 and opts.content_type == "post"
             kind = "post" if first else ("reply" if opts.content_type == "post" else opts.content_type)
-            parent = self._id_of(post.parent) if post.parent else (None if first else thread_id)
-            mention = self.post_mention(post, response, visit.key, thread_id, parent, kind, title if first else None)
+            try:
+                parent = self._id_of(post.parent) if post.parent else (None if first else thread_id)
+                mention = self.post_mention(post, response, visit.key, thread_id, parent, kind,
+                                            title if first else None)
+                if first:
+                    self.thread_counts(mention, visit)
+            except (ValueError, TypeError, AttributeError, OverflowError, UnicodeError, RecursionError) as exc:
+                self.malformed_post(response.url, exc)
+                continue
             out.append(mention)
-            out.extend(self.post_mention(child, response, visit.key, thread_id, mention.id, "reply", None)
-                       for child in post.nested)
+            for child in post.nested:
+                try:
+                    out.append(self.post_mention(child, response, visit.key, thread_id, mention.id, "reply", None))
+                except (ValueError, TypeError, AttributeError, OverflowError, UnicodeError, RecursionError) as exc:
+                    self.malformed_post(response.url, exc)
         return out
 
     def post_mention(self, post: PostData, response, thread: str, thread_id: str, parent: str | None,
                      kind: str, title: str | None) -> Mention:
         platform = self.source.platform_name
+        text = self.cleaned(post.text)
+        if not text:
+            raise ValueError("no text left once control characters are stripped")
+        native = self.cleaned(post.native_id, 100)
+        published, unknown = self.published(post.time, response.url)
         return Mention(
-            id=mention_id(platform, post.native_id, response.url, post.text),
+            id=mention_id(platform, native, response.url, text),
             platform=platform,
             source=self.source.name,
-            url=self.post_link(post, response, thread),
-            text=post.text,
-            title=title,
-            published_at=self.parse_time(post.time) or self.now,
+            url=self.link(self.post_link(post, response, thread), response.url),
+            text=text,
+            title=self.title(title),
+            published_at=published,
+            time_unknown=unknown,
             crawled_at=self.now,
             content_type=kind,
-            native_id=post.native_id,
+            native_id=native,
             thread_id=thread_id,
             parent_id=parent,
-            author=Author(id=post.author_id, name=post.author),
-            engagement=Engagement(likes=post.likes, comments=post.replies),
-            ip_location=post.ip_location,
+            author=self.author(post.author_id, post.author),
+            engagement=Engagement(likes=self.count(post.likes), comments=self.count(post.replies)),
+            ip_location=self.cleaned(post.ip_location, 100),
         )
+
+    def thread_counts(self, mention: Mention, visit: Visit) -> None:
+        """The list's reply and view counts belong to the thread, kept on its first post (Discuz prints them)."""
+        replies, views = visit.counts
+        e = mention.engagement
+        e.comments = e.comments if e.comments is not None else self.count(replies)
+        e.views = self.count(views)
 
     def post_link(self, post: PostData, response, thread: str) -> str:
         template = self.options.post_url

@@ -9,9 +9,8 @@ from functools import cached_property
 from urllib.parse import quote
 
 from monitor.config.model import CommentPages, WeiboOptions
-from monitor.crawl.numbers import parse_count
 from monitor.crawl.selectors import compile_jmespath
-from monitor.mention import Author, Engagement, Mention, mention_id
+from monitor.mention import Engagement, Mention, mention_id
 from spiders.comments import CommentsSpider
 from spiders.extract import PageError, html_to_text, read_page
 
@@ -53,17 +52,27 @@ class WeiboSpider(CommentsSpider):
         page = self.read(response)
         if page is None:
             return
-        blogs = compile_jmespath(MBLOGS).search(page.root) or []
+        try:
+            blogs = [b for b in compile_jmespath(MBLOGS).search(page.root) or [] if isinstance(b, dict)]
+        except (TypeError, ValueError, AttributeError):  # cards that are not objects: not a timeline
+            blogs = []
         if not blogs:
             if isinstance(page.root, dict) and page.root.get("ok") == 0:  # "这里还没有内容": nothing matched yet
                 self.logger.info("no posts for %s %s", *feed)
             else:
                 self.nothing_found(response, "no cards with posts")
             return
+        self.page_ok()
         known = False
         for blog in blogs:
-            for item in filter(None, (blog, blog.get("retweeted_status"))):
-                mention = self.blog_mention(item)
+            original = blog.get("retweeted_status")
+            for item in (blog, original) if isinstance(original, dict) else (blog,):
+                try:
+                    mention = self.blog_mention(item)
+                except (ValueError, TypeError, AttributeError, KeyError, OverflowError, UnicodeError,
+                        RecursionError) as exc:
+                    self.malformed_post(response.url, exc)
+                    continue
                 if mention is None:
                     self.skipped(1)
                     continue
@@ -75,35 +84,39 @@ class WeiboSpider(CommentsSpider):
             yield self.timeline_request(feed, page_no + 1)
 
     def blog_mention(self, blog: dict) -> Mention | None:
-        text = html_to_text(blog.get("text"))
-        native = str(blog.get("id") or blog.get("mid") or "")
+        """The post, None when it has no text or id; wrong types in it raise (the caller skips it alone)."""
+        text = self.cleaned(html_to_text(_string(blog.get("text"))))
+        native = _ident(blog.get("id")) or _ident(blog.get("mid"))
         if not text or not native:
             return None
         user = blog.get("user") or {}
+        if not isinstance(user, dict):
+            raise TypeError(f"user is a {type(user).__name__}, not an object")
         platform = self.source.platform_name
-        region = _REGION.search(blog.get("region_name") or "")
+        region = _REGION.search(_string(blog.get("region_name")) or "")
         original = blog.get("retweeted_status") or {}
-        original_id = str(original.get("id") or original.get("mid") or "")
+        original_id = (_ident(original.get("id")) or _ident(original.get("mid"))) if isinstance(original, dict) else None
         # A repost points at what it reposts, so the whole storm clusters into one story.
         root = mention_id(platform, original_id or native)
+        published, unknown = self.published(blog.get("created_at"), f"weibo {native}")
         return Mention(
             id=mention_id(platform, native),
             platform=platform,
             source=self.source.name,
             url=f"{self.weibo.base_url}/detail/{native}",
             text=text,
-            published_at=self.parse_time(blog.get("created_at")) or self.now,
+            published_at=published,
+            time_unknown=unknown,
             crawled_at=self.now,
-            content_type="repost" if original else "post",
+            content_type="repost" if original_id else "post",
             native_id=native,
             parent_id=root if original_id else None,
             thread_id=root,
-            author=Author(id=str(user["id"]) if user.get("id") else None, name=user.get("screen_name"),
-                          followers=parse_count(user.get("followers_count"))),
-            engagement=Engagement(likes=parse_count(blog.get("attitudes_count")),
-                                  comments=parse_count(blog.get("comments_count")),
-                                  reposts=parse_count(blog.get("reposts_count"))),
-            ip_location=region.group(1) if region else None,
+            author=self.author(user.get("id"), user.get("screen_name"), user.get("followers_count")),
+            engagement=Engagement(likes=self.count(blog.get("attitudes_count")),
+                                  comments=self.count(blog.get("comments_count")),
+                                  reposts=self.count(blog.get("reposts_count"))),
+            ip_location=self.cleaned(region.group(1), 100) if region else None,
         )
 
     def with_long_text(self, blog: dict, mention: Mention):
@@ -119,7 +132,10 @@ class WeiboSpider(CommentsSpider):
         except PageError as exc:
             self.malformed(response, str(exc))
             return mention
-        full = html_to_text(((data or {}).get("data") or {}).get("longTextContent"))
+        body = data if isinstance(data, dict) else None
+        if body is not None and isinstance(body.get("data"), dict):  # newer answers wrap it in "data"
+            body = body["data"]
+        full = self.cleaned(html_to_text(_string(body.get("longTextContent")))) if isinstance(body, dict) else None
         if full:
             mention.text = full
         else:
@@ -132,7 +148,7 @@ class WeiboSpider(CommentsSpider):
 
     def track_comments(self, blog: dict, mention: Mention):
         """Walk a post's comments when it is new or its comment count moved (the count is the thread's mark)."""
-        count = parse_count(blog.get("comments_count")) or 0
+        count = self.count(blog.get("comments_count")) or 0
         if not self.weibo.comments or not count:
             return
         visit = self.threads.plan(mention.native_id, self.page_url(mention.native_id), mark=str(count))
@@ -142,3 +158,14 @@ class WeiboSpider(CommentsSpider):
     def thread_id(self, key: str) -> str:
         """A comment's thread is the post it comments on."""
         return mention_id(self.source.platform_name, key)
+
+
+def _string(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _ident(value) -> str | None:
+    """Ids arrive as numbers or strings; anything else (an object, a float) is no id."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    return str(value)[:100] or None

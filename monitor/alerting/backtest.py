@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.alerting.message import Limit
-from monitor.alerting.notify import Notifier, Outcome
+from monitor.alerting.message import Shape
+from monitor.alerting.notify import Message, Notifier, Outcome, Target
 from monitor.alerting.policy import IncidentManager
 from monitor.clock import FakeClock
 from monitor.config import Settings
@@ -44,6 +44,9 @@ class ReplayStore(Store):
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         return self._mentions.top_terms(query, limit)
 
+    def term_counts(self, query: Query, terms) -> dict[str, int]:
+        return self._mentions.term_counts(query, terms)
+
     def save_incident(self, incident: Incident) -> None:
         self._scratch.save_incident(incident)
 
@@ -75,6 +78,9 @@ class ReplayStore(Store):
     def put_state(self, key: str, value: Any) -> None:
         self._scratch.put_state(key, value)
 
+    def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
+        return self._scratch.take_lease(name, holder, ttl, now)
+
     def ping(self) -> bool:
         return self._mentions.ping() and self._scratch.ping()
 
@@ -82,10 +88,10 @@ class ReplayStore(Store):
 class DryRunNotifier(Notifier):
     """Every delivery succeeds without leaving the process."""
 
-    def limit(self, channel: str) -> Limit:
-        return Limit()
+    def shape(self, target: Target) -> Shape:
+        return Shape()
 
-    def send(self, channel: str, title: str, body: str) -> Outcome:
+    def send(self, target: Target, message: Message) -> Outcome:
         return Outcome(True, 1)
 
 

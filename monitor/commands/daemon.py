@@ -11,8 +11,7 @@ from pathlib import Path
 
 import click
 
-from monitor.cli import CONFIG_OPTION, _settings
-from monitor.logs import MASKER
+from monitor.cli import CONFIG_OPTION, _emit_json, _settings
 
 EXIT_ALREADY_RUNNING = 3
 EXIT_NOT_RUNNING = 3
@@ -28,8 +27,7 @@ def run(ctx: click.Context, config_path: Path) -> None:
     SIGHUP (or `brandmon reload`) re-reads the config; SIGTERM stops it cleanly. Logs go to stderr
     (INFO unless --log-level says otherwise).
     """
-    from monitor.daemon import AlreadyRunning, Daemon, Signals
-    from monitor.store.elastic_schema import MappingOutdated
+    from monitor.process import AlreadyRunning, Signals, StateLock
 
     if ctx.find_root().get_parameter_source("log_level").name == "DEFAULT":
         logging.getLogger().setLevel(logging.INFO)
@@ -37,23 +35,49 @@ def run(ctx: click.Context, config_path: Path) -> None:
     signals = Signals()
     signals.install()
     settings = _settings(config_path)
+    from monitor.logs import MASKER
+
     MASKER.learn(settings.config)
+    lock = StateLock(settings.config.state_dir)
     try:
-        daemon = Daemon(settings)
+        lock.acquire()
     except AlreadyRunning as exc:
         click.echo(f"brandmon run: {exc}", err=True)
         sys.exit(EXIT_ALREADY_RUNNING)
+    web = _serve_health(settings.config.http.bind)
+    # the heavy part (NLP models, Scrapy, the store): /healthz already answers "starting" meanwhile
+    from monitor.daemon import Daemon
+    from monitor.queue import QueueBroken
+    from monitor.store import StoreUnavailable
+    from monitor.store.elastic_schema import MappingOutdated
+
+    try:
+        daemon = Daemon(settings, lock=lock, web=web)
     except MappingOutdated as exc:
         click.echo(f"brandmon run: {exc}", err=True)
         sys.exit(2)
+    except (StoreUnavailable, QueueBroken) as exc:  # systemd restarts it, rate-limited by StartLimit*
+        click.echo(f"brandmon run: cannot start: {exc}", err=True)
+        sys.exit(1)
     sys.exit(daemon.run(signals))
+
+
+def _serve_health(bind: str):
+    from monitor.web import Booting, WebServer
+
+    try:
+        return WebServer(Booting(), bind).start()
+    except OSError as exc:
+        click.echo(f"brandmon run: cannot serve HTTP on {bind} (http.bind): {exc.strerror or exc}", err=True)
+        sys.exit(2)
 
 
 @click.command("reload")
 @CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on the last line.")
 @click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True,
               help="How long to wait for the daemon's answer.")
-def reload(config_path: Path, wait_seconds: float) -> None:
+def reload(config_path: Path, wait_seconds: float, as_json: bool = False) -> None:
     """Validate the config, then ask the running daemon to swap it in (SIGHUP) and print its answer.
 
     Exit 0 when applied; 2 when the config (or the daemon) refused it, with one line per problem;
@@ -91,6 +115,10 @@ def reload(config_path: Path, wait_seconds: float) -> None:
             click.echo(problem, err=True)
         click.echo("reload refused: the daemon keeps running the previous config", err=True)
         sys.exit(2)
+    if as_json:
+        _emit_json({"reloaded": True, "pid": pid, "rules": len(settings.rules),
+                    "sources": len(settings.config.sources)})
+        return
     click.echo(f"reloaded: pid {pid} now runs {len(settings.rules)} rules and {len(settings.config.sources)} sources")
 
 

@@ -97,9 +97,12 @@ def _silences(config_path: Path):
 @click.option("--for", "duration", required=True, help="How long, like 2h or 1d.")
 @click.option("--comment", default="", help="Why, for whoever finds it later.")
 @click.option("--by", default=None, help="Who (default: the shell user).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on the last line.")
 def silence_add(config_path: Path, brand: str | None, rule: str | None, duration: str, comment: str,
-                by: str | None) -> None:
+                by: str | None, as_json: bool) -> None:
     """Add a silence."""
+    from monitor.sanitize import clean_name, clean_text
+
     settings, store, silences = _silences(config_path)
     try:
         if brand is not None and brand not in {b.name for b in settings.config.brands}:
@@ -107,11 +110,15 @@ def silence_add(config_path: Path, brand: str | None, rule: str | None, duration
         if rule is not None and rule not in {r.name for r in settings.rules}:
             raise click.BadParameter(f"unknown rule '{rule}'", param_hint="--rule")
         try:
-            made = silences.add(_duration(duration), by or getpass.getuser(), brand, rule, comment)
+            made = silences.add(_duration(duration), clean_name(by) or getpass.getuser(), brand, rule,
+                                clean_text(comment))
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
     finally:
         store.close()
+    if as_json:
+        click.echo(json.dumps(made.to_dict(), ensure_ascii=False))
+        return
     click.echo(f"{made.id}: {made.matchers} until {made.ends_at.astimezone(settings.config.zone):%Y-%m-%d %H:%M} "
                f"({settings.config.zone.key})")
 
@@ -144,7 +151,8 @@ def silence_list(config_path: Path, show_all: bool, as_json: bool) -> None:
 @silence.command("expire")
 @CONFIG_OPTION
 @click.argument("silence_id")
-def silence_expire(config_path: Path, silence_id: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on the last line.")
+def silence_expire(config_path: Path, silence_id: str, as_json: bool) -> None:
     """End a silence now."""
     _, store, silences = _silences(config_path)
     try:
@@ -154,6 +162,9 @@ def silence_expire(config_path: Path, silence_id: str) -> None:
         sys.exit(1)
     finally:
         store.close()
+    if as_json:
+        click.echo(json.dumps(made.to_dict(), ensure_ascii=False))
+        return
     click.echo(f"{made.id}: expired")
 
 

@@ -19,7 +19,7 @@ def gather(settings) -> dict:
     from monitor.crawl.health import CrawlHealth, load_health
     from monitor.daemon import STATUS_KEY, running_pid
     from monitor.incident import ACKED, OPEN
-    from monitor.store import open_store
+    from monitor.store import StoreUnavailable, open_store
     from monitor.store.base import Query
 
     config = settings.config
@@ -29,19 +29,22 @@ def gather(settings) -> dict:
     daemon_state, incidents, health = None, [], {}
     try:
         store = open_store(config)
-    except Exception as exc:
+    except StoreUnavailable as exc:
         store_info["error"] = str(exc)
-        store = None
+        incidents, store = None, None
     if store is not None:
         try:
-            store_info["reachable"] = bool(store.ping())
-            store_info["mentions"] = store.count(Query())
-            store_info["mentions_24h"] = store.count(Query(start=now - timedelta(hours=24), end=now))
+            if not store.ping():
+                raise StoreUnavailable("no answer")
+            mentions = store.count(Query())
+            mentions_24h = store.count(Query(start=now - timedelta(hours=24), end=now))
             daemon_state = store.get_state(STATUS_KEY)
             incidents = [i.to_dict() for i in store.incidents(states=(OPEN, ACKED), limit=1000)]
             health = {s.name: load_health(store, s.name) for s in config.sources}
-        except Exception as exc:
+            store_info.update(reachable=True, mentions=mentions, mentions_24h=mentions_24h)
+        except StoreUnavailable as exc:  # down, damaged or missing indices: say so, never "nothing open"
             store_info["error"] = str(exc)
+            incidents = None
         finally:
             store.close()
     sources = []
@@ -51,10 +54,33 @@ def gather(settings) -> dict:
                         "interval": source.interval.total_seconds(),
                         "health": crawl.state(source.interval, now) if pid else "unknown"})
     daemon = {"running": pid is not None, "pid": pid}
+    if pid is not None:
+        daemon["health"] = _ask_health(config.http.bind)
     if daemon_state:
         daemon.update({k: daemon_state.get(k) for k in ("started_at", "heartbeat_at", "http", "version", "reload",
-                                                         "inbox")})
+                                                         "queue", "leader", "lease_token")})
     return {"daemon": daemon, "store": store_info, "sources": sources, "incidents": incidents}
+
+
+def _ask_health(bind: str) -> list[str] | None:
+    """The running daemon's own /healthz reasons (it knows what is failing even when the store is down)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from monitor.web import parse_bind
+
+    host, port = parse_bind(bind)
+    host = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+    url = f"http://[{host}]:{port}/healthz" if ":" in host else f"http://{host}:{port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        body = json.loads(exc.read() or b"{}")
+    except (OSError, ValueError):
+        return None
+    return body.get("reasons", [])
 
 
 @click.command("status")
@@ -89,22 +115,31 @@ def _print(info: dict, zone) -> None:
     else:
         click.echo("daemon   NOT RUNNING")
     if s["reachable"]:
+        queue = d.get("queue") or {}
         click.echo(f"store    {s['backend']}, reachable, {s['mentions']} mentions ({s['mentions_24h']} in 24 h), "
-                   f"inbox {d.get('inbox') or 0}")
+                   f"queue {queue.get('mentions', 0)} waiting, {queue.get('dead_letters', 0)} dead letters")
     else:
         click.echo(f"store    {s['backend']}, UNREACHABLE: {s.get('error', 'no answer')}")
     click.echo("")
-    rows = [("SOURCE", "HEALTH", "LAST CRAWL", "LAST SUCCESS", "CRAWLS", "ITEMS", "NEW", "ERRORS", "ERROR RATE")]
+    rows = [("SOURCE", "HEALTH", "LAST CRAWL", "LAST SUCCESS", "CRAWLS", "ITEMS", "NEW", "ERRORS", "SKIPPED",
+             "ERROR RATE")]
     for src in info["sources"]:
         last = src["last"]
         rows.append((src["name"], src["health"] + (f" ({src['blocked']})" if src["blocked"] else ""),
                      _local(src["last_crawl"], zone), _local(src["last_success"], zone), str(src["crawls"]),
                      str(last.get("items", 0)), str(last.get("new", 0)), str(last.get("errors", 0)),
-                     f"{src['error_rate']:.0%}"))
+                     str(sum((last.get("skipped") or {}).values())), f"{src['error_rate']:.0%}"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) if i < 4 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    if d["running"] and d.get("health") is None:
+        click.echo("health   the daemon's /healthz did not answer")
+    for reason in d.get("health") or ():
+        click.echo(f"fault    {reason}")
     click.echo("")
+    if info["incidents"] is None:
+        click.echo("open incidents UNKNOWN: the store is unreachable (see above)")
+        return
     if not info["incidents"]:
         click.echo("no open incidents")
     for inc in info["incidents"]:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 import monitor.alerting.console  # noqa: F401  (console:// is a valid channel)
 from monitor.config.model import SPIDER_OPTIONS, Config
 from monitor.config.rules import RULE_TYPES, Playbook, Rule
+from monitor.logs import apprise_silent
 from monitor.config.yamlsource import ConfigError, Problem, YamlDoc, load_yaml, pydantic_problems
 
 PLAYBOOKS_FILE = "playbooks.yaml"
@@ -42,6 +43,7 @@ def load_settings(path: str | Path) -> Settings:
     if config is not None:
         problems += _check_channels(doc, config)
         problems += _check_nlp(doc, config)
+        problems += _check_ack_secret(doc, config)
         names = _Names.of(config)
         rules_dir = config.rules_dir
     else:  # still check the rules, against whatever names the raw config gives
@@ -62,11 +64,15 @@ class _Names:
     channels: tuple[str, ...]
     brands: frozenset[str]
     sources: frozenset[str]
+    categories: tuple[str, ...]
 
     @classmethod
     def of(cls, config: Config) -> "_Names":
+        from monitor.nlp.categories import Categorizer
+
+        categories = Categorizer(config.nlp.categories.terms, config.nlp.categories.only).names
         return cls(tuple(config.channels), frozenset(b.name for b in config.brands),
-                   frozenset(s.name for s in config.sources))
+                   frozenset(s.name for s in config.sources), categories)
 
     @classmethod
     def raw(cls, data: dict[str, Any]) -> "_Names":
@@ -74,8 +80,13 @@ class _Names:
             items = data.get(key)
             return frozenset(i.get("name") for i in items if isinstance(i, dict)) if isinstance(items, list) else frozenset()
 
+        from monitor.nlp.categories import builtin_lexicon
+
         channels = data.get("channels")
-        return cls(tuple(channels) if isinstance(channels, dict) else (), names("brands"), names("sources"))
+        nlp = data.get("nlp") if isinstance(data.get("nlp"), dict) else {}
+        extra = (nlp.get("categories") or {}).get("terms") if isinstance(nlp.get("categories"), dict) else None
+        categories = (*builtin_lexicon(), *(c for c in extra or () if isinstance(c, str) and c not in builtin_lexicon()))
+        return cls(tuple(channels) if isinstance(channels, dict) else (), names("brands"), names("sources"), categories)
 
 
 def _typed_source_options(doc: YamlDoc, problems: list[Problem]) -> dict[str, Any]:
@@ -120,7 +131,7 @@ def _check_channels(doc: YamlDoc, config: Config) -> list[Problem]:
     problems = []
     for name in config.channels:
         for url in config.channel_urls(name):
-            with apprise.LogCapture(level=apprise.logging.CRITICAL):
+            with apprise_silent():  # it logs the URL it loads, before the secret masker knows this config
                 usable = bool(url) and apprise.Apprise().add(url)
             if not usable:
                 problems.append(doc.problem(("channels", name), f"'{_mask(url)}' is not a URL apprise can send to"))
@@ -129,7 +140,7 @@ def _check_channels(doc: YamlDoc, config: Config) -> list[Problem]:
 
 def _check_nlp(doc: YamlDoc, config: Config) -> list[Problem]:
     """The scorer the config names must exist, and so must the dictionaries it lists."""
-    from monitor.nlp.sentiment import model_path
+    from monitor.nlp.models import model_path
 
     problems = []
     try:
@@ -140,6 +151,26 @@ def _check_nlp(doc: YamlDoc, config: Config) -> list[Problem]:
         if not path.is_file():
             problems.append(doc.problem(("nlp", "user_dicts", i), f"no dictionary file at {path}"))
     return problems
+
+
+WEAK_SECRETS = frozenset({"change-me", "changeme", "change_me", "secret", "password", "brandmon", "ack-secret",
+                          "please-change", "example", "test", "123456", "12345678"})
+MIN_ACK_SECRET = 16
+
+
+def _check_ack_secret(doc: YamlDoc, config: Config) -> list[Problem]:
+    """Anyone who knows the secret can acknowledge every incident and silence its escalation: a daemon
+    that signs links (http.public_url set) refuses a known placeholder or a short secret."""
+    secret, path = config.http.ack_secret, ("http", "ack_secret")
+    if not config.http.public_url or not secret:  # no secret: no ack links at all
+        return []
+    fix = "generate one with `openssl rand -hex 32` and pass it as ${BRANDMON_ACK_SECRET}"
+    if secret.strip().lower() in WEAK_SECRETS:
+        return [doc.problem(path, f"a well-known placeholder cannot sign ack links while http.public_url is set; {fix}")]
+    if len(secret) < MIN_ACK_SECRET:
+        return [doc.problem(path, f"too short ({len(secret)} characters, at least {MIN_ACK_SECRET}) to sign ack "
+                                  f"links while http.public_url is set; {fix}")]
+    return []
 
 
 def _mask(url: str) -> str:
@@ -234,4 +265,8 @@ def _cross_check(names: _Names, rules: list[tuple[Rule, YamlDoc]], playbooks: Lo
         for i, source in enumerate(rule.filter.sources):
             if source not in names.sources:
                 problems.append(doc.problem(("filter", "sources", i), f"unknown source '{source}'"))
+        for i, category in enumerate(rule.filter.category):
+            if category not in names.categories:
+                problems.append(doc.problem(("filter", "category", i),
+                                            f"unknown category '{category}' (known: {', '.join(names.categories)})"))
     return problems

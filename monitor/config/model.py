@@ -23,8 +23,26 @@ class BrandConfig(Strict):
     aliases: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     competitors: tuple[str, ...] = ()
+    # names (of name and aliases) that are also everyday words (小米 the grain, 苹果 the fruit): such a name
+    # counts only when the words around it say it means the brand (monitor/nlp/brands.py)
+    ambiguous: tuple[str, ...] = ()
+    brand_cues: tuple[str, ...] = ()  # words that say an ambiguous name means the brand, added to the built-in ones
+    other_cues: tuple[str, ...] = ()  # words that say it means something else (斤, 熬粥, 果园 …)
     # optional boolean query a mention must also satisfy, e.g. '(手机 OR 充电) NOT 星河湾' (monitor/nlp/query.py)
     query: str | None = None
+    # the brand's own accounts per platform (author ids or names): their replies answer a complaint
+    official_accounts: dict[str, tuple[str, ...]] = {}
+    # a watched competitor: matched, scored and stored like a brand, its crises noted, alerts only when asked
+    competitor: bool = False
+    alerts: bool = True
+
+    @field_validator("official_accounts", mode="before")
+    @classmethod
+    def _account_lists(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: (tuple(str(x) for x in v) if isinstance(v, (list, tuple)) else (str(v),))
+                    for k, v in value.items()}
+        return value
 
     @field_validator("query")
     @classmethod
@@ -34,6 +52,16 @@ class BrandConfig(Strict):
         if value is not None:
             parse_query(value)  # a QuerySyntaxError is a ValueError naming the column
         return value
+
+    @model_validator(mode="after")
+    def _ambiguous_are_names(self) -> "BrandConfig":
+        from monitor.nlp.normalize import fold
+
+        names = {fold(t) for t in self.terms}
+        unknown = [a for a in self.ambiguous if fold(a) not in names]
+        if unknown:
+            raise ValueError(f"ambiguous names {unknown} are neither the name nor an alias")
+        return self
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -58,6 +86,7 @@ class PostFields(Strict):
     replies: Queries | None = None
     ip_location: Queries | None = None
     parent: Queries | None = None
+    skip: Queries | None = None  # true (JSON) or found (HTML) for posts that are no one's words: system notices
 
 
 class NestedFields(PostFields):
@@ -164,6 +193,8 @@ class ForumOptions(PageOptions):
     thread_url: str | None = None
     thread_title: Queries | None = None
     thread_mark: Queries | None = None
+    thread_replies: Queries | None = None  # the list's reply and view counts, kept on the thread's first post
+    thread_views: Queries | None = None
     next_page: Queries | None = None
     stream: Queries | None = None
     stream_url: str | None = None
@@ -210,6 +241,12 @@ class CommentPages(PageOptions):
     end: Queries | None = None
     order: Literal["newest_first", "oldest_first", "ranked"] = "newest_first"
     content_type: Literal["post", "comment", "reply"] = "comment"
+    # Replies past those shown inline (Bilibili shows 3 of a comment's `replies`): their own pages, read when
+    # the comment is new or its reply count moved. {root} is the comment's id, {page} counts from 1.
+    sub_url: str | None = None
+    sub_post: Queries | None = None
+    max_sub_pages: int = Field(default=5, ge=1)
+    convert_bv: bool = False  # targets may be Bilibili BV ids, turned into the numeric aid the API wants
 
     @model_validator(mode="after")
     def _pages_are_reachable(self) -> "CommentPages":
@@ -219,13 +256,16 @@ class CommentPages(PageOptions):
             raise ValueError("url pages by {cursor}: set cursor, the query that gives the next one")
         if "{page}" in self.url and self.order == "oldest_first":
             raise ValueError("url pages by {page}: that needs order newest_first or ranked (read from page 1)")
+        if self.sub_url and not self.sub_post:
+            raise ValueError("sub_url pages replies: set sub_post, where they are on that page")
         return self
 
     def query_fields(self) -> tuple[str, ...]:
-        return (*super().query_fields(), "cursor", "end")
+        return (*super().query_fields(), "cursor", "end", "sub_post")
 
     def templates(self) -> dict[str, tuple[str, ...]]:
-        return {**super().templates(), "url": ("base", "target", "cursor", "page")}
+        return {**super().templates(), "url": ("base", "target", "cursor", "page"),
+                "sub_url": ("base", "target", "root", "page")}
 
 
 class CommentsOptions(CommentPages):
@@ -280,6 +320,14 @@ class WeiboOptions(Tracking):
 
 class FeedOptions(Strict):
     max_items: int = Field(default=200, ge=1)
+    text_exclude: Queries | None = None  # CSS on an entry's HTML: parts to leave out (quotes, "来自…客户端" tails)
+
+    @model_validator(mode="after")
+    def _check_exclude(self) -> "FeedOptions":
+        from monitor.crawl.selectors import check_queries
+
+        check_queries(self.text_exclude, "html")
+        return self
 
     @property
     def has_own_urls(self) -> bool:
@@ -309,6 +357,11 @@ class SourceConfig(Strict):
     proxies: tuple[str, ...] = ()
     # the page encoding when a site declares a wrong one (e.g. gb18030); default: declared or detected
     encoding: str | None = None
+    # where requests may go: the source's own hosts (its URLs, base_url, URL targets) and these (a name
+    # allows its subdomains, as Scrapy's allowed_domains); private, loopback and link-local addresses only
+    # inside these networks (e.g. "10.1.0.0/16" for an intranet forum)
+    allowed_hosts: tuple[str, ...] = ()
+    allow_networks: tuple[str, ...] = ()
     options: ForumOptions | CommentsOptions | WeiboOptions | FeedOptions | None = None
 
     @field_validator("type")
@@ -330,6 +383,23 @@ class SourceConfig(Strict):
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
         return value if value is None else check_zone(value)
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"'{net}' is not a network (e.g. 10.0.0.0/8 or 127.0.0.1/32)") from None
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(h.strip().lower().lstrip(".") for h in value if h.strip())
 
     @field_validator("encoding")
     @classmethod
@@ -363,10 +433,20 @@ class ElasticConfig(Strict):
     password: str | None = None
 
 
+class RetentionConfig(Strict):
+    """How long data is kept (absent: forever). Raw mentions go first; the hourly rollups that seasonal
+    baselines and reports read can be kept for years (the embedded store; Elasticsearch keeps no rollups)."""
+
+    mentions: Duration | None = None
+    rollups: Duration | None = None
+    every: Duration = timedelta(hours=1)  # how often the daemon prunes
+
+
 class StoreConfig(Strict):
     backend: Literal["embedded", "elasticsearch"] = "embedded"
     path: Path | None = None
     elasticsearch: ElasticConfig | None = None
+    retention: RetentionConfig = RetentionConfig()
 
     @model_validator(mode="after")
     def _es_needs_url(self) -> "StoreConfig":
@@ -392,8 +472,24 @@ class SentimentConfig(Strict):
         return self
 
 
+class CategoriesConfig(Strict):
+    """Complaint categories (monitor/nlp/categories.py): built-in 质量, 安全, 服务/售后, 物流, 价格/退款, 虚假宣传,
+    隐私/数据, 食品安全; `terms` adds terms to one (a new name adds a category), `only` keeps a subset."""
+
+    terms: dict[str, tuple[str, ...]] = {}
+    only: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _known(self) -> "CategoriesConfig":
+        from monitor.nlp.categories import Categorizer
+
+        Categorizer(self.terms, self.only)  # a ValueError names the unknown categories
+        return self
+
+
 class NlpConfig(Strict):
     sentiment: SentimentConfig = SentimentConfig()
+    categories: CategoriesConfig = CategoriesConfig()
     user_dicts: tuple[Path, ...] = ()
     # where `brandmon nlp train` saves models that sentiment.model can name; the loader defaults it
     # to <state_dir>/models
@@ -463,8 +559,11 @@ class AlertingConfig(Strict):
     quiet_hours_override: Literal["info", "warning", "critical"] = "critical"
     retries: int = Field(default=2, ge=0, le=10)
     retry_backoff: Duration = timedelta(seconds=1)
+    retry_max_backoff: Duration = timedelta(minutes=1)
+    give_up_after: Duration = timedelta(hours=4)
     fallback_channel: str | None = None
     channel_limits: dict[str, int] = {}
+    channel_keywords: dict[str, str] = {}
     pending_timeout: Duration = timedelta(minutes=5)
     kibana_url: str | None = None
     message: MessageOptions = MessageOptions()
@@ -486,6 +585,14 @@ class DaemonConfig(Strict):
     nlp_timeout: Duration = timedelta(minutes=5)
     tick_every: Duration = timedelta(seconds=15)
     shutdown_grace: Duration = timedelta(seconds=20)
+    # the queue in front of NLP and the store: a batch that fails this many times for a reason of its
+    # own (NLP raised on it, the store refused it) goes to <state_dir>/queue/dead-letter.jsonl
+    queue_attempts: int = Field(default=5, ge=1, le=100)
+    queue_retry: Duration = timedelta(seconds=30)  # pause after a failed attempt, doubling each time
+    # /healthz fails when the state directory's disk has less free space than this
+    min_free_disk_mb: int = Field(default=100, ge=0)
+    # several daemons may share one store: one alerting leader at a time holds this lease (renewed 4× per lease)
+    leader_lease: Duration = Field(default=timedelta(seconds=20), ge=timedelta(seconds=2))
 
 
 class ReportSchedule(Strict):
@@ -509,6 +616,26 @@ class ReportSchedule(Strict):
         return f"{self.period}-{self.brand or 'all'}-{'+'.join(self.send)}"
 
 
+class SlaTier(Strict):
+    """How soon a negative mention must be answered; the first tier that matches a mention applies."""
+
+    within: Duration
+    severity: Literal["info", "warning", "critical"] = "warning"
+    platforms: tuple[str, ...] = ()  # empty: every platform
+    min_followers: int | None = Field(default=None, ge=0)  # an influencer's complaint
+    content_types: tuple[Literal["post", "comment", "reply"], ...] = ()
+
+
+class ReplyConfig(Strict):
+    """The reply queue: negative mentions the brand has not answered, and how long it may take."""
+
+    sla: tuple[SlaTier, ...] = (SlaTier(within=timedelta(minutes=30), severity="critical", min_followers=10000),
+                                SlaTier(within=timedelta(hours=2), severity="warning"))
+    lookback: Duration = timedelta(days=7)  # older unanswered mentions leave the queue
+    escalate: bool = True  # a breach opens an incident that escalates through the severity's playbook
+    due_soon: float = Field(default=0.75, gt=0, lt=1)  # share of the SLA after which an item is "due soon"
+
+
 class Config(Strict):
     timezone: str = "Asia/Shanghai"
     state_dir: Path = Path("brandmon-data")
@@ -523,15 +650,25 @@ class Config(Strict):
     alerting: AlertingConfig = AlertingConfig()
     daemon: DaemonConfig = DaemonConfig()
     reports: tuple[ReportSchedule, ...] = ()
+    reply: ReplyConfig = ReplyConfig()
+    language: Literal["zh", "en"] | None = None  # the CLI's language; default: the locale (zh_* → Chinese)
 
     @field_validator("alerting")
     @classmethod
     def _alerting_channels(cls, alerting: AlertingConfig, info: ValidationInfo) -> AlertingConfig:
         channels = info.data.get("channels") or {}
-        for name in filter(None, (alerting.fallback_channel, *alerting.channel_limits)):
+        for name in filter(None, (alerting.fallback_channel, *alerting.channel_limits, *alerting.channel_keywords)):
             if name not in channels:
                 raise ValueError(f"unknown channel '{name}' (defined: {', '.join(channels) or 'none'})")
         return alerting
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, channels: dict) -> dict:
+        for name in channels:
+            if "#" in name:
+                raise ValueError(f"channel name '{name}' must not contain '#' (it separates a channel from its URLs)")
+        return channels
 
     @field_validator("timezone")
     @classmethod
@@ -541,8 +678,15 @@ class Config(Strict):
     @field_validator("brands")
     @classmethod
     def _unique_brands(cls, brands: tuple[BrandConfig, ...]) -> tuple[BrandConfig, ...]:
+        """Competitors that are not brands themselves are watched too: collected, scored, never alerting."""
         _unique([b.name for b in brands], "brand")
-        return brands
+        names = {b.name for b in brands}
+        watched = []
+        for competitor in (c for b in brands for c in b.competitors):
+            if competitor not in names:
+                names.add(competitor)
+                watched.append(BrandConfig(name=competitor, competitor=True, alerts=False))
+        return (*brands, *watched)
 
     @field_validator("sources")
     @classmethod
@@ -574,6 +718,11 @@ class Config(Strict):
 
     def brand(self, name: str) -> BrandConfig:
         return next(b for b in self.brands if b.name == name)
+
+    @property
+    def own_brands(self) -> tuple[BrandConfig, ...]:
+        """The brands the team speaks for, without the competitors added only to be watched."""
+        return tuple(b for b in self.brands if not b.competitor)
 
     def source(self, name: str) -> SourceConfig:
         return next(s for s in self.sources if s.name == name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ class YamlDoc:
     file: str
     data: Any
     lines: dict[tuple, int]
+    # values that came from the environment (${ENV}): often secrets, never echoed in a problem
+    from_env: set[str] = field(default_factory=set)
 
     def line_of(self, path: tuple) -> int | None:
         while path:
@@ -49,6 +51,8 @@ class YamlDoc:
         return self.lines.get((), None)
 
     def problem(self, path: tuple, reason: str) -> Problem:
+        for value in sorted(self.from_env, key=len, reverse=True):
+            reason = reason.replace(value, "${…}")
         return Problem(self.file, format_path(path), reason, self.line_of(path))
 
 
@@ -105,6 +109,8 @@ def _substitute(value: Any, path: tuple, doc: YamlDoc, problems: list[Problem]) 
         def repl(m: re.Match) -> str:
             name, default = m.group(1), m.group(2)
             if name in os.environ:
+                if len(os.environ[name]) >= 3:
+                    doc.from_env.add(os.environ[name])
                 return os.environ[name]
             if default is not None:
                 return default

@@ -89,7 +89,7 @@ def record_crawl(health: CrawlHealth, result: "CrawlResult", now: datetime, inte
     health.items_per_crawl = (result.new if first
                               else (1 - SMOOTHING) * health.items_per_crawl + SMOOTHING * result.new)
     health.last = {"pages": result.pages, "items": len(result.mentions), "new": result.new,
-                   "errors": result.errors, "seconds": round(result.seconds, 2)}
+                   "errors": result.errors, "seconds": round(result.seconds, 2), "skipped": dict(result.skipped)}
     if result.new:
         health.last_new = now
     if result.blocked:
@@ -99,7 +99,7 @@ def record_crawl(health: CrawlHealth, result: "CrawlResult", now: datetime, inte
         health.backoff_until = now + min(wait, BACKOFF_MAX)
     else:
         health.blocks_in_a_row, health.blocked_since, health.backoff_until = 0, None, None
-        if result.pages > result.errors:
+        if result.pages:  # a page that held threads or posts; a 200 of garbage or a redirect loop is no success
             health.last_success = now
     health.blocked = result.blocked
     return health

@@ -23,8 +23,10 @@ class CrawlResult:
 
     source: str
     mentions: list[Mention] = field(default_factory=list)
-    pages: int = 0
+    pages: int = 0  # pages that held what they should (the crawl succeeded when there is one)
+    fetched: int = 0  # responses received, whatever they held (redirect hops included)
     errors: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # reason → posts or values left out or flagged
     new: int = 0
     updated: int = 0
     blocked: str | None = None
@@ -97,7 +99,7 @@ class CrawlRunner:
         from scrapy.settings import Settings
         from scrapy.utils.misc import load_object
 
-        from spiders.base import BLOCKED_STAT, ERRORS_STAT, NEW_STAT, UPDATED_STAT
+        from spiders.base import BLOCKED_STAT, ERRORS_STAT, NEW_STAT, PAGES_STAT, SKIP_STATS, UPDATED_STAT
 
         settings = Settings(self._settings)
         settings.set("CLOSESPIDER_TIMEOUT", timeout)
@@ -110,8 +112,9 @@ class CrawlRunner:
         def finished(_):
             stats = crawler.stats.get_stats()
             errors = stats.get(ERRORS_STAT, 0) + stats.get("spider_exceptions/count", 0)
-            return CrawlResult(source=source.name, mentions=collector.items,
-                               pages=stats.get("response_received_count", 0), errors=errors,
+            skipped = {reason: stats[stat] for reason, stat in SKIP_STATS.items() if stats.get(stat)}
+            return CrawlResult(source=source.name, mentions=collector.items, pages=stats.get(PAGES_STAT, 0),
+                               fetched=stats.get("response_received_count", 0), errors=errors, skipped=skipped,
                                new=stats.get(NEW_STAT, 0), updated=stats.get(UPDATED_STAT, 0),
                                blocked=stats.get(BLOCKED_STAT), state=crawler.spider.crawl_state.to_dict())
 

@@ -16,6 +16,7 @@ from monitor.mention import Mention
 
 SEEN_LIMIT = 5000
 NEW, CHANGED, SAME = "new", "changed", "same"
+SKIPPED_MARK = "-"  # the fingerprint of a post seen but not stored (no text)
 
 
 def state_key(source: str) -> str:
@@ -47,6 +48,16 @@ class CrawlState:
         if before is None:
             return NEW
         return SAME if before == mark else CHANGED
+
+    def remember_skipped(self, platform: str, native_ids: list[str]) -> None:
+        """Posts with nothing to read (an image, a deleted floor) are known too: a post stream does not ask
+        for them again on every crawl."""
+        from monitor.mention import mention_id
+
+        for native in native_ids:
+            key = mention_id(platform, native)
+            self.seen.pop(key, None)
+            self.seen[key] = SKIPPED_MARK
 
     def has_seen(self, mention_id: str) -> bool:
         return mention_id in self.seen

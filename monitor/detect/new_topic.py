@@ -16,14 +16,14 @@ def evaluate(rule: NewTopicRule, ctx: RuleContext) -> list[Finding]:
     findings = []
     for scope in scopes(rule, ctx):
         window = scope.window(ctx.now - rule.window, ctx.now)
-        surging = []
-        for term, count in ctx.store.top_terms(window, rule.candidates):
-            if count < rule.min_count:
-                break
-            before = ctx.store.count(replace(scope.window(ctx.now - rule.baseline, ctx.now - rule.window),
-                                             keywords=(term,)))
-            if count >= rule.ratio * before:
-                surging.append({"term": term, "count": count, "baseline": before})
+        candidates = [(t, n) for t, n in ctx.store.top_terms(window, rule.candidates) if n >= rule.min_count]
+        if not candidates:
+            continue
+        # the same measure in both windows: mentions whose keywords include the term (rollups, not text scans)
+        baseline = ctx.store.term_counts(scope.window(ctx.now - rule.baseline, ctx.now - rule.window),
+                                         [t for t, _ in candidates])
+        surging = [{"term": t, "count": n, "baseline": baseline[t]} for t, n in candidates
+                   if n >= rule.ratio * baseline[t]]
         if not surging:
             continue
         terms = [s["term"] for s in surging]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,9 +21,10 @@ class Query:
     sentiments: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # any of them, as phrases of the text (monitor/store/matching.py)
+    categories: tuple[str, ...] = ()  # complaint categories: any of them
     crisis: bool = False
-    text: str | None = None
+    text: str | None = None  # search box: every space-separated phrase in the text or the title
     min_followers: int | None = None  # author.followers at least this
     min_engagement: int | None = None  # likes + comments + reposts at least this
     start: datetime | None = None
@@ -29,11 +32,40 @@ class Query:
     unique: bool = False  # count and histogram count stories (distinct cluster_id), not mentions
 
 
+class StoreUnavailable(Exception):
+    """The store cannot do this now (down, disk full, file damaged, indices missing): the one error both
+    backends raise for "not your data's fault", so callers keep the work in the queue instead of losing it."""
+
+
 @dataclass(frozen=True)
 class UpsertResult:
     new: int
     updated: int
-    spooled: int = 0  # kept on disk while the backend is unreachable, stored when it returns
+    # mentions the backend refused for their content (e.g. a mapping error), with the reason: retrying
+    # would not help, so the caller sets them aside in the dead-letter file
+    refused: tuple[tuple[Mention, str], ...] = field(default=(), compare=False)
+
+
+def raising_unavailable(cls: type, is_outage: Callable[[Any, Exception], bool], skip: tuple[str, ...] = ()) -> type:
+    """Wrap every public method of a store class (and its constructor) so the backend's own errors that
+    mean "cannot now" (`is_outage(store, exc)`) surface as StoreUnavailable, with the backend's message."""
+    def wrap(method):
+        @functools.wraps(method)
+        def guarded(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except StoreUnavailable:
+                raise
+            except Exception as exc:
+                if not is_outage(args[0], exc):
+                    raise
+                raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return guarded
+
+    for name, value in list(vars(cls).items()):
+        if callable(value) and name not in skip and (not name.startswith("_") or name == "__init__"):
+            setattr(cls, name, wrap(value))
+    return cls
 
 
 class Store(ABC):
@@ -56,7 +88,12 @@ class Store(ABC):
         """Mentions matching query, newest first ('recent') or most engaged first ('engagement')."""
 
     @abstractmethod
-    def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]: ...
+    def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
+        """Exact number of matching mentions per keyword (Mention.keywords), most first, ties by word."""
+
+    @abstractmethod
+    def term_counts(self, query: Query, terms: Iterable[str]) -> dict[str, int]:
+        """Number of matching mentions whose keywords include each of `terms` (0 when none)."""
 
     # incidents
     @abstractmethod
@@ -93,8 +130,28 @@ class Store(ABC):
     @abstractmethod
     def put_state(self, key: str, value: Any) -> None: ...
 
+    def get_states(self, keys: list[str]) -> dict[str, Any]:
+        """Several keys at once (the reply queue reads one per mention); missing keys are left out."""
+        out = {}
+        for key in keys:
+            value = self.get_state(key)
+            if value is not None:
+                out[key] = value
+        return out
+
+    # one alerting leader among several daemons
+    @abstractmethod
+    def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
+        """Acquire or renew the lease `name` for `holder` until now + ttl. Returns its fencing token when
+        `holder` holds it (the token grows each time the lease changes hands), None while another
+        holder's lease runs. Atomic: of two callers racing for a free lease, one wins."""
+
     @abstractmethod
     def ping(self) -> bool: ...
+
+    def prune(self, now: datetime) -> dict[str, int]:
+        """Delete what the configured retention no longer keeps; what was deleted, by kind."""
+        return {}
 
     def ensure_setup(self) -> str:
         """Create what the backend needs, idempotently, before a daemon starts; raises when its data

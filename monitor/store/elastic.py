@@ -1,8 +1,9 @@
 """Elasticsearch as the store, for production: several crawlers feed one index that the rules and
 Kibana read. Same behaviour as the embedded store (tests/store/test_contract.py runs on both).
 
-When the cluster is unreachable, mentions go to an on-disk spool (monitor/store/spool.py) and the
-crawl goes on; the spool is replayed, in order, as soon as the cluster answers again.
+When the cluster is unreachable, or its indices vanished, every call raises StoreUnavailable at
+once (after the first timeout, for a growing pause) and the caller keeps its work in the daemon's
+durable queue (monitor/queue.py) until the cluster answers again.
 """
 
 from __future__ import annotations
@@ -10,24 +11,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
-import jieba
 from elasticsearch import ApiError, ConflictError, ConnectionTimeout, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
 
 from monitor.clock import utc
-from monitor.config.model import ElasticConfig
+from monitor.config.model import ElasticConfig, RetentionConfig
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
-from monitor.store.base import Query, Store, UpsertResult
-from monitor.store.elastic_bulk import BACKOFF, Action, BulkSender, DocError, Unreachable, retryable
+from monitor.store import matching
+from monitor.store.base import Query, Store, UpsertResult, raising_unavailable
+from monitor.store.elastic_bulk import BACKOFF, Action, BulkSender, Unreachable, retryable
 from monitor.store.elastic_schema import (DELIVERY_FIELDS, EVENT_FIELDS, FAMILY_PROPERTIES, INCIDENT_FIELDS, Layout,
                                           MappingOutdated, install, mention_doc, mention_from, only)
-from monitor.store.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +40,12 @@ ANY_INDEX = {"ignore_unavailable": True, "allow_no_indices": True}  # before the
 
 
 def connect(config: ElasticConfig, timeout: float = 30.0) -> Elasticsearch:
+    """`url` may list several nodes of one cluster, comma-separated: a request a node cannot answer is
+    tried on the next one before the store calls the cluster unreachable."""
     auth = (config.username, config.password or "") if config.username else None
-    return Elasticsearch(config.url, basic_auth=auth, request_timeout=timeout, max_retries=0)
+    nodes = [u.strip() for u in config.url.split(",") if u.strip()]
+    return Elasticsearch(nodes, basic_auth=auth, request_timeout=timeout, max_retries=len(nodes) - 1,
+                         retry_on_status=())
 
 
 def unreachable(exc: Exception) -> bool:
@@ -52,13 +55,24 @@ def unreachable(exc: Exception) -> bool:
     return isinstance(exc, ApiError) and retryable(exc.meta.status)
 
 
+def index_missing(exc: Exception) -> bool:
+    """An index or alias brandmon writes to is gone (deleted under the running daemon)."""
+    return isinstance(exc, ApiError) and exc.meta.status == 404 and "index_not_found" in str(exc.error)
+
+
+class Paused(Unreachable):
+    """Not even tried: the cluster failed moments ago and the store waits before the next attempt."""
+
+
 class ElasticStore(Store):
-    def __init__(self, config: ElasticConfig, spool_dir: Path, backoff: Sequence[float] = BACKOFF) -> None:
+    def __init__(self, config: ElasticConfig, backoff: Sequence[float] = BACKOFF,
+                 retention: RetentionConfig | None = None) -> None:
         self.layout = Layout(config.index_prefix)
+        self.retention = retention or RetentionConfig()
         self.es = connect(config)
-        self.spool = Spool(spool_dir)
         self.bulk = BulkSender(self.es, backoff=backoff)
         self._ready = False
+        self._seen_ready = False
         self._lock = threading.RLock()
         self._seq = 0
         self._recheck_at = 0.0
@@ -71,21 +85,36 @@ class ElasticStore(Store):
     def ensure_setup(self) -> str:
         """Create the template, indices and aliases that are missing (idempotent): 'created', 'completed'
         or 'ok'; 'unreachable' when the cluster does not answer (the first write that reaches it sets
-        up, mentions spool meanwhile). Raises MappingOutdated rather than touch another version's indices."""
+        up, work waits in the queue meanwhile). Raises MappingOutdated rather than touch another
+        version's indices."""
         try:
             return self._setup()
         except Exception as exc:
             if not unreachable(exc):
                 raise
-            log.warning("Elasticsearch unreachable at setup (%s); mentions spool until it answers", exc)
+            log.warning("Elasticsearch unreachable at setup (%s); work waits in the queue until it answers", exc)
             return "unreachable"
 
     def _setup(self) -> str:
         with self._lock:
+            if not self._reachable():
+                raise Paused(f"Elasticsearch did not answer {self._down_for:.0f} s ago; trying again shortly")
             if self._ready:
                 return "ok"
             status = install(self.es, self.layout)
-            self._ready = True
+            if status != "ok" and self._seen_ready:
+                log.warning("Elasticsearch indices under '%s' were missing and have been recreated (%s)",
+                            self.layout.prefix, status)
+            self._ready = self._seen_ready = True
+            return status
+
+    def verify(self) -> str:
+        """Check, and repair, the template, indices and aliases under a running daemon (someone may have
+        deleted them): 'ok', or what was recreated. Raises StoreUnavailable with the reason otherwise."""
+        with self._lock:
+            self._ready = False
+            status = self._setup()
+            self._answered()
             return status
 
     def clear_history(self) -> None:
@@ -101,46 +130,7 @@ class ElasticStore(Store):
 
     # mentions
     def upsert(self, mentions: list[Mention]) -> UpsertResult:
-        def spool() -> UpsertResult:
-            self.spool.append(mentions)
-            return UpsertResult(new=0, updated=0, spooled=len(mentions))
-        return self._write_or_spool(self.spool.has_pending(), lambda: self._index(mentions), spool)
-
-    def _write_or_spool(self, behind: bool, write: Callable[[], Any], spool: Callable[[], Any]) -> Any:
-        """Write now, unless the cluster is away or spooled writes must go first (so a replay never
-        overwrites newer data); else keep it in the spool."""
-        with self._lock:
-            if not (behind and not self._catch_up()) and self._reachable():
-                try:
-                    return write()
-                except MappingOutdated as exc:
-                    log.error("%s; keeping writes in the spool %s", exc, self.spool.folder)
-                except Exception as exc:
-                    if not unreachable(exc):
-                        raise
-                    self._went_down(exc)
-            return spool()
-
-    def _catch_up(self) -> bool:
-        """Replay the spool unless the cluster was down moments ago; True when the spool is empty."""
-        if not self._reachable():
-            return False
-        try:
-            replayed = self.spool.replay(self._index)
-            self.spool.replay_states(self._put_state)
-        except MappingOutdated as exc:
-            log.error("%s; the spool waits", exc)
-            self._recheck_at = time.monotonic() + RECHECK_MAX
-            return False
-        except Exception as exc:
-            if not unreachable(exc):
-                raise
-            self._went_down(exc)
-            return False
-        if replayed:
-            log.warning("Elasticsearch is back: replayed %d spooled mentions", replayed)
-        self._down_for = 0.0
-        return True
+        return self._index(mentions)
 
     def _reachable(self) -> bool:
         """False for a while after a failure, so a vanished cluster costs one timeout, not one per call."""
@@ -148,10 +138,14 @@ class ElasticStore(Store):
 
     def _went_down(self, exc: Exception) -> None:
         if not self._down_for:
-            log.warning("Elasticsearch unreachable (%s); mentions go to the spool %s until it returns",
-                        exc, self.spool.folder)
+            log.warning("Elasticsearch unreachable: %s", exc)
         self._down_for = min(max(1.0, self._down_for * 2), RECHECK_MAX)
         self._recheck_at = time.monotonic() + self._down_for
+
+    def _answered(self) -> None:
+        if self._down_for:
+            log.warning("Elasticsearch answers again")
+        self._down_for = 0.0
 
     def _index(self, mentions: list[Mention]) -> UpsertResult:
         """Write by id into the month the mention was published in; a mention whose published time
@@ -165,20 +159,22 @@ class ElasticStore(Store):
         stored_in = self._where(list(latest))
         targets = {i: self.layout.month_index(m.published_at) for i, m in latest.items()}
         report = self.bulk.send([Action("index", targets[i], i, mention_doc(m)) for i, m in latest.items()])
+        self._answered()
         refused = {e.id for e in report.errors}
         moved = [Action("delete", index, i) for i in latest if i not in refused
                  for index in sorted(stored_in.get(i, ())) if index != targets[i]]
         if moved:
             report.errors += self.bulk.send(moved).errors
-        if report.errors:
-            self._set_aside(latest, report.errors)
+        for error in report.errors:
+            log.error("Elasticsearch refused mention %s", error)
         stored = [i for i in latest if i not in refused]
         self._fresh.update((i, targets[i]) for i in stored)
         self._dirty |= set(targets.values()) | {a.index for a in moved}
         if len(self._fresh) > FRESH_MAX:
             self._refresh()
         new = sum(1 for i in stored if i not in stored_in)
-        return UpsertResult(new=new, updated=len(stored) - new + repeats)
+        return UpsertResult(new=new, updated=len(stored) - new + repeats,
+                            refused=tuple((latest[e.id], str(e)) for e in report.errors if e.id in latest))
 
     def _refresh(self) -> None:
         """Make what was written searchable: once before the next read, not after every write, which
@@ -204,16 +200,7 @@ class ElasticStore(Store):
                 found[i] = {self._fresh[i]}
         return found
 
-    def _set_aside(self, latest: dict[str, Mention], errors: list[DocError]) -> None:
-        for error in errors:
-            log.error("Elasticsearch refused mention %s", error)
-        self.spool.set_aside([(latest[e.id], str(e)) for e in errors if e.id in latest])
-
     def _mentions(self, **request: Any) -> dict[str, Any]:
-        """Search the mentions, after replaying the spool if the cluster is back, so reads see it all."""
-        if self.spool.has_pending():
-            with self._lock:
-                self._catch_up()
         self._setup()
         self._refresh()
         return self.es.search(index=self.layout.mentions, **ANY_INDEX, **request)
@@ -247,14 +234,43 @@ class ElasticStore(Store):
         return [mention_from(h["_source"]) for h in hits]
 
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
-        result = self._mentions(query=es_query(query), size=0,
-                                aggs={"t": {"terms": {"field": "keywords", "size": limit}}})
+        """Exact: each monthly index has one shard, and the shard size covers every term of the window."""
+        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
+            "field": "keywords", "size": limit, "shard_size": max(limit * 10, 10_000),
+            "order": [{"_count": "desc"}, {"_key": "asc"}]}}})
         return [(b["key"], b["doc_count"]) for b in result["aggregations"]["t"]["buckets"]]
+
+    def term_counts(self, query: Query, terms: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(terms))
+        if not wanted:
+            return {}
+        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
+            "field": "keywords", "include": wanted, "size": len(wanted)}}})
+        found = {b["key"]: b["doc_count"] for b in result["aggregations"]["t"]["buckets"]}
+        return {t: found.get(t, 0) for t in wanted}
+
+    # retention
+    def prune(self, now: datetime) -> dict[str, int]:
+        """Delete whole monthly indices whose month ended before the retention (a mention is kept at
+        most a month longer than asked); the cheapest deletion Elasticsearch has."""
+        if self.retention.mentions is None:
+            return {}
+        self._setup()
+        cutoff = utc(now - self.retention.mentions)
+        gone = []
+        for name in self.es.indices.get(index=self.layout.mentions_pattern, **ANY_INDEX):
+            month_end = self.layout.month_end(name)
+            if month_end is not None and month_end <= cutoff:
+                gone.append(name)
+        if gone:
+            self.es.indices.delete(index=",".join(gone))
+            log.info("retention: deleted %s", ", ".join(gone))
+        return {"indices": len(gone)}
 
     # incidents, their timeline and notification log
     def _write(self, family: str, **request: Any) -> None:
         self._setup()
-        self.es.index(index=self.layout.alias(family), refresh=True, **request)
+        self.es.index(index=self.layout.alias(family), refresh=True, require_alias=True, **request)
 
     def _search(self, family: str, **request: Any) -> Iterator[dict[str, Any]]:
         self._setup()
@@ -298,7 +314,7 @@ class ElasticStore(Store):
         row = Delivery(incident_id, step, channel, "pending", utc(at))
         try:
             self.es.create(index=self.layout.alias("deliveries"), id=_delivery_id(incident_id, step, channel),
-                           document={**row.to_dict(), "seq": self._next_seq()}, refresh=True)
+                           document={**row.to_dict(), "seq": self._next_seq()}, refresh=True, require_alias=True)
         except ConflictError:
             return False
         return True
@@ -309,8 +325,10 @@ class ElasticStore(Store):
         try:
             self.es.update(index=self.layout.alias("deliveries"), id=_delivery_id(incident_id, step, channel),
                            doc={"status": status, "at": utc(at).isoformat(), "attempts": attempts, "error": error},
-                           refresh=True)
-        except NotFoundError:
+                           refresh=True, require_alias=True)
+        except NotFoundError as exc:
+            if index_missing(exc):
+                raise
             log.warning("no claimed delivery %s to finish", _delivery_id(incident_id, step, channel))
 
     def deliveries(self, incident_id: str | None = None) -> list[Delivery]:
@@ -318,39 +336,57 @@ class ElasticStore(Store):
         found = self._search("deliveries", query=query, size=MAX_RESULTS, sort=[{"at": "asc"}, {"seq": "asc"}])
         return [Delivery.from_dict(only(DELIVERY_FIELDS, s)) for s in found]
 
-    # named state: while the cluster is away, writes are kept in the spool and reads see them
+    # named state: while the cluster is away, reads get the last value this process saw
     def get_state(self, key: str) -> Any | None:
-        if self.spool.has_states():
-            with self._lock:
-                self._catch_up()
-            kept = self.spool.kept_states()
-            if key in kept:
-                return kept[key]
         try:
-            value = self._get_state(key) if self._reachable() else self._known_state.get(key)
+            value = self._get_state(key)
         except Exception as exc:
-            if not unreachable(exc):
+            if not (unreachable(exc) and key in self._known_state):
                 raise
-            self._went_down(exc)
-            return self._known_state.get(key)
+            return self._known_state[key]
         self._known_state[key] = value
         return value
 
     def put_state(self, key: str, value: Any) -> None:
+        self._setup()
+        self.es.index(index=self.layout.alias("state"), id=key, document={"key": key, "value": value},
+                      require_alias=True)
         self._known_state[key] = value
-        self._write_or_spool(self.spool.has_states(), lambda: self._put_state(key, value),
-                             lambda: self.spool.keep_state(key, value))
 
     def _get_state(self, key: str) -> Any | None:
         self._setup()
         try:
             return self.es.get(index=self.layout.alias("state"), id=key)["_source"].get("value")
-        except NotFoundError:
+        except NotFoundError as exc:
+            if index_missing(exc):
+                raise
             return None
 
-    def _put_state(self, key: str, value: Any) -> None:
+    def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
+        """A document in the state index, changed only if nobody changed it since it was read
+        (if_seq_no / if_primary_term): of two daemons racing, Elasticsearch lets one through."""
         self._setup()
-        self.es.index(index=self.layout.alias("state"), id=key, document={"key": key, "value": value})
+        index, doc_id = self.layout.alias("state"), f"lease:{name}"
+        at = utc(now).timestamp()
+        try:
+            found = self.es.get(index=index, id=doc_id)
+        except NotFoundError:
+            found = None
+        lease = found["_source"]["value"] if found else None
+        if lease and lease["holder"] != holder and lease["expires"] > at:
+            return None
+        kept = bool(lease and lease["holder"] == holder and lease["expires"] > at)
+        token = (lease["token"] if lease else 0) + (0 if kept else 1)
+        document = {"key": doc_id, "value": {"holder": holder, "token": token, "expires": at + ttl.total_seconds()}}
+        try:
+            if found is None:
+                self.es.create(index=index, id=doc_id, document=document, refresh=True, require_alias=True)
+            else:
+                self.es.index(index=index, id=doc_id, document=document, refresh=True, require_alias=True,
+                              if_seq_no=found["_seq_no"], if_primary_term=found["_primary_term"])
+        except ConflictError:
+            return None
+        return token
 
     def ping(self) -> bool:
         try:
@@ -370,6 +406,18 @@ class ElasticStore(Store):
             self.es.close()
 
 
+def _outage(store: ElasticStore, exc: Exception) -> bool:
+    """Down, busy, an unmigrated mapping or deleted indices: "not now", never the caller's data."""
+    if unreachable(exc) and not isinstance(exc, Paused):
+        store._went_down(exc)
+    if index_missing(exc):
+        store._ready = False  # the next call recreates them
+    return unreachable(exc) or isinstance(exc, MappingOutdated) or index_missing(exc)
+
+
+raising_unavailable(ElasticStore, _outage, skip=("ensure_setup", "ping", "close", "clear_history"))
+
+
 def _delivery_id(incident_id: str, step: str, channel: str) -> str:
     return f"{incident_id}|{step}|{channel}"
 
@@ -383,11 +431,14 @@ def es_query(q: Query) -> dict[str, Any]:
     f: list[dict[str, Any]] = []
     if q.brand:
         f.append({"term": {"brands": q.brand}})
-    for field, values in (("sentiment_label", q.sentiments), ("source", q.sources), ("platform", q.platforms)):
+    for field, values in (("sentiment_label", q.sentiments), ("source", q.sources), ("platform", q.platforms),
+                          ("categories", q.categories)):
         if values:
             f.append({"terms": {field: list(values)}})
     if q.keywords:
-        f.append({"bool": {"should": [{"match_phrase": {"text": k}} for k in q.keywords], "minimum_should_match": 1}})
+        phrases = [p for p in (matching.phrase(k) for k in q.keywords) if p]
+        f.append({"bool": {"should": [{"match_phrase": {"words": p}} for p in phrases], "minimum_should_match": 1}}
+                 if phrases else {"match_none": {}})
     if q.crisis:
         f.append({"exists": {"field": "crisis_terms"}})
     if q.min_followers is not None:
@@ -407,11 +458,10 @@ def es_query(q: Query) -> dict[str, Any]:
 
 
 def _text_query(text: str) -> dict[str, Any]:
-    """Every word of the query (jieba) must be one of the mention's words, or appear in its text or
-    title as a phrase: a brand name the query splits in two is still found."""
-    words = [w.strip() for w in jieba.lcut(text) if w.strip()]
-    if not words:
+    """Every phrase of the search in the text or the title (monitor/store/matching.py)."""
+    phrases = matching.search_phrases(text)
+    if not phrases:
         return {"match_none": {}}
     return {"bool": {"filter": [
-        {"bool": {"should": [{"term": {"tokens": w}}, {"match_phrase": {"text": w}}, {"match_phrase": {"title": w}}],
-                  "minimum_should_match": 1}} for w in words]}}
+        {"bool": {"should": [{"match_phrase": {"words": p}}, {"match_phrase": {"title_words": p}}],
+                  "minimum_should_match": 1}} for p in phrases]}}

@@ -24,7 +24,7 @@ def retryable(status: int) -> bool:
 
 class Unreachable(Exception):
     """Elasticsearch did not take the batch: down, or busy past every retry. Nothing of it is lost
-    only if the caller keeps the batch (the store spools it)."""
+    only if the caller keeps the batch (in the daemon's queue)."""
 
 
 @dataclass(frozen=True)

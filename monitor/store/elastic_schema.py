@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
@@ -20,13 +20,17 @@ from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 from monitor.clock import utc
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
+from monitor.store import matching
 
-MAPPING_VERSION = 1
+# 2: `words` / `title_words` for keyword and search matching (monitor/store/matching.py)
+# 3: mentions.categories (complaint categories)
+MAPPING_VERSION = 3
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
 LONG = {"type": "long"}
 OPAQUE = {"type": "object", "enabled": False}  # kept in _source, not indexed: free-form JSON
+WORDS = {"type": "text", "analyzer": "whitespace", "norms": False}  # matching.joined(): already cut and folded
 TEXT_WITH_RAW = {"type": "text", "analyzer": "standard", "fields": {"raw": {"type": "keyword", "ignore_above": 512}}}
 
 MENTION_PROPERTIES: dict[str, Any] = {
@@ -37,6 +41,7 @@ MENTION_PROPERTIES: dict[str, Any] = {
     "native_id": KEYWORD, "parent_id": KEYWORD, "thread_id": KEYWORD,
     "title": TEXT_WITH_RAW,
     "text": {"type": "text", "analyzer": "standard"},
+    "words": WORDS, "title_words": WORDS,
     "author": {"properties": {"id": KEYWORD, "name": KEYWORD, "followers": LONG}},
     "engagement": {"properties": {"likes": LONG, "comments": LONG, "reposts": LONG, "views": LONG}},
     "engagement_total": LONG,
@@ -45,11 +50,13 @@ MENTION_PROPERTIES: dict[str, Any] = {
     "tokens": {"type": "keyword", "normalizer": "lowercase", "ignore_above": 256},  # jieba words, for Kibana
     "keywords": KEYWORD,
     "crisis_terms": KEYWORD,
+    "categories": KEYWORD,
     "sentiment": {"type": "float"},
     "sentiment_label": KEYWORD,
     "model": KEYWORD,
     "cluster_id": KEYWORD,
     "cluster_size": {"type": "integer"},
+    "time_unknown": {"type": "boolean"},  # absent in older indices: read as false
     "story": KEYWORD,  # cluster_id, or the mention's own id: what Query(unique=True) counts
 }
 
@@ -104,6 +111,17 @@ class Layout:
     def month_index(self, published_at: datetime) -> str:
         return f"{self.prefix}-mentions-v{self.version}-{utc(published_at):%Y.%m}"
 
+    def month_end(self, index: str) -> datetime | None:
+        """When the month a mentions index holds ends (None for a name not of this layout)."""
+        head = f"{self.prefix}-mentions-v{self.version}-"
+        try:
+            start = datetime.strptime(index.removeprefix(head), "%Y.%m") if index.startswith(head) else None
+        except ValueError:
+            return None
+        if start is None:
+            return None
+        return datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=timezone.utc)
+
     def alias(self, family: str) -> str:
         return f"{self.prefix}-{family}"
 
@@ -150,9 +168,31 @@ def install(es: Elasticsearch, layout: Layout) -> str:
         raise MappingOutdated(layout.prefix, live, layout.version)
     if live is None:
         es.indices.put_index_template(name=layout.template, **mentions_template(layout))
-    made = [family for family in FAMILY_PROPERTIES
-            if create_index(es, layout.index(family), family, layout.version, alias=layout.alias(family))]
+    made = [family for family in FAMILY_PROPERTIES if _family_index(es, layout, family)]
     return "created" if live is None else ("completed" if made else "ok")
+
+
+def _family_index(es: Elasticsearch, layout: Layout, family: str) -> bool:
+    """Make `<prefix>-<family>` an alias of this version's index; True when anything had to change.
+
+    A write to the alias while it was missing (its indices deleted under a running daemon) made
+    Elasticsearch auto-create a plain index of that name, which then blocks the alias
+    (invalid_alias_name_exception): its documents are copied into the real index and it is removed."""
+    alias, name = layout.alias(family), layout.index(family)
+    if es.indices.exists_alias(name=alias):
+        return False
+    squatter = es.indices.exists(index=alias)
+    created = create_index(es, name, family, layout.version, alias=None if squatter else alias)
+    if squatter:
+        from elasticsearch import helpers  # scroll + bulk: the cluster may lack _reindex
+
+        helpers.bulk(es, ({"_op_type": "index", "_index": name, "_id": hit["_id"], "_source": hit["_source"]}
+                          for hit in helpers.scan(es, index=alias, query={"query": {"match_all": {}}})),
+                     refresh=True)
+        es.indices.delete(index=alias)
+    if squatter or not created:
+        es.indices.update_aliases(actions=[{"add": {"index": name, "alias": alias}}])
+    return True
 
 
 def create_index(es: Elasticsearch, name: str, family: str, version: int, alias: str | None = None) -> bool:
@@ -177,6 +217,7 @@ def mention_doc(m: Mention) -> dict[str, Any]:
     d["@timestamp"] = d["published_at"]
     d["engagement_total"] = (e.likes or 0) + (e.comments or 0) + (e.reposts or 0)
     d["story"] = m.cluster_id or m.id
+    d["words"], d["title_words"] = matching.joined(m.text), matching.joined(m.title)
     return d
 
 

@@ -1,41 +1,98 @@
-"""The embedded store: one SQLite file in WAL mode, so brandmon runs with no server at all."""
+"""The embedded store: one SQLite file in WAL mode, so brandmon runs with no server at all.
+
+Every cost is bounded by the window asked about, not by the history kept:
+- `mention_brands` is clustered on (brand, time) and carries sentiment, source and platform, so a
+  brand's window is one contiguous index range that answers counts on its own;
+- hourly rollups (`roll_hour`: brand × hour × sentiment × source × platform; `roll_terms`: brand ×
+  hour × keyword), maintained in the same transaction as each batch, answer every whole hour of a
+  count, histogram or top-words query; only the partial hours at a window's edges read raw rows
+  (brand `*` stands for every mention, whatever its brands);
+- the full-text index is external-content FTS5 keyed by the mention's rowid, so replacing a mention
+  touches its own entries instead of scanning the index.
+Keywords and search words follow monitor/store/matching.py, like the Elasticsearch store.
+Reads use one connection per thread (WAL readers never wait for the writer or for each other), so an
+ack is not queued behind a long report query.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import math
+import queue
 import sqlite3
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from monitor.clock import utc
+from monitor.config.model import RetentionConfig
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
-from monitor.store.base import Query, Store, UpsertResult
+from monitor.store import matching
+from monitor.store.base import Query, Store, UpsertResult, raising_unavailable
 
-_SCHEMA = """
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+HOUR = 3600
+ALL = "*"  # the rollup "brand" that counts every mention once
+CHUNK = 500  # ids per lookup
+PRUNE_CHUNK = 5000  # mentions deleted per transaction, so writers are never held up for long
+SEP = "\t"
+READERS = 4  # idle reading connections kept open
+
+_MENTIONS = """
 CREATE TABLE IF NOT EXISTS mentions (
     id TEXT PRIMARY KEY,
     ts REAL NOT NULL,
     platform TEXT NOT NULL,
     source TEXT NOT NULL,
-    sentiment_label TEXT,
-    crisis INTEGER NOT NULL DEFAULT 0,
-    engagement INTEGER NOT NULL DEFAULT 0,
-    text TEXT NOT NULL,
+    sentiment TEXT NOT NULL,
+    crisis INTEGER NOT NULL,
+    engagement INTEGER NOT NULL,
+    followers INTEGER,
+    story TEXT NOT NULL,
+    brands TEXT NOT NULL,
+    keywords TEXT NOT NULL,
+    words TEXT NOT NULL,
+    title_words TEXT NOT NULL,
     data TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS mentions_ts ON mentions(ts);
+CREATE INDEX IF NOT EXISTS mentions_by_ts ON mentions(ts);
 CREATE TABLE IF NOT EXISTS mention_brands (
-    mention_id TEXT NOT NULL,
     brand TEXT NOT NULL,
     ts REAL NOT NULL,
-    PRIMARY KEY (brand, mention_id)
-);
-CREATE INDEX IF NOT EXISTS mention_brands_ts ON mention_brands(brand, ts);
-CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5(id UNINDEXED, tokens);
+    mid INTEGER NOT NULL,
+    sentiment TEXT NOT NULL,
+    source TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    PRIMARY KEY (brand, ts, mid)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5(
+    words, title_words, content='mentions', content_rowid='rowid', tokenize='unicode61 remove_diacritics 0');
+CREATE TABLE IF NOT EXISTS roll_hour (
+    brand TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    sentiment TEXT NOT NULL,
+    source TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (brand, hour, sentiment, source, platform)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS roll_terms (
+    brand TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    term TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (brand, hour, term)
+) WITHOUT ROWID;
+"""
+
+_RECORDS = """
 CREATE TABLE IF NOT EXISTS incidents (
     id TEXT PRIMARY KEY,
     fingerprint TEXT NOT NULL,
@@ -64,120 +121,358 @@ CREATE TABLE IF NOT EXISTS state (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    token INTEGER NOT NULL,
+    expires REAL NOT NULL
+);
 """
 
+_COLUMNS = ("ts", "platform", "source", "sentiment", "crisis", "engagement", "followers", "story", "brands",
+            "keywords", "words", "title_words", "data")
 
-def _engagement(m: Mention) -> int:
-    e = m.engagement
-    return (e.likes or 0) + (e.comments or 0) + (e.reposts or 0)
+
+class _Row:
+    """One mention as the tables hold it, and what it adds to the rollups."""
+
+    __slots__ = ("id", "ts", "platform", "source", "sentiment", "crisis", "engagement", "followers", "story",
+                 "brands", "keywords", "words", "title_words", "data")
+
+    @classmethod
+    def of(cls, m: Mention) -> "_Row":
+        r = cls()
+        e = m.engagement
+        r.id, r.ts = m.id, utc(m.published_at).timestamp()
+        r.platform, r.source, r.sentiment = m.platform, m.source, m.sentiment_label or ""
+        r.crisis, r.engagement = int(bool(m.crisis_terms)), (e.likes or 0) + (e.comments or 0) + (e.reposts or 0)
+        r.followers, r.story = m.author.followers, m.cluster_id or m.id
+        r.brands, r.keywords = SEP.join(dict.fromkeys(m.brands)), SEP.join(dict.fromkeys(m.keywords))
+        r.words, r.title_words = matching.joined(m.text), matching.joined(m.title)
+        r.data = json.dumps(m.to_dict(), ensure_ascii=False)
+        return r
+
+    @classmethod
+    def stored(cls, values: tuple) -> "_Row":
+        r = cls()
+        (r.id, r.ts, r.platform, r.source, r.sentiment, r.brands, r.keywords, r.words, r.title_words) = values
+        return r
+
+    def values(self) -> tuple:
+        return tuple(getattr(self, c) for c in _COLUMNS)
+
+    def brand_list(self) -> list[str]:
+        return self.brands.split(SEP) if self.brands else []
+
+    def count_into(self, hours: Counter, terms: Counter, sign: int) -> None:
+        hour = int(self.ts // HOUR)
+        keywords = self.keywords.split(SEP) if self.keywords else []
+        for brand in [*self.brand_list(), ALL]:
+            hours[(brand, hour, self.sentiment, self.source, self.platform)] += sign
+            if brand != ALL:
+                for term in keywords:
+                    terms[(brand, hour, term)] += sign
 
 
 class SqliteStore(Store):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, retention: RetentionConfig | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self.retention = retention or RetentionConfig()
+        self._db = self._connect()
         self._lock = threading.RLock()
+        self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._closed = False
         with self._lock:
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if not tables:  # must precede the first write, even WAL's; an old file gets it when migrated
+                self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_RECORDS)
+            if "mentions_v1" in tables or ("mentions" in tables and version < SCHEMA_VERSION):
+                self._migrate(tables)
+            else:
+                self._db.executescript(_MENTIONS)
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+        db.execute("PRAGMA cache_size=-65536")  # 64 MB: the hot (brand, time) ranges stay in memory
+        return db
+
+    def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[tuple]:
+        """Run a read on a pooled connection of its own (WAL: readers never wait for the writer)."""
+        try:
+            db = self._readers.get_nowait()
+        except queue.Empty:
+            db = self._connect()
+        try:
+            return db.execute(sql, list(args)).fetchall()
+        finally:
+            if self._closed or self._readers.qsize() >= READERS:
+                db.close()
+            else:
+                self._readers.put(db)
+
+    # migration
+    def _migrate(self, tables: set[str]) -> None:
+        """Version 1 (one FTS table scanned per write, no rollups) → 2: rebuild the mention tables from
+        the stored records, in chunks, resumable (upserts are idempotent; the old table goes last)."""
+        db = self._db
+        if "mentions_v1" not in tables:  # first pass; a resumed one keeps what the new tables already hold
+            db.execute("DROP INDEX IF EXISTS mentions_ts")
+            db.execute("ALTER TABLE mentions RENAME TO mentions_v1")
+            db.execute("DROP TABLE IF EXISTS mention_brands")
+            db.execute("DROP TABLE IF EXISTS mentions_fts")
+        db.executescript(_MENTIONS)
+        total = db.execute("SELECT count(*) FROM mentions_v1").fetchone()[0]
+        log.warning("migrating the embedded store %s to schema %d: %d mentions", self.path, SCHEMA_VERSION, total)
+        done, last = 0, 0
+        while True:
+            rows = db.execute("SELECT rowid, data FROM mentions_v1 WHERE rowid > ? ORDER BY rowid LIMIT 5000",
+                              (last,)).fetchall()
+            if not rows:
+                break
+            self._write([Mention.from_dict(json.loads(data)) for _, data in rows])
+            last, done = rows[-1][0], done + len(rows)
+            log.info("migrated %d/%d mentions", done, total)
+        db.execute("DROP TABLE mentions_v1")
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        db.execute("VACUUM")  # applies auto_vacuum to an old file and returns the old tables' pages
+        log.warning("migrated the embedded store to schema %d", SCHEMA_VERSION)
 
     # mentions
     def upsert(self, mentions: list[Mention]) -> UpsertResult:
-        new = updated = 0
-        with self._lock, self._db:
-            self._db.execute("BEGIN")
-            for m in mentions:
-                ts = utc(m.published_at).timestamp()
-                existed = self._db.execute("SELECT 1 FROM mentions WHERE id=?", (m.id,)).fetchone()
-                self._db.execute(
-                    "INSERT INTO mentions(id, ts, platform, source, sentiment_label, crisis, engagement, text, data)"
-                    " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET ts=excluded.ts,"
-                    " sentiment_label=excluded.sentiment_label, crisis=excluded.crisis,"
-                    " engagement=excluded.engagement, text=excluded.text, data=excluded.data",
-                    (m.id, ts, m.platform, m.source, m.sentiment_label, int(bool(m.crisis_terms)),
-                     _engagement(m), m.text, json.dumps(m.to_dict(), ensure_ascii=False)))
-                self._db.execute("DELETE FROM mention_brands WHERE mention_id=?", (m.id,))
-                self._db.executemany("INSERT INTO mention_brands(mention_id, brand, ts) VALUES (?,?,?)",
-                                     [(m.id, b, ts) for b in m.brands])
-                self._db.execute("DELETE FROM mentions_fts WHERE id=?", (m.id,))
-                self._db.execute("INSERT INTO mentions_fts(id, tokens) VALUES (?,?)",
-                                 (m.id, " ".join(m.tokens) or m.text))
-                if existed:
-                    updated += 1
-                else:
-                    new += 1
-        return UpsertResult(new=new, updated=updated)
-
-    def _where(self, q: Query) -> tuple[str, str, list[Any]]:
-        joins, clauses, args = "", [], []
-        if q.brand:
-            joins += " JOIN mention_brands b ON b.mention_id = m.id"
-            clauses.append("b.brand = ?")
-            args.append(q.brand)
-        for column, values in (("m.sentiment_label", q.sentiments), ("m.source", q.sources),
-                               ("m.platform", q.platforms)):
-            if values:
-                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-                args.extend(values)
-        if q.keywords:
-            clauses.append("(" + " OR ".join("instr(lower(m.text), ?) > 0" for _ in q.keywords) + ")")
-            args.extend(k.lower() for k in q.keywords)
-        if q.crisis:
-            clauses.append("m.crisis = 1")
-        if q.min_followers is not None:
-            clauses.append("CAST(json_extract(m.data, '$.author.followers') AS INTEGER) >= ?")
-            args.append(q.min_followers)
-        if q.min_engagement is not None:
-            clauses.append("m.engagement >= ?")
-            args.append(q.min_engagement)
-        if q.text:
-            clauses.append("m.id IN (SELECT id FROM mentions_fts WHERE mentions_fts MATCH ?)")
-            args.append(_fts_query(q.text))
-        if q.start:
-            clauses.append("m.ts >= ?")
-            args.append(utc(q.start).timestamp())
-        if q.end:
-            clauses.append("m.ts < ?")
-            args.append(utc(q.end).timestamp())
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        return joins, where, args
-
-    def count(self, query: Query) -> int:
-        joins, where, args = self._where(query)
         with self._lock:
-            return self._db.execute(f"SELECT {_counted(query)} FROM mentions m{joins}{where}", args).fetchone()[0]
+            return self._write(mentions)
+
+    def _write(self, mentions: list[Mention]) -> UpsertResult:
+        latest: dict[str, Mention] = {}
+        for m in mentions:
+            latest[m.id] = m
+        repeats = len(mentions) - len(latest)
+        rows = [_Row.of(m) for m in latest.values()]
+        hours: Counter = Counter()
+        terms: Counter = Counter()
+        db = self._db
+        with db:
+            db.execute("BEGIN")
+            old = self._stored_rows([r.id for r in rows])
+            for rowid, row in old.values():
+                self._unindex(rowid, row)
+                row.count_into(hours, terms, -1)
+            brand_rows, fts_rows = [], []
+            for row in rows:
+                if row.id in old:
+                    rowid = old[row.id][0]
+                    db.execute(f"UPDATE mentions SET {','.join(c + '=?' for c in _COLUMNS)} WHERE rowid=?",
+                               (*row.values(), rowid))
+                else:
+                    rowid = db.execute(f"INSERT INTO mentions(id,{','.join(_COLUMNS)}) VALUES (?{',?' * len(_COLUMNS)})",
+                                       (row.id, *row.values())).lastrowid
+                brand_rows += [(b, row.ts, rowid, row.sentiment, row.source, row.platform) for b in row.brand_list()]
+                fts_rows.append((rowid, row.words, row.title_words))
+                row.count_into(hours, terms, 1)
+            db.executemany("INSERT INTO mention_brands VALUES (?,?,?,?,?,?)", brand_rows)
+            db.executemany("INSERT INTO mentions_fts(rowid, words, title_words) VALUES (?,?,?)", fts_rows)
+            self._roll(hours, terms)
+        return UpsertResult(new=len(rows) - len(old), updated=len(old) + repeats)
+
+    def _stored_rows(self, ids: list[str]) -> dict[str, tuple[int, _Row]]:
+        found = {}
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            for r in self._db.execute(
+                    "SELECT rowid, id, ts, platform, source, sentiment, brands, keywords, words, title_words"
+                    f" FROM mentions WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                found[r[1]] = (r[0], _Row.stored(r[1:]))
+        return found
+
+    def _unindex(self, rowid: int, row: _Row) -> None:
+        """Take a stored mention out of the brand table and the full-text index (not the rollups)."""
+        self._db.executemany("DELETE FROM mention_brands WHERE brand=? AND ts=? AND mid=?",
+                             [(b, row.ts, rowid) for b in row.brand_list()])
+        self._db.execute("INSERT INTO mentions_fts(mentions_fts, rowid, words, title_words) VALUES ('delete',?,?,?)",
+                         (rowid, row.words, row.title_words))
+
+    def _roll(self, hours: Counter, terms: Counter) -> None:
+        self._db.executemany(
+            "INSERT INTO roll_hour VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            [(*k, n) for k, n in hours.items() if n])
+        self._db.executemany(
+            "INSERT INTO roll_terms VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            [(*k, n) for k, n in terms.items() if n])
+        self._db.executemany("DELETE FROM roll_hour WHERE brand=? AND hour=? AND sentiment=? AND source=?"
+                             " AND platform=? AND n <= 0", [k for k, n in hours.items() if n < 0])
+        self._db.executemany("DELETE FROM roll_terms WHERE brand=? AND hour=? AND term=? AND n <= 0",
+                             [k for k, n in terms.items() if n < 0])
+
+    # reading
+    def count(self, query: Query) -> int:
+        if not _rollable(query):
+            sql, args = self._raw(query, "count(DISTINCT m.story)" if query.unique else "count(*)")
+            return self._rows(sql, args)[0][0]
+        total = 0
+        for lo, hi, whole in _pieces(query):
+            if whole:
+                sql, args = _rollup(query, lo, hi, "sum(n)")
+            else:
+                sql, args = self._raw(query, "count(*)", lo, hi)
+            total += self._rows(sql, args)[0][0] or 0
+        return total
 
     def histogram(self, query: Query, bucket: timedelta) -> list[tuple[datetime, int]]:
         if query.start is None or query.end is None:
             raise ValueError("a histogram needs a start and an end")
         size = bucket.total_seconds()
-        joins, where, args = self._where(query)
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT CAST(m.ts / ? AS INTEGER) AS k, {_counted(query)} FROM mentions m{joins}{where} GROUP BY k",
-                [size, *args]).fetchall()
-        counts = dict(rows)
+        counts: Counter[int] = Counter()
+        if _rollable(query) and size % HOUR == 0:
+            for lo, hi, whole in _pieces(query):
+                if whole:
+                    sql, args = _rollup(query, lo, hi, f"CAST(hour * {HOUR} / ? AS INTEGER) AS k, sum(n)", "k")
+                else:
+                    sql, args = self._raw(query, "CAST({t} / ? AS INTEGER) AS k, count(*)", lo, hi, "k")
+                counts.update(dict(self._rows(sql, [size, *args])))
+        else:
+            what = "count(DISTINCT m.story)" if query.unique else "count(*)"
+            sql, args = self._raw(query, "CAST({t} / ? AS INTEGER) AS k, " + what, group="k")
+            counts.update(dict(self._rows(sql, [size, *args])))
         first = int(utc(query.start).timestamp() // size)
         last = int((utc(query.end).timestamp() - 1e-6) // size)
         return [(datetime.fromtimestamp(k * size, timezone.utc), counts.get(k, 0)) for k in range(first, last + 1)]
 
     def find(self, query: Query, limit: int = 20, order: str = "recent") -> list[Mention]:
-        joins, where, args = self._where(query)
-        by = "m.engagement DESC, m.ts DESC" if order == "engagement" else "m.ts DESC"
-        with self._lock:
-            rows = self._db.execute(f"SELECT m.data FROM mentions m{joins}{where} ORDER BY {by} LIMIT ?",
-                                    [*args, limit]).fetchall()
+        # ties by row (the brand table's key, the time index's tail): a newest-first read stops after `limit`
+        by = "m.engagement DESC, {t} DESC, {r} DESC" if order == "engagement" else "{t} DESC, {r} DESC"
+        sql, args = self._raw(query, "m.data", order=by)
+        rows = self._rows(f"{sql} LIMIT ?", [*args, limit])
         return [Mention.from_dict(json.loads(r[0])) for r in rows]
 
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
-        joins, where, args = self._where(query)
+        """Exact counts of mentions per keyword, most first (ties by word, as Elasticsearch orders them)."""
+        counts = self._terms(query, None)
+        return sorted(counts.items(), key=lambda p: (-p[1], p[0]))[:limit]
+
+    def term_counts(self, query: Query, terms: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(terms))
+        counts = self._terms(query, set(wanted))
+        return {t: counts.get(t, 0) for t in wanted}
+
+    def _terms(self, query: Query, only: set[str] | None) -> Counter[str]:
         counts: Counter[str] = Counter()
-        with self._lock:
-            for (data,) in self._db.execute(f"SELECT m.data FROM mentions m{joins}{where} LIMIT 20000", args):
-                counts.update(json.loads(data).get("keywords") or [])
-        return counts.most_common(limit)
+        if query.brand and _rollable(query) and not (query.sentiments or query.sources or query.platforms):
+            pieces = _pieces(query)
+        else:
+            pieces = [(query.start and utc(query.start).timestamp(), query.end and utc(query.end).timestamp(), False)]
+        for lo, hi, whole in pieces:
+            if whole:
+                clauses, args = _hours(lo, hi)
+                sql = f"SELECT term, sum(n) FROM roll_terms WHERE {' AND '.join(['brand = ?', *clauses])}"
+                args = [query.brand, *args]
+                if only is not None:
+                    sql += f" AND term IN ({','.join('?' * len(only))})"
+                    args += sorted(only)
+                counts.update(dict(self._rows(sql + " GROUP BY term", args)))
+                continue
+            sql, args = self._raw(query, "m.keywords", lo, hi)
+            for (keywords,) in self._rows(sql, args):
+                if keywords:
+                    counts.update(t for t in keywords.split(SEP) if only is None or t in only)
+        return counts
+
+    def _raw(self, q: Query, select: str, lo: float | None = None, hi: float | None = None,
+             group: str | None = None, order: str | None = None) -> tuple[str, list[Any]]:
+        """SQL over stored mentions: a brand's window walks its own (brand, time) range; what only the
+        brand table knows never touches the mentions table."""
+        if lo is None and q.start:
+            lo = utc(q.start).timestamp()
+        if hi is None and q.end:
+            hi = utc(q.end).timestamp()
+        clauses, args = [], []
+        needs_mentions = not _rollable(q) or "m." in select or (order and "m." in order)
+        if q.brand:
+            src = "mention_brands b JOIN mentions m ON m.rowid = b.mid" if needs_mentions else "mention_brands b"
+            t, columns = "b.ts", {"sentiment": "b.sentiment", "source": "b.source", "platform": "b.platform"}
+            clauses.append("b.brand = ?")
+            args.append(q.brand)
+        else:
+            src, t = "mentions m", "m.ts"
+            columns = {"sentiment": "m.sentiment", "source": "m.source", "platform": "m.platform"}
+        if lo is not None:
+            clauses.append(f"{t} >= ?")
+            args.append(lo)
+        if hi is not None:
+            clauses.append(f"{t} < ?")
+            args.append(hi)
+        for column, values in ((columns["sentiment"], q.sentiments), (columns["source"], q.sources),
+                               (columns["platform"], q.platforms)):
+            if values:
+                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+                args.extend(values)
+        phrases = [p for p in (matching.phrase(k) for k in q.keywords)]
+        if q.keywords:
+            clauses.append("(" + " OR ".join(["instr(' ' || m.words || ' ', ?) > 0"] * len(phrases)) + ")")
+            args.extend(f" {p} " if p else "\0" for p in phrases)
+        if q.crisis:
+            clauses.append("m.crisis = 1")
+        if q.categories:  # few mentions carry any: read from the record, not a column of every row
+            clauses.append("EXISTS (SELECT 1 FROM json_each(m.data, '$.categories') WHERE value IN "
+                           f"({','.join('?' * len(q.categories))}))")
+            args.extend(q.categories)
+        if q.min_followers is not None:
+            clauses.append("m.followers >= ?")
+            args.append(q.min_followers)
+        if q.min_engagement is not None:
+            clauses.append("m.engagement >= ?")
+            args.append(q.min_engagement)
+        if q.text is not None:
+            clauses.append("m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+            args.append(_fts_query(q.text))
+        sql = f"SELECT {select.replace('{t}', t)} FROM {src}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        if group:
+            sql += f" GROUP BY {group}"
+        if order:
+            sql += f" ORDER BY {order.replace('{t}', t).replace('{r}', 'b.mid' if q.brand else 'm.rowid')}"
+        return sql, args
+
+    # retention
+    def prune(self, now: datetime) -> dict[str, int]:
+        """Delete mentions published before the retention and rollups older than theirs, in small
+        transactions, then give the freed pages back to the file system."""
+        gone = {"mentions": 0, "rollups": 0}
+        keep = self.retention
+        if keep.mentions is not None:
+            cutoff = utc(now - keep.mentions).timestamp()
+            while True:
+                with self._lock, self._db:
+                    self._db.execute("BEGIN")
+                    rows = self._db.execute(
+                        "SELECT rowid, id, ts, platform, source, sentiment, brands, keywords, words, title_words"
+                        " FROM mentions WHERE ts < ? ORDER BY ts LIMIT ?", (cutoff, PRUNE_CHUNK)).fetchall()
+                    for r in rows:
+                        self._unindex(r[0], _Row.stored(r[1:]))
+                    self._db.executemany("DELETE FROM mentions WHERE rowid=?", [(r[0],) for r in rows])
+                gone["mentions"] += len(rows)
+                if len(rows) < PRUNE_CHUNK:
+                    break
+        if keep.rollups is not None:
+            hour = int(utc(now - keep.rollups).timestamp() // HOUR)
+            with self._lock, self._db:
+                gone["rollups"] += self._db.execute("DELETE FROM roll_hour WHERE hour < ?", (hour,)).rowcount
+                gone["rollups"] += self._db.execute("DELETE FROM roll_terms WHERE hour < ?", (hour,)).rowcount
+        if any(gone.values()):
+            with self._lock:
+                # executescript steps the pragma to the end; execute() would free a single page
+                self._db.executescript("PRAGMA incremental_vacuum;")
+        return gone
+
+    def file_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
 
     # incidents
     def save_incident(self, incident: Incident) -> None:
@@ -189,15 +484,12 @@ class SqliteStore(Store):
                  json.dumps(incident.to_dict(), ensure_ascii=False)))
 
     def get_incident(self, incident_id: str) -> Incident | None:
-        with self._lock:
-            row = self._db.execute("SELECT data FROM incidents WHERE id=?", (incident_id,)).fetchone()
-        return Incident.from_dict(json.loads(row[0])) if row else None
+        rows = self._rows("SELECT data FROM incidents WHERE id=?", (incident_id,))
+        return Incident.from_dict(json.loads(rows[0][0])) if rows else None
 
     def incidents(self, states: tuple[str, ...] = (), limit: int = 100) -> list[Incident]:
         where = f" WHERE state IN ({','.join('?' * len(states))})" if states else ""
-        with self._lock:
-            rows = self._db.execute(f"SELECT data FROM incidents{where} ORDER BY opened_at DESC LIMIT ?",
-                                    [*states, limit]).fetchall()
+        rows = self._rows(f"SELECT data FROM incidents{where} ORDER BY opened_at DESC LIMIT ?", [*states, limit])
         return [Incident.from_dict(json.loads(r[0])) for r in rows]
 
     def add_event(self, event: Event) -> None:
@@ -206,9 +498,7 @@ class SqliteStore(Store):
                              (event.incident_id, json.dumps(event.to_dict(), ensure_ascii=False)))
 
     def events(self, incident_id: str) -> list[Event]:
-        with self._lock:
-            rows = self._db.execute("SELECT data FROM events WHERE incident_id=? ORDER BY seq",
-                                    (incident_id,)).fetchall()
+        rows = self._rows("SELECT data FROM events WHERE incident_id=? ORDER BY seq", (incident_id,))
         return [Event.from_dict(json.loads(r[0])) for r in rows]
 
     def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime) -> bool:
@@ -227,40 +517,112 @@ class SqliteStore(Store):
 
     def deliveries(self, incident_id: str | None = None) -> list[Delivery]:
         where, args = (" WHERE incident_id=?", [incident_id]) if incident_id else ("", [])
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT incident_id, step, channel, status, at, attempts, error FROM deliveries{where}"
-                " ORDER BY at, rowid", args).fetchall()
+        rows = self._rows(f"SELECT incident_id, step, channel, status, at, attempts, error FROM deliveries{where}"
+                          " ORDER BY at, rowid", args)
         return [Delivery(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5], r[6]) for r in rows]
 
     # named state
     def get_state(self, key: str) -> Any | None:
+        rows = self._rows("SELECT value FROM state WHERE key=?", (key,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def get_states(self, keys: list[str]) -> dict[str, Any]:
+        out = {}
         with self._lock:
-            row = self._db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                rows = self._db.execute(f"SELECT key, value FROM state WHERE key IN ({','.join('?' * len(chunk))})",
+                                        chunk).fetchall()
+                out.update((k, json.loads(v)) for k, v in rows)
+        return out
 
     def put_state(self, key: str, value: Any) -> None:
         with self._lock:
             self._db.execute("INSERT INTO state(key, value) VALUES (?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                              (key, json.dumps(value, ensure_ascii=False)))
 
+    def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
+        at = utc(now).timestamp()
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")  # other processes on this file wait: one decides at a time
+            row = self._db.execute("SELECT holder, token, expires FROM leases WHERE name=?", (name,)).fetchone()
+            if row and row[0] != holder and row[2] > at:
+                return None
+            token = (row[1] if row else 0) + (0 if row and row[0] == holder and row[2] > at else 1)
+            self._db.execute("INSERT INTO leases VALUES (?,?,?,?) ON CONFLICT(name) DO UPDATE SET"
+                             " holder=excluded.holder, token=excluded.token, expires=excluded.expires",
+                             (name, holder, token, at + ttl.total_seconds()))
+            return token
+
     def ping(self) -> bool:
-        with self._lock:
-            return self._db.execute("SELECT 1").fetchone() == (1,)
+        """Reads a row of every table, so a damaged schema or first pages fail here, not only in the rules."""
+        for table in ("mentions", "mention_brands", "roll_hour", "incidents", "events", "deliveries", "state"):
+            self._rows(f"SELECT * FROM {table} LIMIT 1")
+        return True
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
+            while not self._readers.empty():
+                self._readers.get_nowait().close()
             self._db.close()
 
 
-def _counted(query: Query) -> str:
-    """Mentions, or stories: a mention without a cluster is a story of its own."""
-    return "count(DISTINCT coalesce(json_extract(m.data, '$.cluster_id'), m.id))" if query.unique else "count(*)"
+def _outage(store: SqliteStore, exc: Exception) -> bool:
+    """Every SQLite error but a constraint one is the file's or the disk's fault, not the caller's."""
+    return isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError)
+
+
+raising_unavailable(SqliteStore, _outage)
+
+
+def _rollable(q: Query) -> bool:
+    """Can the rollups answer it? Only brand, sentiment, source and platform filters are rolled up."""
+    return not (q.keywords or q.crisis or q.categories or q.text is not None or q.min_followers is not None
+                or q.min_engagement is not None or q.unique)
+
+
+def _pieces(q: Query) -> list[tuple[float | None, float | None, bool]]:
+    """[start, end) as (lo, hi, whole hours?) pieces: the partial hours at each edge read raw rows."""
+    lo = utc(q.start).timestamp() if q.start else None
+    hi = utc(q.end).timestamp() if q.end else None
+    first = math.ceil(lo / HOUR) * HOUR if lo is not None else None
+    last = math.floor(hi / HOUR) * HOUR if hi is not None else None
+    if first is not None and last is not None and first >= last:
+        return [(lo, hi, False)] if lo < hi else []
+    pieces = []
+    if lo is not None and lo < first:
+        pieces.append((lo, first, False))
+    pieces.append((first, last, True))
+    if hi is not None and last < hi:
+        pieces.append((last, hi, False))
+    return pieces
+
+
+def _rollup(q: Query, lo: float | None, hi: float | None, select: str, group: str | None = None) -> tuple[str, list[Any]]:
+    clauses, args = _hours(lo, hi)
+    clauses, args = ["brand = ?", *clauses], [q.brand or ALL, *args]
+    for column, values in (("sentiment", q.sentiments), ("source", q.sources), ("platform", q.platforms)):
+        if values:
+            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+            args.extend(values)
+    sql = f"SELECT {select} FROM roll_hour WHERE {' AND '.join(clauses)}"
+    return sql + (f" GROUP BY {group}" if group else ""), args
+
+
+def _hours(lo: float | None, hi: float | None) -> tuple[list[str], list[Any]]:
+    """Rollup rows of the whole hours in [lo, hi) (both on hour boundaries, or open)."""
+    clauses, args = [], []
+    if lo is not None:
+        clauses.append("hour >= ?")
+        args.append(int(lo // HOUR))
+    if hi is not None:
+        clauses.append("hour < ?")
+        args.append(int(hi // HOUR))
+    return clauses, args
 
 
 def _fts_query(text: str) -> str:
-    """Every word of the query must appear; words are quoted so FTS syntax in user input is inert."""
-    import jieba
-
-    words = [w.strip() for w in jieba.lcut(text) if w.strip()]
-    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words) or '""'
+    """Every phrase of the search must be in the text or the title (monitor/store/matching.py)."""
+    phrases = matching.search_phrases(text)
+    return " AND ".join(f'"{p}"' for p in phrases) if phrases else '"\u0000"'

@@ -12,18 +12,23 @@ from monitor.demo.mailbox import Mailbox
 
 
 class Receiver:
-    """Collects what apprise posts; `fail_next` makes the next N requests answer 500."""
+    """Collects what apprise posts; `fail_next` makes the next N requests answer 500, `down` every request to
+    those paths."""
 
     def __init__(self) -> None:
         self.received: list[dict] = []
         self.fail_next = 0
+        self.down: set[str] = set()
+        self.refused = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if receiver.fail_next > 0:
-                    receiver.fail_next -= 1
+                if receiver.fail_next > 0 or self.path in receiver.down:
+                    receiver.fail_next = max(receiver.fail_next - 1, 0) if self.path not in receiver.down else \
+                        receiver.fail_next
+                    receiver.refused += 1
                     self.send_response(500)
                 else:
                     receiver.received.append({"path": self.path, **json.loads(body)})
@@ -73,7 +78,7 @@ def managers(tmp_path, clock, receiver):
 
     store = SqliteStore(tmp_path / "policy.sqlite")
 
-    def make(channels: dict[str, str] | None = None, **alerting) -> IncidentManager:
+    def make(channels: dict[str, str | list[str]] | None = None, **alerting) -> IncidentManager:
         channels = channels or {name: receiver.url(name) for name in ("oncall", "lead", "backup")}
         settings = settings_for(channels, **alerting)
         return IncidentManager(settings, store, Notifier(settings.config, sleep=lambda s: None), clock)

@@ -10,11 +10,14 @@ from monitor.config.rules import Playbook
 from monitor.detect.finding import Finding
 
 
-def settings_for(channels: dict[str, str], **alerting) -> Settings:
+TWO_STEPS = [{"notify": ["oncall"]}, {"after": "15m", "notify": ["lead"]}]
+
+
+def settings_for(channels: dict[str, str | list[str]], steps: list[dict] = TWO_STEPS, **alerting) -> Settings:
     config = Config.model_validate({"brands": [{"name": "小米"}, {"name": "华为"}], "channels": channels,
                                     "alerting": alerting})
-    playbooks = {severity: Playbook.model_validate({"name": severity, "resolve_after": "2h", "steps": [
-        {"notify": ["oncall"]}, {"after": "15m", "notify": ["lead"]}]}) for severity in ("critical", "warning")}
+    playbooks = {severity: Playbook.model_validate({"name": severity, "resolve_after": "2h", "steps": steps})
+                 for severity in ("critical", "warning")}
     return Settings(path=None, config=config, rules=(), playbooks=playbooks)
 
 

@@ -14,22 +14,32 @@ from monitor.incident import Incident
 from tests.alerting.incidents import finding
 
 
-def test_a_channel_that_keeps_failing_falls_back_and_both_are_on_the_timeline(managers, receiver, clock):
-    manager = managers(fallback_channel="backup")
-    receiver.fail_next = 3  # the first try and both retries on oncall
+def test_a_channel_failing_past_the_give_up_age_falls_back_and_both_are_on_the_timeline(managers, receiver, clock):
+    manager = managers(fallback_channel="backup", give_up_after="10m")
+    receiver.down = {"/oncall"}
     [incident] = manager.handle([finding(clock)])
+    manager.tick()
+    clock.advance(timedelta(minutes=9))
+    manager.tick()
+    assert receiver.paths() == []
+    clock.advance(timedelta(minutes=1))
     manager.tick()
     assert receiver.paths() == ["/backup"]
     log = {(d.step, d.channel): d.status for d in manager.store.deliveries(incident.id)}
     assert log == {("0.0", "oncall"): "failed", ("0.0/fallback:oncall", "backup"): "sent"}
-    details = [e.detail for e in manager.store.events(incident.id) if e.kind in ("delivery_failed", "fallback")]
-    assert details[0].startswith("首次通知 → oncall:") and "备用通道 backup 已转发" in details[1]
+    details = [e.detail for e in manager.store.events(incident.id)
+               if e.kind in ("delivery_failed", "gave_up", "fallback")]
+    assert details[0].startswith("首次通知 → oncall: ") and details[0].endswith("（将重试）")
+    assert details[1].startswith("首次通知 → oncall：0:10:00 内 2 次未送达，放弃，改发备用通道 backup")
+    assert details[2] == "首次通知：oncall 投递失败，备用通道 backup 已转发"
 
 
 def test_the_resolved_notice_reaches_the_fallback_that_was_used(managers, receiver, clock):
-    manager = managers(fallback_channel="backup")
-    receiver.fail_next = 3
+    manager = managers(fallback_channel="backup", give_up_after="10m")
+    receiver.down = {"/oncall"}
     manager.handle([finding(clock)])
+    manager.tick()
+    clock.advance(timedelta(minutes=10))
     manager.tick()
     clock.advance(timedelta(hours=2))
     manager.tick()
@@ -99,7 +109,7 @@ def test_a_wecom_message_fits_the_bots_limit_and_keeps_the_ack_line(managers, cl
     assert request["url"] == "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=botkey"
     content = request["payload"]["text"]["content"] if "text" in request["payload"] else \
         request["payload"]["markdown"]["content"]
-    assert len(content) <= 2048
+    assert len(content.encode()) <= 2048  # WeCom counts bytes
     assert content.rstrip().endswith(f"命令行确认：brandmon ack {incident.id}")
     assert "示例：\n1. [weibo] 网友0" in content
 

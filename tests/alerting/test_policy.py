@@ -75,12 +75,12 @@ def test_a_quiet_incident_resolves_and_tells_whoever_was_notified(manager, recei
     assert receiver.received[1]["title"].startswith("【已恢复】")
 
 
-def test_a_failing_channel_is_retried_then_recorded_as_failed(manager, receiver, clock):
+def test_a_failing_channel_is_retried_quickly_then_left_for_a_later_tick(manager, receiver, clock):
     receiver.fail_next = 10
     [incident] = manager.handle([finding(clock)])
     report = manager.tick()
     [delivery] = manager.store.deliveries(incident.id)
-    assert (report.failed, delivery.status, delivery.attempts) == (1, "failed", 3)
+    assert (report.failed, delivery.status, delivery.attempts, receiver.refused) == (1, "retrying", 1, 3)
     assert "delivery_failed" in [e.kind for e in manager.store.events(incident.id)]
 
 
@@ -92,13 +92,13 @@ def test_a_restarted_manager_does_not_repeat_a_sent_step(manager, receiver, cloc
     assert receiver.paths() == ["/oncall"]
 
 
-def test_after_downtime_only_the_latest_due_step_is_sent(manager, receiver, clock):
+def test_after_downtime_every_recipient_of_a_missed_step_hears_of_the_incident(manager, receiver, clock):
     manager.handle([finding(clock)])
     clock.advance(timedelta(minutes=20))
     manager.tick()
-    assert receiver.paths() == ["/lead"]
+    assert sorted(receiver.paths()) == ["/lead", "/oncall"]
     statuses = {d.step: d.status for d in manager.store.deliveries()}
-    assert statuses == {"0.0": "skipped", "0.1": "sent"}
+    assert statuses == {"0.0": "sent", "0.1": "sent"}
 
 
 def test_email_alerts_arrive_as_utf8_chinese_mail(tmp_path, clock, mailbox):

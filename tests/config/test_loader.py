@@ -110,3 +110,43 @@ def test_paths_are_relative_to_the_config_file(tmp_path, rules_copy):
     settings = load_settings(write_config(tmp_path, MINIMAL.format(rules="./rules")))
     assert settings.config.rules_dir == rules_copy
     assert settings.config.state_dir == tmp_path / "brandmon-data"
+
+
+@pytest.mark.parametrize("secret, why", [("change-me", "well-known placeholder"), ("Kx9-short", "too short (9")])
+def test_a_daemon_with_a_public_url_refuses_a_placeholder_or_short_ack_secret(tmp_path, rules_copy, monkeypatch,
+                                                                               secret, why):
+    monkeypatch.setenv("ACK", secret)
+    text = MINIMAL.format(rules=rules_copy) + "http:\n  public_url: https://brandmon.example.com\n  ack_secret: ${ACK}\n"
+    [problem] = problems_of(write_config(tmp_path, text))
+    assert problem.startswith(f"{tmp_path / 'config.yaml'}:12: http.ack_secret: ")
+    assert why in problem and secret not in problem
+
+
+def test_a_long_random_ack_secret_passes(tmp_path, rules_copy, monkeypatch):
+    monkeypatch.setenv("ACK", "4f0c9e1b7a2d8e63c5b1a09f7d3e2c1b")
+    text = MINIMAL.format(rules=rules_copy) + "http:\n  public_url: https://brandmon.example.com\n  ack_secret: ${ACK}\n"
+    assert load_settings(write_config(tmp_path, text)).config.http.ack_secret.startswith("4f0c")
+
+
+def test_a_value_from_the_environment_is_never_echoed_in_a_problem(tmp_path, rules_copy, monkeypatch):
+    monkeypatch.setenv("KIBANA", "ftp://kibana-token-s3cr3t@127.0.0.1")
+    text = MINIMAL.format(rules=rules_copy) + "alerting:\n  kibana_url: ${KIBANA}\n"
+    [problem] = problems_of(write_config(tmp_path, text))
+    assert "alerting.kibana_url: '${…}' is not an http(s) URL" in problem
+    assert "s3cr3t" not in problem
+
+
+@pytest.mark.parametrize("extra, problem", [
+    ("alerting:\n  channel_keywords:\n    dingtalk: 舆情\n",
+     "alerting: unknown channel 'dingtalk' (defined: console, pr_oncall, pr_manager)"),
+    ("alerting:\n  give_up_after: soon\n", "alerting.give_up_after: expected a duration"),
+])
+def test_delivery_settings_name_known_channels_and_real_durations(tmp_path, rules_copy, extra, problem):
+    [found] = problems_of(write_config(tmp_path, MINIMAL.format(rules=rules_copy) + extra))
+    assert problem in found
+
+
+def test_a_channel_name_must_not_contain_the_url_separator(tmp_path, rules_copy):
+    text = MINIMAL.format(rules=rules_copy).replace('channels:', 'channels:\n  "ops#1": "console://"')
+    [found] = problems_of(write_config(tmp_path, text))
+    assert "channel name 'ops#1' must not contain '#'" in found

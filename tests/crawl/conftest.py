@@ -17,6 +17,7 @@ FAST = {
     "RETRY_TIMES": 1,
     "BRANDMON_BACKOFF_BASE": 0.05,
     "BRANDMON_BACKOFF_MAX": 0.2,
+    "BRANDMON_ALLOW_NETWORKS": ["127.0.0.1/32"],  # the fixture sites; 127.0.0.2 plays a foreign private host
 }
 JSON = {"content_type": "application/json"}
 CONFIG_HEAD = """

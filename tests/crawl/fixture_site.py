@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 SITES = Path(__file__).resolve().parent.parent / "fixtures" / "sites"
+REAL = SITES.parent / "real"  # pages saved from real sites by others (PROVENANCE.tsv), served byte for byte
 
 
 @dataclass
@@ -48,21 +49,21 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FixtureSite:
-    def __init__(self, folder: str) -> None:
+    def __init__(self, folder: str, host: str = "127.0.0.1") -> None:
         self.folder = SITES / folder
         self.hits: Counter[str] = Counter()
         self.headers: list[dict[str, str]] = []
         self.proxied = 0
         self._routes: list[_Route] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer((host, 0), _Handler)
         self._server.site = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.robots("User-agent: *\nAllow: /\n")
 
     @property
     def host(self) -> str:
-        return f"127.0.0.1:{self._server.server_address[1]}"
+        return f"{self._server.server_address[0]}:{self._server.server_address[1]}"
 
     @property
     def url(self) -> str:
@@ -92,6 +93,10 @@ class FixtureSite:
         text = (self.folder / name).read_text(encoding="utf-8").replace("@@HOST@@", self.host)
         declared = f"{content_type}; charset={charset}" if charset else content_type
         self.route(target, Reply(body=text.encode(encode_as or "utf-8"), content_type=declared, **kwargs))
+
+    def real(self, target: str, name: str, content_type: str = "application/json; charset=utf-8", **kwargs) -> None:
+        """Serve a real saved page (tests/fixtures/real/NAME) exactly as it was saved."""
+        self.route(target, Reply(body=(REAL / name).read_bytes(), content_type=content_type, **kwargs))
 
     def files(self, routes: dict[str, str], **kwargs) -> "FixtureSite":
         """Serve several fixture files at once: {target: file name}, all with the same `file` options."""

@@ -94,3 +94,31 @@ def test_an_articles_threaded_comment_block_is_read_with_parents_and_comment_pag
     assert comments["901"].author.name == "小周" and comments["904"].author.name == "阿明"
     assert comments["901"].published_at == datetime(2025, 11, 19, 2, 2, tzinfo=timezone.utc)
     assert comments["901"].text == "写得很详细！我的星河X5 打游戏半小时就烫手。"
+
+
+def test_replies_past_the_three_shown_inline_are_read_from_their_own_pages(serve, runner):
+    """The comment page is real (694724153); the two reply pages were written here from its inline replies
+    plus the ones its rcount promises (no saved /x/v2/reply/reply answer was found)."""
+    site = serve("bilibili")
+    site.real("/x/v2/reply/main?oid=694724153", "bilibili/reply-main-694724153.json")
+    for root in ("158893946816", "159165650560"):
+        site.file(f"/x/v2/reply/reply?oid=694724153&root={root}&pn=1", f"reply-reply-{root}.json", **JSON)
+    source = make_source("laptop-video", "comments", {"preset": "bilibili", "base_url": site.url,
+                                                      "targets": ["694724153"], "max_thread_pages": 1})
+    result = runner.crawl(source)
+    comments = by_native_id(result)
+    assert len(comments) == 38 and result.errors == 0  # 35 on the page, 3 more from the reply pages
+    extra = comments["160425536281"]
+    assert (extra.parent_id, extra.author.name, extra.content_type) == ("laptop-video:158893946816", "补充回复2",
+                                                                        "reply")
+    assert site.hits_of("/x/v2/reply/reply") == 2  # comments whose replies all showed inline are not asked for
+
+
+def test_a_bv_id_target_is_read_as_its_numeric_aid(serve, runner):
+    site = serve("bilibili")
+    site.file(PAGE_1, "reply-main-next-0.json", **JSON)
+    site.file(PAGE_2, "reply-main-next-2.json", **JSON)
+    source = make_source("xinghe-video", "comments", {"preset": "bilibili", "base_url": site.url,
+                                                      "targets": ["BV17x411w7KC"]}, platform="bilibili")
+    result = runner.crawl(source, now=NOW)
+    assert len(result.mentions) == 6 and site.hits_of("/x/v2/reply/main") == 2  # BV17x411w7KC is av170001

@@ -56,3 +56,26 @@ def test_a_new_reply_on_the_last_page_is_exactly_one_new_mention(site, runner):
     second = runner.crawl(phpbb(site), state=first.state)
     assert [m.native_id for m in second.mentions] == ["139"] and second.new == 1
     assert site.hits_of("/viewtopic.php") == 1  # the page the last crawl ended on, not page 1
+
+
+@pytest.mark.parametrize(("post", "author", "posted"), [
+    ("301", "nightowl", datetime(2018, 6, 8, 9, 53, tzinfo=timezone.utc)),  # phpBB 3.2: date after the </span>
+    ("305", "tinker", datetime(2018, 6, 9, 22, 2, tzinfo=timezone.utc)),
+    ("12", "admin", datetime(2008, 3, 22, 20, 17, tzinfo=timezone.utc)),  # phpBB 3.0: "» Sat Mar 22, 2008 8:17 pm"
+])
+def test_phpbb_3_0_and_3_2_dates_printed_as_text_are_read_not_replaced_by_the_crawl_time(serve, runner, post, author,
+                                                                                         posted):
+    site = serve("phpbb", {"/viewforum.php?f=3": "viewforum-3.html", "/viewtopic.php?t=45": "viewtopic-45.html",
+                           "/viewtopic.php?t=46": "viewtopic-46.html"})
+    result = runner.crawl(forum_source("xinghe-en", "phpbb", site, [3], timezone="UTC"))
+    posts = by_native_id(result)
+    assert set(posts) == {"301", "305", "12"} and result.skipped == {}
+    assert (posts[post].author.name, posts[post].published_at, posts[post].time_unknown) == (author, posted, False)
+
+
+def test_code_block_headers_are_left_out_of_the_post_text(serve, runner):
+    site = serve("phpbb", {"/viewforum.php?f=3": "viewforum-3.html", "/viewtopic.php?t=45": "viewtopic-45.html",
+                           "/viewtopic.php?t=46": "viewtopic-46.html"})
+    posts = by_native_id(runner.crawl(forum_source("xinghe-en", "phpbb", site, [3])))
+    assert posts["301"].text == "My Xinghe X5 loses 40% overnight. The log says:\nwakelock: modem_ril held 6h\nAnyone else?"
+    assert posts["12"].text == "The Xinghe X1 screen flickers at low brightness.\nbrightness=3"

@@ -3,8 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.crawl.numbers import parse_count
-from monitor.crawl.timeparse import parse_time
+from monitor.crawl.numbers import CLAMPED, INVALID, MAX_COUNT, parse_count, read_count
+from monitor.crawl.timeparse import FUTURE, MISSING, TOO_OLD, UNREADABLE, parse_time, read_time
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)  # 16:00 in Shanghai
@@ -46,3 +46,36 @@ def test_unparseable_times_are_none(text):
 ])
 def test_counts_as_sites_print_them_become_integers(text, expected):
     assert parse_count(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Fri Jun 08, 2018 9:53 am", datetime(2018, 6, 8, 1, 53, tzinfo=timezone.utc)),  # phpBB 3.2
+    ("» Sat Mar 22, 2008 8:17 pm", datetime(2008, 3, 22, 12, 17, tzinfo=timezone.utc)),  # phpBB 3.0
+    ("08 Jun 2018, 21:53", datetime(2018, 6, 8, 13, 53, tzinfo=timezone.utc)),
+    ("June 8, 2018 at 9:53 pm", datetime(2018, 6, 8, 13, 53, tzinfo=timezone.utc)),  # WordPress
+    ("5 minutes ago", datetime(2026, 11, 23, 7, 55, tzinfo=timezone.utc)),
+    ("Yesterday, 10:15 pm", datetime(2026, 11, 22, 14, 15, tzinfo=timezone.utc)),
+])
+def test_english_forum_times_become_utc(text, expected):
+    assert parse_time(text, SHANGHAI, NOW) == expected
+
+
+@pytest.mark.parametrize("text, why", [
+    (None, MISSING), ("", MISSING), ("   ", MISSING),
+    ("昨天 25:99", UNREADABLE), ("13-45", UNREADABLE), ("2026-02-30 10:00", UNREADABLE), ("下周", UNREADABLE),
+    ("99999999999999999999", UNREADABLE),
+    ("2099-01-01 00:00", FUTURE), ("Tue Jan 01 00:00:00 +0800 2286", FUTURE),
+    ("0001-01-01T00:00:00Z", TOO_OLD), ("1970-01-01 08:00", TOO_OLD),
+])
+def test_times_that_cannot_be_read_or_cannot_be_true_are_reported_never_invented(text, why):
+    assert read_time(text, SHANGHAI, NOW) == (None, why)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("-5", (None, INVALID)), ("1e999", (None, INVALID)), (float("nan"), (None, INVALID)),
+    (float("inf"), (None, INVALID)), ([3], (None, INVALID)), ({"n": 3}, (None, INVALID)),
+    (2**63, (MAX_COUNT, CLAMPED)), ("99999999999999999999999", (MAX_COUNT, CLAMPED)), (1e30, (MAX_COUNT, CLAMPED)),
+    ("1.2万", (12_000, None)), ("100万+", (1_000_000, None)), (7, (7, None)), ("暂无", (None, None)),
+])
+def test_counts_that_no_store_can_hold_are_refused_or_clamped_never_raised(value, expected):
+    assert read_count(value) == expected

@@ -82,14 +82,15 @@ def brandmon(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 class DaemonProcess:
     """A `brandmon run` child logging JSON lines to a file; every wait is bounded."""
 
-    def __init__(self, config: Path, log: Path) -> None:
+    def __init__(self, config: Path, log: Path, own_group: bool = False) -> None:
         self.config = config
         self.log = log
         settings = yaml.safe_load(config.read_text(encoding="utf-8"))
         self.base = settings["http"]["public_url"]
         self._log_file = log.open("w", encoding="utf-8")
         self.proc = subprocess.Popen([sys.executable, "-m", "monitor", "--log-format", "json", "run", "-c", str(config)],
-                                     cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._log_file)
+                                     cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._log_file,
+                                     start_new_session=own_group)
 
     def get(self, path: str, data: bytes | None = None) -> tuple[int, str]:
         request = urllib.request.Request(self.base + path, data=data)
@@ -130,9 +131,13 @@ class DaemonProcess:
     def log_tail(self) -> str:
         return "\n".join(self.log.read_text(encoding="utf-8").splitlines()[-30:])
 
-    def terminate(self, timeout: float = 40.0) -> tuple[int, float]:
+    def terminate(self, timeout: float = 40.0, group: bool = False) -> tuple[int, float]:
+        """SIGTERM to the daemon, or to its whole process group (as systemd does) when `group`."""
         started = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
+        if group:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        else:
+            self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout=timeout)
         self._log_file.close()
         return code, time.monotonic() - started
@@ -141,7 +146,8 @@ class DaemonProcess:
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
-        self._log_file.close()
+        if not self._log_file.closed:
+            self._log_file.close()
 
 
 def metric(samples: dict[tuple, float], name: str, **labels: str) -> float:

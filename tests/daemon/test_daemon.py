@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
+import socket
 import sqlite3
 import time
 from datetime import timedelta
@@ -144,6 +146,69 @@ def test_posting_the_ack_form_acknowledges_the_incident_by_name(running):
     assert status == 200 and "已确认" in page
     proc = brandmon("timeline", "-c", str(running.config), incident_id)
     assert "acked" in proc.stdout and "王五" in proc.stdout
+
+
+def test_an_acker_name_with_a_line_break_and_markup_is_kept_as_one_plain_line(running):
+    incident_id = _open_incident(running)
+    forged = "赵六\n{\"level\": \"ERROR\", \"msg\": \"forged\"}\n| **x** |"
+    status, _ = running.get(_link(running, incident_id), data=urlencode({"by": forged}).encode())
+    assert status == 200
+    proc = brandmon("incidents", "-c", str(running.config), "--json")
+    [acked] = [i for i in json.loads(proc.stdout.strip().splitlines()[-1])["incidents"] if i["id"] == incident_id]
+    assert acked["acked_by"] == '赵六 {"level": "ERROR", "msg": "forged"} x'[:40]
+    lines = [r for r in running.logs() if "acknowledged through its link" in r["msg"] and incident_id in r["msg"]]
+    assert len(lines) == 1 and "\n" not in lines[0]["msg"]
+
+
+def _raw_http(running, request: bytes, read: bool = True) -> bytes:
+    host, port = urlparse(running.base).hostname, urlparse(running.base).port
+    sock = socket.create_connection((host, port), timeout=30)
+    sock.sendall(request)
+    if not read:
+        return sock
+    with sock:
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+        return data
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-1", b"1e3"])
+def test_a_malformed_content_length_is_answered_400_without_a_traceback(running, length):
+    answer = _raw_http(running, b"POST /ack/INC-1 HTTP/1.1\r\nHost: x\r\nContent-Length: " + length +
+                       b"\r\nConnection: close\r\n\r\n")
+    assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 400 Bad Request"
+    assert not [r for r in running.logs() if "Traceback" in r.get("exc", "") + r["msg"]]
+
+
+def test_clients_that_never_send_their_body_do_not_take_the_server_down(running):
+    hung = [_raw_http(running, b"POST /ack/INC-1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n", read=False)
+            for _ in range(12)]  # more than the server has threads
+    try:
+        status, body = running.get("/healthz")
+        assert status == 200 and json.loads(body)["status"] == "ok"
+    finally:
+        for sock in hung:
+            sock.close()
+
+
+def test_a_form_larger_than_the_limit_is_refused_413(running):
+    status, _ = running.get("/ack/INC-1?exp=1&sig=x", data=b"by=" + b"x" * 5000)
+    assert status == 413
+
+
+def test_metrics_show_the_queue_the_store_each_source_and_the_last_evaluation(running):
+    def evaluated():
+        samples = running.metrics()
+        return samples if not math.isnan(metric(samples, "brandmon_last_evaluation_age_seconds")) else None
+
+    samples = running.wait_for(evaluated)
+    assert metric(samples, "brandmon_store_up") == 1
+    assert metric(samples, "brandmon_queue_mentions") == 0 and metric(samples, "brandmon_queue_items") == 0
+    assert {metric(samples, "brandmon_source_up", source=s) for s in SOURCES} == {1}
+    assert 0 <= metric(samples, "brandmon_last_evaluation_age_seconds") < 600
+    assert metric(samples, "brandmon_alert_latency_seconds_count") >= 1  # the reloaded rule's alert was sent
+    assert not [name for name, _ in samples if "spooled" in name]
 
 
 def test_status_shows_every_source_healthy_and_the_store_reachable(running):

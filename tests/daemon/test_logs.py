@@ -57,3 +57,37 @@ def test_json_lines_carry_time_level_logger_and_message():
     line = json.loads(JsonFormatter().format(record("星河 %d", 5)))
     assert line["level"] == "WARNING" and line["logger"] == "t" and line["msg"] == "星河 5"
     assert line["ts"].endswith("+00:00")
+
+
+def test_ack_link_signatures_never_reach_a_log_line(masker):
+    rec = record("apprise body: 确认 http://127.0.0.1:8787/ack/INC-7?exp=1764000000&sig=3f9a0c1d2e")
+    masker.filter(rec)
+    assert rec.getMessage() == "apprise body: 确认 http://127.0.0.1:8787/ack/INC-7?exp=1764000000&sig=****"
+
+
+def test_a_line_break_in_a_logged_value_cannot_forge_a_second_text_log_line():
+    from monitor.logs import TEXT_FORMAT, TextFormatter
+
+    line = TextFormatter(TEXT_FORMAT).format(record("acknowledged by %s", "bob\n2026-12-01 ERROR forged"))
+    assert len(line.splitlines()) == 1
+    assert line.endswith("acknowledged by bob\\n2026-12-01 ERROR forged")
+
+
+def test_debug_logs_of_report_send_never_show_the_channel_key_or_env_secret(tmp_path):
+    """`brandmon --log-level debug report --send`: apprise logs the URL it posts to; the masker hides its key."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    config = tmp_path / "config.yaml"
+    (tmp_path / "rules").mkdir()
+    config.write_text("brands: [{name: 星河}]\nchannels:\n  wecom: ${WECOM_URL}\n"
+                      f"state_dir: {tmp_path / 'state'}\nrules_dir: {tmp_path / 'rules'}\n", encoding="utf-8")
+    key = "abcdefghijklmnop1234"
+    env = {**os.environ, "WECOM_URL": f"json://127.0.0.1:9/{key}?token={key}"}  # port 9: nobody listens
+    proc = subprocess.run([sys.executable, "-m", "monitor", "--log-level", "debug", "report", "--send", "wecom",
+                           "-c", str(config)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=180)
+    assert "127.0.0.1:9" in proc.stderr  # apprise did log the target...
+    assert key not in proc.stderr + proc.stdout  # ...without its secret

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from monitor.demo.site import DemoSite
+from monitor.queue import WorkQueue
 from tests.daemon.conftest import DaemonProcess, brandmon, daemon_config
 
 DELAY = 0.15
@@ -53,4 +54,20 @@ def test_sigterm_mid_crawl_finishes_the_crawl_stores_everything_and_exits_0(slow
     assert code == 0 and seconds < 25
     with sqlite3.connect(config.parent / "state" / "brandmon.db") as db:
         assert db.execute("SELECT count(*) FROM mentions").fetchone()[0] == expected
-    assert not list((config.parent / "state" / "inbox").glob("*.jsonl"))
+    queue = WorkQueue(config.parent / "state" / "queue")
+    assert queue.depth() == (0, 0)
+    queue.close()
+
+
+def test_sigterm_to_the_whole_process_group_stops_within_the_grace_every_time(site, receiver, tmp_path):
+    """systemd's KillMode=control-group signals the NLP workers too; the shutdown must not hang on them."""
+    config = daemon_config(tmp_path, site, receiver, shutdown_grace="6s")
+    for trial in range(3):
+        daemon = DaemonProcess(config, tmp_path / f"daemon-{trial}.log", own_group=True)
+        try:
+            daemon.wait_for(daemon.healthy, timeout=120)
+            code, seconds = daemon.terminate(group=True, timeout=60)
+        finally:
+            daemon.kill()
+        assert code == 0, daemon.log_tail()
+        assert seconds < 6 + 10  # the grace, plus interpreter exit on a busy machine

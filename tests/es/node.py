@@ -50,7 +50,7 @@ def es_prefix(es):
 
 @pytest.fixture
 def elastic_store(es_url, es_prefix, tmp_path):
-    store = ElasticStore(ElasticConfig(url=es_url, index_prefix=es_prefix), spool_dir=tmp_path / "spool")
+    store = ElasticStore(ElasticConfig(url=es_url, index_prefix=es_prefix))
     yield store
     store.close()
 

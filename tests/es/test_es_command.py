@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from monitor.store.elastic_schema import MAPPING_VERSION, Layout, install, live_version
-from monitor.store.spool import Spool
+from monitor.queue import SCORED, WorkQueue
 from tests.daemon.conftest import brandmon
 from tests.es.node import config_file
 from tests.store.records import mention
@@ -26,11 +26,13 @@ def test_setup_reports_an_older_live_mapping_and_migrate_brings_it_up(es_url, es
     assert setup.returncode == 1
     assert f"mapping version {MAPPING_VERSION - 1}" in setup.stderr and "brandmon es migrate" in setup.stderr
     assert live_version(es, es_prefix) == MAPPING_VERSION - 1  # reported, not changed
-    Spool(tmp_path / "state" / "spool" / es_prefix).append([mention(1, 0)])  # kept while the mapping was old
+    queue = WorkQueue(tmp_path / "state" / "queue")
+    queue.put_mentions([mention(1, 0)], SCORED)  # kept while the mapping was old
+    queue.close()
     migrated = brandmon("es", "migrate", "-c", str(config))
     assert migrated.returncode == 0, migrated.stderr
     assert f"from version {MAPPING_VERSION - 1} to {MAPPING_VERSION}" in migrated.stdout
-    assert "1 mentions wait in the spool" in migrated.stdout
+    assert "1 mentions (1 items) wait in the queue" in migrated.stdout
     assert brandmon("es", "setup", "-c", str(config)).returncode == 0
 
 

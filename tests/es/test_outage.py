@@ -17,7 +17,7 @@ from monitor.demo.mailbox import Mailbox
 from monitor.demo.run import write_config
 from monitor.demo.site import DemoSite
 from monitor.store.base import Query
-from monitor.store.spool import Spool
+from monitor.queue import WorkQueue
 from monitor.store.sqlite import SqliteStore
 from tests.conftest import ROOT
 from tests.es.node import drop_prefix
@@ -76,11 +76,12 @@ def test_a_node_stopped_mid_crawl_loses_no_mention_and_stores_none_twice(own_nod
         own_node.stop()
         site.burst = True  # the crisis breaks while the index is down
         during = crawl(config)
-        spool = Spool(tmp_path / "es" / "state" / "spool" / prefix)
-        assert spool.pending() == during["mentions"] > 0
+        queue = WorkQueue(tmp_path / "es" / "state" / "queue")
+        assert during["mentions"] == 0 and queue.depth()[1] > 0  # nothing stored, everything queued
         own_node.start()
-        crawl(config)  # the first write replays the spool, in order, then goes on
-        assert spool.pending() == 0
+        crawl(config)  # the queue is worked oldest first, then the new crawl
+        assert queue.depth() == (0, 0)
+        queue.close()
 
         crawl(reference)  # the same site into the embedded store: what should be there
         expected = {m.id for m in SqliteStore(tmp_path / "embedded" / "state" / "brandmon.db").find(Query(), 10_000)}

@@ -55,12 +55,30 @@ def test_crisis_filter_and_top_terms(store):
     assert store.top_terms(Query(), 1) == [("发热", 3)]
 
 
+def test_a_category_filter_keeps_mentions_in_any_of_the_categories(store):
+    store.upsert([mention(1, 0, categories=["安全", "质量"]), mention(2, 1, categories=["物流"]), mention(3, 2),
+                  mention(4, 3, categories=["服务/售后"])])
+    assert store.count(Query(categories=("安全",))) == 1
+    assert sorted(m.id for m in store.find(Query(categories=("安全", "物流")))) == ["forum:1", "forum:2"]
+    assert store.count(Query(categories=("食品安全",))) == 0
+    [back] = store.find(Query(categories=("服务/售后",)))
+    assert back.categories == ["服务/售后"]
+
+
 def test_mentions_round_trip_with_aware_times(store):
     original = mention(7, 3)
     store.upsert([original])
     [back] = store.find(Query())
     assert back == original
     assert back.published_at.tzinfo is not None
+
+
+def test_a_mention_whose_time_is_unknown_keeps_its_flag_in_every_backend(store):
+    flagged, plain = mention(8, 4), mention(9, 5)
+    flagged.time_unknown = True
+    store.upsert([flagged, plain])
+    back = {m.id: m for m in store.find(Query())}
+    assert (back["forum:8"].time_unknown, back["forum:9"].time_unknown) == (True, False)
 
 
 def test_incidents_persist_and_filter_by_state(store):
@@ -137,3 +155,110 @@ def test_unique_counts_stories_not_mentions(store):
     assert store.count(Query(unique=True)) == 2
     assert store.histogram(Query(start=T0, end=T0 + timedelta(minutes=20), unique=True), timedelta(minutes=10)) == [
         (T0, 1), (T0 + timedelta(minutes=10), 1)]
+
+
+# one query semantics (monitor/store/matching.py): the same keyword finds the same mentions everywhere
+def test_a_latin_keyword_matches_whole_words_not_parts_of_words(store):
+    store.upsert([mention(1, 0, text="the whole family loves it"), mention(2, 1, text="小米 MI 11 发布")])
+    assert [m.id for m in store.find(Query(keywords=("mi",)))] == ["forum:2"]
+
+
+def test_a_chinese_keyword_matches_across_spaces_and_punctuation_but_not_apart(store):
+    store.upsert([mention(1, 0, text="手机发 热，很烫"), mention(2, 1, text="发了一条，热搜"), mention(3, 2, text="发热严重")])
+    assert sorted(m.id for m in store.find(Query(keywords=("发热",)))) == ["forum:1", "forum:3"]
+
+
+def test_keywords_fold_case_and_full_width_forms(store):
+    store.upsert([mention(1, 0, text="ＭＩ手机 太 卡"), mention(2, 1, text="Mi Band 不错"), mention(3, 2, text="普通")])
+    assert store.count(Query(keywords=("mi",))) == 2
+    assert store.count(Query(keywords=("MI BAND",))) == 1
+
+
+def test_a_keyword_of_only_punctuation_matches_nothing(store):
+    store.upsert([mention(1, 0, text="!!! ？？？")])
+    assert store.count(Query(keywords=("!!!",))) == 0
+
+
+def test_search_needs_every_phrase_in_the_text_or_the_title(store):
+    titled = mention(1, 0, text="电池 鼓包 了")
+    titled.title = "小米 售后 投诉"
+    store.upsert([titled, mention(2, 1, text="电池 还行"), mention(3, 2, text="售后 电池鼓包")])
+    assert sorted(m.id for m in store.find(Query(text="电池 鼓包"))) == ["forum:1", "forum:3"]
+    assert [m.id for m in store.find(Query(text="售后投诉"))] == ["forum:1"]
+    assert store.count(Query(text="鼓包电池")) == 0
+
+
+# top words and term counts: exact, over exactly the window
+def test_top_terms_are_exact_and_ordered_by_count_then_word(store):
+    store.upsert([mention(n, n) for n in range(1, 8)])  # keywords 发热 and 词0/词1 alternating
+    assert store.top_terms(Query(brand="小米"), 3) == [("发热", 7), ("词1", 4), ("词0", 3)]
+
+
+def test_term_counts_count_mentions_whose_keywords_include_each_term(store):
+    store.upsert([mention(n, n * 30) for n in range(1, 9)])  # one every 30 minutes over four hours
+    window = Query(brand="小米", start=T0 + timedelta(minutes=45), end=T0 + timedelta(minutes=195))
+    assert store.term_counts(window, ["发热", "词0", "没有"]) == {"发热": 5, "词0": 3, "没有": 0}
+
+
+def test_window_counts_agree_with_the_mentions_whatever_the_hour_edges(store):
+    """Whole hours and partial hours at the edges add up to the same figures as the mentions themselves."""
+    rows = [mention(n, n * 7, label=("negative", "neutral", "positive")[n % 3]) for n in range(1, 60)]
+    store.upsert(rows)
+    for start, end in ((0, 413), (13, 181), (60, 120), (59, 61), (200, 200)):
+        lo, hi = T0 + timedelta(minutes=start), T0 + timedelta(minutes=end)
+        inside = [m for m in rows if lo <= m.published_at < hi]
+        negative = sum(m.sentiment_label == "negative" for m in inside)
+        assert store.count(Query(brand="小米", start=lo, end=hi)) == len(inside)
+        assert store.count(Query(brand="小米", sentiments=("negative",), start=lo, end=hi)) == negative
+        assert store.count(Query(sources=("bbs",), start=lo, end=hi)) == len(inside)
+        if end > start:
+            assert dict(store.top_terms(Query(brand="小米", start=lo, end=hi), 5)).get("发热", 0) == len(inside)
+
+
+def test_an_update_moves_a_mention_between_hours_and_sentiments_in_every_figure(store):
+    store.upsert([mention(1, 10), mention(2, 20)])
+    store.upsert([mention(1, 200, label="positive")])  # re-crawled: another hour, another label
+    day = Query(brand="小米", start=T0, end=T0 + timedelta(days=1))
+    assert store.count(day) == 2
+    assert store.count(Query(brand="小米", sentiments=("negative",), start=T0, end=T0 + timedelta(days=1))) == 1
+    hours = store.histogram(Query(brand="小米", start=T0, end=T0 + timedelta(hours=4)), timedelta(hours=1))
+    assert [n for _, n in hours] == [1, 0, 0, 1]
+
+
+def test_a_mention_with_two_brands_counts_once_for_each_and_once_in_all(store):
+    both = mention(1, 0)
+    both.brands = ["小米", "华为"]
+    store.upsert([both, mention(2, 1, brand="华为")])
+    assert (store.count(Query(brand="小米")), store.count(Query(brand="华为")), store.count(Query())) == (1, 2, 2)
+
+
+# the alerting lease: one leader among daemons sharing the store
+def test_a_free_lease_goes_to_the_first_daemon_and_is_refused_to_the_second(store):
+    assert store.take_lease("alerting", "a", timedelta(seconds=20), T0) == 1
+    assert store.take_lease("alerting", "b", timedelta(seconds=20), T0 + timedelta(seconds=1)) is None
+    assert store.take_lease("alerting", "a", timedelta(seconds=20), T0 + timedelta(seconds=5)) == 1  # renewed
+
+
+def test_an_expired_lease_changes_hands_with_a_larger_fencing_token(store):
+    store.take_lease("alerting", "a", timedelta(seconds=20), T0)
+    assert store.take_lease("alerting", "b", timedelta(seconds=20), T0 + timedelta(seconds=21)) == 2
+    assert store.take_lease("alerting", "a", timedelta(seconds=20), T0 + timedelta(seconds=22)) is None
+    assert store.take_lease("alerting", "b", timedelta(seconds=20), T0 + timedelta(seconds=30)) == 2
+
+
+def test_of_daemons_racing_for_a_free_lease_exactly_one_wins(store):
+    import threading
+
+    won, start = [], threading.Barrier(6)
+
+    def race(holder: str) -> None:
+        start.wait(30)
+        if store.take_lease("alerting", holder, timedelta(seconds=20), T0) is not None:
+            won.append(holder)
+
+    racers = [threading.Thread(target=race, args=(f"d{n}",)) for n in range(6)]
+    for r in racers:
+        r.start()
+    for r in racers:
+        r.join(60)
+    assert len(won) == 1

@@ -1,5 +1,6 @@
 """What only the Elasticsearch store does: monthly indices behind an alias, an explicit mapping, bulk
-writes that survive a busy cluster, refused documents reported and kept, and the spool."""
+writes that survive a busy cluster, refused documents reported, StoreUnavailable while the cluster is
+away, and indices deleted under a running store recreated."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from monitor.config.model import ElasticConfig
-from monitor.store.base import Query
+from monitor.store.base import Query, StoreUnavailable
 from monitor.store.elastic import ElasticStore
 from monitor.store.elastic_schema import MAPPING_VERSION
 from tests.es.proxy import FaultProxy
@@ -28,7 +29,7 @@ def proxy(es_url):
 @pytest.fixture
 def proxied_store(proxy, es_prefix, tmp_path):
     """A store that reaches the node through the fault proxy, with quick retries."""
-    store = ElasticStore(ElasticConfig(url=proxy.url, index_prefix=es_prefix), spool_dir=tmp_path / "spool",
+    store = ElasticStore(ElasticConfig(url=proxy.url, index_prefix=es_prefix),
                          backoff=(0.05, 0.1, 0.2))
     yield store
     store.close()
@@ -74,10 +75,10 @@ def test_chinese_words_are_aggregatable_for_kibana(elastic_store, es, es_prefix)
 
 def test_setup_is_idempotent_and_says_what_it_did(elastic_store, es, es_prefix, es_url, tmp_path):
     assert elastic_store.ensure_setup() == "created"
-    again = ElasticStore(ElasticConfig(url=es_url, index_prefix=es_prefix), spool_dir=tmp_path / "other")
+    again = ElasticStore(ElasticConfig(url=es_url, index_prefix=es_prefix))
     assert again.ensure_setup() == "ok"
     es.indices.delete(index=f"{es_prefix}-state-v{MAPPING_VERSION}")
-    third = ElasticStore(ElasticConfig(url=es_url, index_prefix=es_prefix), spool_dir=tmp_path / "third")
+    third = ElasticStore(ElasticConfig(url=es_url, index_prefix=es_prefix))
     assert third.ensure_setup() == "completed"
     assert es.indices.exists_alias(name=f"{es_prefix}-state")
 
@@ -87,65 +88,68 @@ def test_search_finds_a_brand_name_the_query_splits(elastic_store):
     assert [m.id for m in elastic_store.find(Query(text="星河手机"))] == ["forum:1"]
 
 
-def test_a_refused_document_is_reported_and_kept_while_the_rest_is_stored(elastic_store, caplog):
+def test_a_refused_document_is_reported_with_its_reason_while_the_rest_is_stored(elastic_store, caplog):
     bad = mention(2, 1)
     bad.author.followers = "很多"  # what a careless selector yields
     with caplog.at_level(logging.ERROR, logger="monitor.store.elastic"):
         result = elastic_store.upsert([mention(1, 0), bad, mention(3, 2)])
-    assert (result.new, result.updated, result.spooled) == (2, 0, 0)
+    assert (result.new, result.updated) == (2, 0)
     assert elastic_store.count(Query()) == 2
-    assert "forum:2" in caplog.text and "author.followers" in caplog.text
-    [kept] = [json.loads(line) for line in elastic_store.spool.rejected.read_text(encoding="utf-8").splitlines()]
-    assert kept["mention"]["id"] == "forum:2" and "author.followers" in kept["reason"]
+    [(refused, reason)] = result.refused
+    assert refused.id == "forum:2" and "author.followers" in reason
+    assert "forum:2" in caplog.text
 
 
 def test_a_busy_cluster_is_retried_with_backoff(proxied_store, proxy):
     proxied_store.ensure_setup()
     proxy.busy(2, status=429)
     result = proxied_store.upsert([mention(n, n) for n in range(5)])
-    assert (result.new, result.spooled) == (5, 0)
+    assert result.new == 5
     assert proxy.bulk_requests == 3
     assert proxied_store.count(Query()) == 5
 
 
-def test_a_cluster_busy_past_every_retry_gets_the_batch_spooled_not_lost(proxied_store, proxy):
+def test_a_cluster_busy_past_every_retry_raises_store_unavailable(proxied_store, proxy):
     proxied_store.ensure_setup()
     proxy.busy(4, status=503)
-    result = proxied_store.upsert([mention(1, 0), mention(2, 1)])
-    assert (result.new, result.spooled) == (0, 2)
-    assert proxied_store.spool.pending() == 2
-    assert wait_for(lambda: proxied_store.count(Query()) == 2)
-    assert not proxied_store.spool.has_pending()
+    with pytest.raises(StoreUnavailable, match="still refusing"):
+        proxied_store.upsert([mention(1, 0), mention(2, 1)])
+    assert wait_for(lambda: _stored(proxied_store, [mention(1, 0), mention(2, 1)]))
+    assert proxied_store.count(Query()) == 2
 
 
-def test_while_the_cluster_is_away_mentions_spool_and_replay_in_order(proxied_store, proxy):
+def _stored(store, mentions) -> bool:
+    try:
+        store.upsert(mentions)
+    except StoreUnavailable:
+        return False
+    return True
+
+
+def test_while_the_cluster_is_away_every_call_raises_store_unavailable_quickly(proxied_store, proxy):
     proxied_store.upsert([mention(1, 0, likes=1)])
     proxy.down()
     assert not proxied_store.ping()
-    assert proxied_store.upsert([mention(1, 0, likes=2), mention(2, 1)]).spooled == 2
-    assert proxied_store.upsert([mention(1, 0, likes=3)]).spooled == 1  # a later re-crawl of the same post
+    with pytest.raises(StoreUnavailable):
+        proxied_store.upsert([mention(2, 1)])
+    started = time.monotonic()
+    for call in (lambda: proxied_store.upsert([mention(2, 1)]), lambda: proxied_store.count(Query()),
+                 lambda: proxied_store.incidents(), lambda: proxied_store.put_state("k", 1)):
+        with pytest.raises(StoreUnavailable):
+            call()
+    assert time.monotonic() - started < 20  # paused, not one connection timeout per call
     proxy.up()
-    assert proxied_store.ping()
-    assert wait_for(lambda: proxied_store.upsert([mention(3, 2)]).spooled == 0)
-    assert proxied_store.count(Query()) == 3
-    assert {m.id: m.engagement.likes for m in proxied_store.find(Query())}["forum:1"] == 3
-    assert proxied_store.spool.pending() == 0
+    assert wait_for(lambda: _stored(proxied_store, [mention(2, 1)]))
+    assert proxied_store.count(Query()) == 2
 
 
 def test_setup_waits_for_an_unreachable_cluster_instead_of_failing(proxied_store, proxy):
     proxy.down()
     assert proxied_store.ensure_setup() == "unreachable"
-    assert proxied_store.upsert([mention(1, 0)]).spooled == 1
+    with pytest.raises(StoreUnavailable):
+        proxied_store.upsert([mention(1, 0)])
     proxy.up()
-    assert proxied_store.ensure_setup() == "created"
-    assert wait_for(lambda: proxied_store.count(Query()) == 1)
-
-
-def test_reads_see_spooled_mentions_once_the_cluster_is_back(proxied_store, proxy):
-    proxy.down()
-    proxied_store.upsert([mention(1, 0), mention(2, 1)])
-    proxy.up()
-    assert wait_for(lambda: proxied_store.count(Query(start=mention(1, 0).published_at - timedelta(hours=1))) == 2)
+    assert wait_for(lambda: proxied_store.ensure_setup() == "created")
 
 
 def test_a_demo_rerun_starts_without_the_last_runs_incidents_but_keeps_mentions(elastic_store):
@@ -157,22 +161,36 @@ def test_a_demo_rerun_starts_without_the_last_runs_incidents_but_keeps_mentions(
     assert elastic_store.count(Query()) == 1
 
 
-def test_named_state_written_while_the_cluster_is_away_is_kept_and_replayed(proxied_store, proxy, es_url, es_prefix,
-                                                                               tmp_path):
+def test_named_state_reads_serve_the_last_value_seen_while_writes_raise(proxied_store, proxy):
     proxied_store.put_state("health:bbs", {"ok": 1})
     proxy.down()
     assert proxied_store.get_state("health:bbs") == {"ok": 1}  # the last value seen
-    proxied_store.put_state("cursor:bbs", {"page": 3})
-    assert proxied_store.get_state("cursor:bbs") == {"page": 3}
-    proxy.up()
+    with pytest.raises(StoreUnavailable):
+        proxied_store.put_state("cursor:bbs", {"page": 3})
+    with pytest.raises(StoreUnavailable):
+        proxied_store.get_state("never-seen")
 
-    def replayed() -> bool:
-        proxied_store.get_state("anything")  # a state read replays what was kept, once the cluster answers
-        return not proxied_store.spool.has_states()
 
-    assert wait_for(replayed)
-    direct = ElasticStore(ElasticConfig(url=es_url, index_prefix=es_prefix), spool_dir=tmp_path / "direct")
-    assert direct.get_state("cursor:bbs") == {"page": 3}
+def test_indices_deleted_under_a_running_store_are_recreated_never_auto_created_plain(elastic_store, es, es_prefix):
+    elastic_store.upsert([mention(1, 0)])
+    elastic_store.put_state("cursor", {"page": 1})
+    es.indices.delete(index=",".join(es.indices.get(index=f"{es_prefix}-*")))
+    es.indices.delete_index_template(name=f"{es_prefix}-mentions")
+    with pytest.raises(StoreUnavailable, match="index_not_found"):
+        elastic_store.put_state("cursor", {"page": 2})  # require_alias: no plain '<prefix>-state' index
+    assert not es.indices.exists(index=f"{es_prefix}-state")
+    assert elastic_store.verify() == "created"
+    elastic_store.put_state("cursor", {"page": 2})
+    assert es.indices.exists_alias(name=f"{es_prefix}-state")
+    assert elastic_store.get_state("cursor") == {"page": 2}
+    assert elastic_store.verify() == "ok"
+
+
+def test_a_plain_index_squatting_an_alias_name_is_folded_into_the_real_index_at_setup(elastic_store, es, es_prefix):
+    es.index(index=f"{es_prefix}-state", id="cursor", document={"key": "cursor", "value": {"page": 7}}, refresh=True)
+    assert elastic_store.ensure_setup() == "created"  # not invalid_alias_name_exception
+    assert es.indices.exists_alias(name=f"{es_prefix}-state")
+    assert elastic_store.get_state("cursor") == {"page": 7}
 
 
 def test_a_copy_left_in_an_old_month_by_a_crash_is_removed_by_the_next_write(elastic_store, es, es_prefix):

@@ -1,0 +1,336 @@
+"""A big brand for weeks: does the store's cost stay flat as history grows?
+
+Feeds a store with a generated stream of scored mentions (20 brands of Zipf-like sizes, the diurnal
+rhythm of Chinese social media in Asia/Shanghai, weekends, promotion days, slow crises with
+negative surges and crisis words, Weibo repost storms clustered as one story, spam waves, and
+re-crawls that update recent mentions), in crawl batches of 500, ~70k mentions a day. At each
+size it measures:
+
+- ingest_per_s: mentions written per second over the last batches before reaching the size (and
+  ingest_per_cpu_s, per second of this process's CPU: on a shared machine, what the work costs);
+- cycle_20_brands_s: median of 3 evaluations of the shipped rules (rules/) for the 20 brands, one
+  minute apart, after a first one that learns the spike baselines (and its CPU seconds);
+- report_week_s: the weekly report for every brand (figures, Markdown, 60 matplotlib charts), and
+  report_week_figures_s: its figures alone (what the store answers);
+- disk_bytes_per_mention: the store's size on disk over the mentions stored;
+- at the largest size, ack_max_s: the slowest of the acks made every 100 ms for 10 s while rule cycles
+  run back to back and ingest goes on in other threads (the daemon's policy lock is not held by rules).
+
+`project` is the cycle time at the largest size, `baseline` the cycle time at the smallest (the same
+work with little history), `ratio` the ingest rate at the largest size over the smallest.
+
+    nice python bench/scale.py --store embedded --sizes 10000,100000,1000000
+    python bench/scale.py --store elasticsearch --es http://127.0.0.1:9200 --sizes 10000,100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from monitor.alerting.notify import Notifier  # noqa: E402
+from monitor.alerting.playbook import freeze  # noqa: E402
+from monitor.alerting.policy import IncidentManager  # noqa: E402
+from monitor.clock import Clock  # noqa: E402
+from monitor.config import load_settings  # noqa: E402
+from monitor.detect.engine import evaluate_rules  # noqa: E402
+from monitor.incident import OPEN, Incident  # noqa: E402
+from monitor.mention import Author, Engagement, Mention  # noqa: E402
+
+BRANDS = ("星河手机", "云朵奶茶", "极光汽车", "青松家电", "白鹭美妆", "海棠饮料", "远山耳机", "晨星电池", "银杏母婴",
+          "长河啤酒", "北辰手表", "南风空调", "东篱茶饮", "西岭户外", "明月酒店", "清泉矿泉水", "金穗面包", "紫藤服饰",
+          "赤兔快递", "玄武电脑")
+SOURCES = (("weibo-search", "weibo", 0.45), ("tieba-digital", "tieba", 0.2), ("bilibili-comments", "bilibili", 0.15),
+           ("xhs-notes", "xiaohongshu", 0.1), ("discuz-bbs", "forum", 0.06), ("news-feed", "news", 0.04))
+NEGATIVE = ("发热", "卡顿", "客服", "退款", "质量差", "售后", "排队", "涨价", "漏液", "异味", "延误", "掉色")
+POSITIVE = ("好用", "推荐", "性价比", "颜值", "回购", "惊喜", "顺滑", "耐用")
+NEUTRAL = ("价格", "新品", "发布会", "参数", "门店", "活动", "直播", "包装", "物流", "评测")
+CRISIS = ("爆炸", "召回", "维权", "曝光", "起火", "集体投诉")
+STORY = ("电池鼓包", "食品安全", "虚假宣传", "数据泄露", "刹车失灵")
+FILLER = ("真的", "今天", "朋友说", "看到新闻", "有没有人", "求助", "分享一下", "说实话", "吐槽", "蹲一个")
+# Weibo's day in Shanghai: asleep at 4 a.m., lunch bump, evening peak around 21-22 h
+DIURNAL = (0.45, 0.3, 0.2, 0.15, 0.12, 0.15, 0.3, 0.55, 0.8, 0.95, 1.0, 1.05, 1.2, 1.1, 1.0, 1.0, 1.0, 1.05,
+           1.1, 1.25, 1.4, 1.5, 1.35, 0.85)
+PER_DAY = 70_000
+ACK_SECONDS = 10.0
+BATCH = 500
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+class Stream:
+    """Mentions in crawl order, minute by minute, from `start`."""
+
+    def __init__(self, start: datetime, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.at = start
+        self.n = 0
+        weights = [1 / (i + 1) ** 0.9 for i in range(len(BRANDS))]
+        total = sum(weights)
+        self.brand_weights = [w / total for w in weights]
+        self.events: list[dict] = []
+        self.recent: list[Mention] = []
+
+    def _rate(self, at: datetime) -> float:
+        local = at.astimezone(SHANGHAI)
+        day = (local.date() - datetime(2026, 1, 1).date()).days
+        weekend = 1.15 if local.weekday() >= 5 else 1.0
+        promotion = 2.5 if day % 11 == 10 else 1.0  # a shopping festival now and then
+        return PER_DAY / 1440 / (sum(DIURNAL) / 24) * DIURNAL[local.hour] * weekend * promotion
+
+    def _maybe_start_events(self) -> None:
+        rng = self.rng
+        if rng.random() < 1 / (60 * 30):  # a slow crisis about every 30 hours
+            self.events.append({"kind": "crisis", "brand": rng.choice(BRANDS[:8]), "left": rng.randint(180, 480),
+                                "rate": rng.uniform(2, 12), "story": rng.choice(STORY)})
+        if rng.random() < 1 / (60 * 8):  # a repost storm every ~8 hours
+            self.events.append({"kind": "storm", "brand": rng.choices(BRANDS, self.brand_weights)[0],
+                                "left": rng.randint(40, 150), "rate": rng.uniform(10, 40), "story": f"story-{self.n}"})
+        if rng.random() < 1 / (60 * 12):  # a spam wave twice a day
+            self.events.append({"kind": "spam", "brand": rng.choice(BRANDS), "left": rng.randint(15, 45),
+                                "rate": rng.uniform(5, 20), "story": None})
+
+    def _mention(self, brand: str, kind: str, event: dict | None) -> Mention:
+        rng = self.rng
+        self.n += 1
+        source, platform, _ = rng.choices(SOURCES, [s[2] for s in SOURCES])[0]
+        if kind == "crisis":
+            label = "negative" if rng.random() < 0.8 else "neutral"
+            words = [event["story"], rng.choice(CRISIS), *rng.sample(NEGATIVE, 2)]
+        elif kind == "storm":
+            source, platform, label = "weibo-search", "weibo", rng.choice(("negative", "negative", "neutral"))
+            words = [event["story"][-4:], *rng.sample(NEGATIVE, 2)]
+        elif kind == "spam":
+            label, words = "positive", ["限时优惠", "加微信", rng.choice(POSITIVE)]
+        else:
+            label = rng.choices(("negative", "neutral", "positive"), (0.22, 0.5, 0.28))[0]
+            pool = {"negative": NEGATIVE, "positive": POSITIVE, "neutral": NEUTRAL}[label]
+            words = rng.sample(pool, 2) + rng.sample(NEUTRAL, 1)
+        text = f"{rng.choice(FILLER)}，{brand}{'，'.join(words)}。" + rng.choice(FILLER) * rng.randint(0, 6)
+        if kind == "storm":
+            text = f"//@用户{rng.randint(1, 10**6)}: 转发微博 {text}"
+        followers = int(rng.paretovariate(1.2) * 50)
+        at = self.at + timedelta(seconds=rng.uniform(0, 60))
+        return Mention(
+            id=f"{platform}:{self.n}", platform=platform, source=source, url=f"http://127.0.0.1/{platform}/{self.n}",
+            text=text, title=None, published_at=at, crawled_at=at + timedelta(minutes=rng.uniform(1, 20)),
+            author=Author(id=f"u{rng.randint(1, 200_000)}", name=f"用户{rng.randint(1, 200_000)}", followers=followers),
+            engagement=Engagement(likes=int(rng.paretovariate(1.5)) - 1, comments=int(rng.paretovariate(2)) - 1,
+                                  reposts=0),
+            brands=[brand], tokens=[brand, *words], keywords=words[:3], crisis_terms=[w for w in words if w in CRISIS],
+            sentiment={"negative": 0.1, "neutral": 0.5, "positive": 0.9}[label], sentiment_label=label,
+            model="bench", cluster_id=event["story"] if kind == "storm" else None)
+
+    def minute(self) -> list[Mention]:
+        """One minute of new mentions, plus re-crawls of some from the last hour (engagement grew)."""
+        rng = self.rng
+        self._maybe_start_events()
+        out = [self._mention(b, "normal", None)
+               for b in rng.choices(BRANDS, self.brand_weights, k=_poisson(rng, self._rate(self.at)))]
+        for event in self.events:
+            out += [self._mention(event["brand"], event["kind"], event) for _ in range(_poisson(rng, event["rate"]))]
+            event["left"] -= 1
+        self.events = [e for e in self.events if e["left"] > 0]
+        recrawled = []
+        for m in rng.sample(self.recent, min(len(self.recent), len(out) // 20)):
+            again = Mention.from_dict(m.to_dict())
+            again.engagement.likes = (again.engagement.likes or 0) + rng.randint(1, 50)
+            recrawled.append(again)
+        self.recent = (self.recent + out)[-3000:]
+        self.at += timedelta(minutes=1)
+        return out + recrawled
+
+    def batches(self) -> Iterator[list[Mention]]:
+        pending: list[Mention] = []
+        while True:
+            pending += self.minute()
+            while len(pending) >= BATCH:
+                yield pending[:BATCH]
+                pending = pending[BATCH:]
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    if lam > 30:
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    k, p, limit = 0, 1.0, math.exp(-lam)
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def write_config(folder: Path, es_url: str | None, prefix: str) -> Path:
+    lines = [f"state_dir: {folder / 'state'}", f"rules_dir: {ROOT / 'rules'}", "timezone: Asia/Shanghai", "brands:"]
+    for i, brand in enumerate(BRANDS):
+        rivals = [BRANDS[(i + 1) % len(BRANDS)], BRANDS[(i + 2) % len(BRANDS)]]
+        lines += [f"  - name: {brand}", f"    competitors: [{', '.join(rivals)}]"]
+    lines.append("sources:")
+    for name, platform, _ in SOURCES:
+        lines += [f"  - name: {name}", "    type: feed", f"    platform: {platform}",
+                  f"    start_urls: ['http://127.0.0.1:9/{name}.xml']"]
+    lines += ["channels:", "  console: console://", "  pr_oncall: console://", "  pr_manager: console://"]
+    if es_url:
+        lines += ["store:", "  backend: elasticsearch", "  elasticsearch:", f"    url: {es_url}",
+                  f"    index_prefix: {prefix}"]
+    path = folder / "config.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def disk_bytes(store) -> int:
+    if hasattr(store, "file_bytes"):
+        store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return store.file_bytes()
+    store._refresh()
+    stats = store.es.indices.stats(index=store.layout.mentions_pattern, metric="store")
+    return stats["_all"]["primaries"]["store"]["size_in_bytes"]
+
+
+def measure_cycle(settings, store, now: datetime) -> tuple[float, float]:
+    """Median wall and CPU seconds of a cycle (the machine may be shared: CPU is what the cycle costs)."""
+    evaluate_rules(settings, store, now)  # learns the spike baselines over the history it has
+    wall, cpu = [], []
+    for k in range(1, 4):
+        started, used = time.perf_counter(), time.process_time()
+        evaluate_rules(settings, store, now + timedelta(minutes=k))
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - used)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def measure_report(settings, store, now: datetime) -> tuple[float, float]:
+    """The whole weekly report (figures, Markdown, 3 charts per brand), and its store part alone."""
+    from monitor.report.data import gather
+    from monitor.report.period import period_until
+    from monitor.report.send import build_report
+
+    started = time.perf_counter()
+    gather(settings, store, period_until("weekly", now, settings.config.zone))
+    figures = time.perf_counter() - started
+    started = time.perf_counter()
+    build_report(settings, store, "weekly", now, None)
+    return time.perf_counter() - started, figures
+
+
+def measure_acks(settings, store, now: datetime, batches: Iterator[list[Mention]]) -> dict:
+    """Acks every 100 ms while a rule cycle and ingest batches run in other threads."""
+    manager = IncidentManager(settings, store, Notifier(settings.config), Clock())
+    busy = threading.Event()
+    busy.set()
+
+    def cycle() -> None:  # back-to-back cycles for at least ACK_SECONDS
+        until, k = time.perf_counter() + ACK_SECONDS, 0
+        while time.perf_counter() < until or k < 3:
+            k += 1
+            evaluate_rules(settings, store, now + timedelta(minutes=10 + k))
+        busy.clear()
+
+    def ingest() -> None:
+        while busy.is_set():
+            store.upsert(next(batches))
+
+    workers = [threading.Thread(target=cycle), threading.Thread(target=ingest)]
+    for w in workers:
+        w.start()
+    latencies = []
+    while busy.is_set() or not latencies:
+        incident = Incident(id=f"INC-BENCH-{uuid.uuid4().hex[:8]}", fingerprint="bench|星河手机|", rule="bench",
+                            brand=BRANDS[0], severity="critical", title="bench", opened_at=now, last_seen_at=now,
+                            playbook=freeze(settings.playbooks["critical"]), state=OPEN, figures={})
+        store.save_incident(incident)
+        started = time.perf_counter()
+        manager.ack(incident.id, "bench")
+        latencies.append(time.perf_counter() - started)
+        time.sleep(0.1)
+    for w in workers:
+        w.join()
+    return {"acks": len(latencies), "ack_median_s": round(statistics.median(latencies), 4),
+            "ack_max_s": round(max(latencies), 4)}
+
+
+def run(store_kind: str, es_url: str | None, sizes: list[int], progress) -> dict:
+    from monitor.store import open_store
+
+    folder = Path(tempfile.mkdtemp(prefix="brandmon-scale-"))
+    prefix = f"bench-scale-{uuid.uuid4().hex[:8]}"
+    settings = load_settings(write_config(folder, es_url if store_kind == "elasticsearch" else None, prefix))
+    store = open_store(settings.config)
+    store.ensure_setup()
+    start = datetime(2026, 10, 5, tzinfo=timezone.utc) - timedelta(days=max(sizes) / PER_DAY * 1.1)
+    stream = Stream(start)
+    batches = stream.batches()
+    rows, stored, log = [], 0, []
+    try:
+        for size in sizes:
+            began = time.perf_counter()
+            while stored < size:
+                batch = next(batches)
+                t, used = time.perf_counter(), time.process_time()
+                result = store.upsert(batch)
+                log.append((len(batch), time.perf_counter() - t, time.process_time() - used))
+                stored += result.new
+                if len(log) % 200 == 0:
+                    progress(f"{stored} stored, {len(batch) / log[-1][1]:.0f}/s")
+                    if hasattr(store, "_refresh"):
+                        store._refresh()  # as the rules' reads between crawls would
+            window = min(10_000, size // 2)
+            n = secs = cpu = 0.0
+            for count, seconds, cpu_seconds in reversed(log):
+                n, secs, cpu = n + count, secs + seconds, cpu + cpu_seconds
+                if n >= window:
+                    break
+            progress(f"size {size}: filled in {time.perf_counter() - began:.0f} s; measuring the cycle and the report")
+            now = stream.at
+            cycle, cycle_cpu = measure_cycle(settings, store, now)
+            row = {"stored": stored, "ingest_per_s": round(n / secs), "ingest_per_cpu_s": round(n / cpu),
+                   "cycle_20_brands_s": round(cycle, 3), "cycle_20_brands_cpu_s": round(cycle_cpu, 3)}
+            report, figures = measure_report(settings, store, now)
+            row["report_week_s"], row["report_week_figures_s"] = round(report, 2), round(figures, 2)
+            row["disk_bytes_per_mention"] = round(disk_bytes(store) / stored)
+            if size == sizes[-1]:
+                row.update(measure_acks(settings, store, now, batches))
+            progress(json.dumps(row))
+            rows.append(row)
+    finally:
+        if store_kind == "elasticsearch":
+            names = list(store.es.indices.get(index=f"{prefix}-*", expand_wildcards="all"))
+            if names:
+                store.es.indices.delete(index=",".join(names))
+            store.es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-mentions")
+        store.close()
+    return {"metric": f"scale_{store_kind}", "unit": "s",
+            "project": rows[-1]["cycle_20_brands_s"], "baseline": rows[0]["cycle_20_brands_s"],
+            "ratio": round(rows[-1]["ingest_per_s"] / rows[0]["ingest_per_s"], 3),
+            "detail": {"store": store_kind, "sizes": rows, "mentions_per_day": PER_DAY, "batch": BATCH,
+                       "brands": len(BRANDS), "ingest_ratio": "largest / smallest ingest_per_s",
+                       "project_is": "cycle_20_brands_s at the largest size",
+                       "baseline_is": "cycle_20_brands_s at the smallest size"}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", choices=("embedded", "elasticsearch"), default="embedded")
+    parser.add_argument("--es", default="http://127.0.0.1:9200")
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    result = run(args.store, args.es, sizes, lambda line: print(f"scale: {line}", file=sys.stderr, flush=True))
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

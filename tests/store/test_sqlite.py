@@ -1,0 +1,119 @@
+"""The embedded store's own duties: migrating an old file, pruning by retention, giving disk space back."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import timedelta
+
+from monitor.config.model import RetentionConfig
+from monitor.store.base import Query
+from monitor.store.sqlite import SCHEMA_VERSION, SqliteStore
+from tests.store.records import T0, mention
+
+# the schema brandmon 0.x wrote (schema version 1: no user_version, FTS keyed by an UNINDEXED id column)
+V1_SCHEMA = """
+CREATE TABLE mentions (id TEXT PRIMARY KEY, ts REAL NOT NULL, platform TEXT NOT NULL, source TEXT NOT NULL,
+    sentiment_label TEXT, crisis INTEGER NOT NULL DEFAULT 0, engagement INTEGER NOT NULL DEFAULT 0,
+    text TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX mentions_ts ON mentions(ts);
+CREATE TABLE mention_brands (mention_id TEXT NOT NULL, brand TEXT NOT NULL, ts REAL NOT NULL,
+    PRIMARY KEY (brand, mention_id));
+CREATE INDEX mention_brands_ts ON mention_brands(brand, ts);
+CREATE VIRTUAL TABLE mentions_fts USING fts5(id UNINDEXED, tokens);
+CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _v1_file(path, mentions) -> None:
+    db = sqlite3.connect(path)
+    db.executescript(V1_SCHEMA)
+    for m in mentions:
+        ts = m.published_at.timestamp()
+        db.execute("INSERT INTO mentions VALUES (?,?,?,?,?,?,?,?,?)",
+                   (m.id, ts, m.platform, m.source, m.sentiment_label, 0, 0, m.text,
+                    json.dumps(m.to_dict(), ensure_ascii=False)))
+        db.executemany("INSERT INTO mention_brands VALUES (?,?,?)", [(m.id, b, ts) for b in m.brands])
+        db.execute("INSERT INTO mentions_fts VALUES (?,?)", (m.id, " ".join(m.tokens)))
+    db.execute("INSERT INTO state VALUES ('spike:小米', '{\"means\": [1]}')")
+    db.commit()
+    db.close()
+
+
+def test_an_old_file_is_migrated_on_open_with_every_mention_rollup_and_state(tmp_path):
+    path = tmp_path / "brandmon.db"
+    old = [mention(n, n * 20, label="positive" if n % 4 == 0 else "negative") for n in range(1, 13)]
+    _v1_file(path, old)
+    store = SqliteStore(path)
+    try:
+        day = Query(brand="小米", start=T0, end=T0 + timedelta(days=1))
+        assert store.count(day) == 12
+        assert store.count(Query(brand="小米", sentiments=("positive",), start=T0, end=T0 + timedelta(days=1))) == 3
+        assert store.top_terms(day, 1) == [("发热", 12)]
+        assert store.count(Query(text="发热")) == 12
+        assert store.get_state("spike:小米") == {"means": [1]}
+        assert store.upsert([mention(1, 20)]).updated == 1  # the migrated mention is found by id
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # incremental
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "mentions_v1" not in tables
+
+
+def test_an_interrupted_migration_resumes_and_stores_each_mention_once(tmp_path):
+    path = tmp_path / "brandmon.db"
+    _v1_file(path, [mention(n, n) for n in range(1, 6)])
+    with sqlite3.connect(path) as db:  # as a migration killed after renaming and copying some of it leaves it
+        db.execute("ALTER TABLE mentions RENAME TO mentions_v1")
+        db.execute("DROP TABLE mention_brands")
+        db.execute("DROP TABLE mentions_fts")
+    store = SqliteStore(path)
+    try:
+        assert store.count(Query(brand="小米")) == 5
+        assert store.count(Query()) == 5
+    finally:
+        store.close()
+
+
+def test_pruning_deletes_old_mentions_from_every_figure_and_keeps_rollups_longer(tmp_path):
+    store = SqliteStore(tmp_path / "brandmon.db",
+                        RetentionConfig(mentions=timedelta(days=180), rollups=timedelta(days=3 * 365)))
+    try:
+        old = [mention(n, -60 * 24 * 200 + n) for n in range(1, 4)]  # 200 days before T0
+        store.upsert([*old, mention(9, 0)])
+        gone = store.prune(T0)
+        assert gone == {"mentions": 3, "rollups": 0}
+        assert [m.id for m in store.find(Query())] == ["forum:9"]
+        assert store.count(Query(text="发热")) == 1
+        year = Query(brand="小米", start=T0 - timedelta(days=365), end=T0 + timedelta(days=1))
+        assert store.count(year) == 4  # whole hours come from the rollups, which outlive the mentions
+        # rollup rows: (小米, *) × two hours, and keywords per hour: 发热 词0 词1, then 发热 词1
+        assert store.prune(T0 + timedelta(days=4 * 365)) == {"mentions": 1, "rollups": 9}
+        assert store.count(Query(brand="小米")) == 0
+    finally:
+        store.close()
+
+
+def test_pruning_gives_the_space_back_to_the_file_system(tmp_path):
+    store = SqliteStore(tmp_path / "brandmon.db", RetentionConfig(mentions=timedelta(days=1)))
+    try:
+        store.upsert([mention(n, -60 * 24 * 10, text=f"第{n}条 " + "很长的内容" * 200) for n in range(1, 800)])
+        store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = store.path.stat().st_size
+        store.prune(T0)
+        store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert store.path.stat().st_size < before / 2
+    finally:
+        store.close()
+
+
+def test_without_retention_nothing_is_pruned(tmp_path):
+    store = SqliteStore(tmp_path / "brandmon.db")
+    try:
+        store.upsert([mention(1, -60 * 24 * 3000)])
+        assert store.prune(T0) == {"mentions": 0, "rollups": 0}
+        assert store.count(Query()) == 1
+    finally:
+        store.close()
