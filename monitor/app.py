@@ -20,6 +20,8 @@ from monitor.incident import Incident
 from monitor.mention import Mention
 from monitor.nlp.cluster import ClusterIndex
 from monitor.nlp.pipeline import NlpStage, brand_names
+from monitor.reply.queue import ReplyDesk
+from monitor.reply.sla import sla_findings
 from monitor.queue import RAW, SCORED, STATE, Item, QueueBroken, WorkQueue
 from monitor.store import Store, StoreUnavailable, open_store
 from monitor.workers import NlpFailed, NlpUnavailable
@@ -209,8 +211,11 @@ class Monitor:
         return touched, self.incidents.tick()
 
     def detect(self) -> list:
-        """Run the rules now (reads only: the daemon runs it outside the policy lock)."""
-        return evaluate_rules(self.settings, self.store, self.clock.now())
+        """Run the rules and the reply-SLA check now (reads only: the daemon runs it outside the policy lock)."""
+        now = self.clock.now()
+        findings = evaluate_rules(self.settings, self.store, now)
+        return findings + sla_findings(self.settings, self.store, now,
+                                       ReplyDesk(self.settings.config, self.store, self.clock))
 
     def close(self) -> None:
         if self._crawler is not None:

@@ -8,23 +8,31 @@ from pathlib import Path
 
 import click
 
-from monitor.config import ConfigError, Settings, load_settings
-from monitor.logs import MASKER, setup_logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # `brandmon --help` must not pay for pydantic, apprise and the config models
+    from monitor.config import Settings
 
 CONFIG_OPTION = click.option("--config", "-c", "config_path", type=click.Path(path_type=Path),
                              default="config.yaml", show_default=True, envvar="BRANDMON_CONFIG",
                              help="Config file (env BRANDMON_CONFIG).")
 
 
-def _settings(path: Path) -> Settings:
+def _settings(path: Path) -> "Settings":
     """Load the config or exit 2 with one line per problem."""
+    from monitor.config import ConfigError, load_settings
+    from monitor.i18n import set_language
+
     try:
         settings = load_settings(path)
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         sys.exit(2)
+    from monitor.logs import MASKER
+
     MASKER.learn(settings.config)  # from here on no log line of any command carries the config's secrets
+    set_language(settings.config.language)
     return settings
 
 
@@ -44,18 +52,36 @@ def main(log_level: str, log_format: str) -> None:
     Start with `brandmon demo`; then copy config.example.yaml, edit it, and
     `brandmon check -c config.yaml` before `brandmon run`.
     """
+    from monitor.logs import setup_logging
+
     setup_logging(log_level, log_format)
 
 
 @main.command()
 @click.argument("config_path", type=click.Path(path_type=Path), required=False)
 @click.option("--config", "-c", "config_opt", type=click.Path(path_type=Path), hidden=True)
-def check(config_path: Path | None, config_opt: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help='One JSON object: {"ok": true, counts} or {"ok": false, "problems": [{file, line, path, reason}]}.')
+def check(config_path: Path | None, config_opt: Path | None, as_json: bool) -> None:
     """Validate a config and every rule and playbook it loads.
 
     Exit 0 when sound; exit 2 with one line per problem: file:line: key.path: reason.
     """
     path = config_path or config_opt or Path("config.yaml")
+    if as_json:
+        from monitor.config import ConfigError, load_settings
+
+        try:
+            settings = load_settings(path)
+        except ConfigError as exc:
+            _emit_json({"ok": False, "problems": [{"file": p.file, "line": p.line, "path": p.path, "reason": p.reason}
+                                                  for p in exc.problems]})
+            sys.exit(2)
+        c = settings.config
+        _emit_json({"ok": True, "config": str(path), "brands": len(c.own_brands),
+                    "competitors": len(c.brands) - len(c.own_brands), "sources": len(c.sources),
+                    "rules": len(settings.rules), "playbooks": len(settings.playbooks), "channels": len(c.channels)})
+        return
     settings = _settings(path)
     click.echo(f"{path}: ok — {len(settings.config.brands)} brands, {len(settings.config.sources)} sources, "
                f"{len(settings.rules)} rules, {len(settings.playbooks)} playbooks, "
@@ -79,6 +105,8 @@ def demo(folder: Path, es_url: str | None, as_json: bool) -> None:
     click.echo("")
     click.echo(f"Demo finished in {summary['seconds']} s: {summary['mentions']} mentions stored, "
                f"{summary['negative']} negative, {summary['emails']} e-mails in {summary['mail_folder']}")
+    click.echo(f"Reply queue: {summary['queue']} negative mention(s) wait for an answer "
+               f"(brandmon queue -c {summary['config']})")
     for inc in summary["incidents"]:
         click.echo(f"  {inc['id']}  [{inc['severity']}] {inc['state']:<8} {inc['title']}")
         click.echo(f"      notified: {', '.join(inc['notified']) or '-'}"
@@ -153,38 +181,55 @@ def incidents(config_path: Path, state: str, as_json: bool) -> None:
                    f"{inc.state:<8} {inc.brand}  {inc.title}")
 
 
+def incident_manager(settings: "Settings"):
+    """The notification policy without the NLP stage: changing one incident must not load models."""
+    from monitor.alerting.notify import Notifier
+    from monitor.alerting.policy import IncidentManager
+    from monitor.clock import Clock
+    from monitor.store import open_store
+
+    return IncidentManager(settings, open_store(settings.config), Notifier(settings.config), Clock())
+
+
 def _incident_command(action: str):
     @CONFIG_OPTION
     @click.argument("incident_id")
     @click.option("--by", default=None, help="Who is acting (default: the shell user).")
-    def command(config_path: Path, incident_id: str, by: str | None) -> None:
+    @click.option("--note", default=None, help="A note for the timeline and the post-mortem.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the incident as JSON.")
+    def command(config_path: Path, incident_id: str, by: str | None, note: str | None, as_json: bool) -> None:
         import getpass
 
-        from monitor.app import Monitor
+        from monitor.i18n import t
         from monitor.sanitize import clean_name
 
-        settings = _settings(config_path)
-        monitor = Monitor(settings)
+        manager = incident_manager(_settings(config_path))
         try:
-            incident = getattr(monitor.incidents, action)(incident_id, clean_name(by) or getpass.getuser())
+            incident = getattr(manager, action)(incident_id, clean_name(by) or getpass.getuser(), note)
         except KeyError:
-            click.echo(f"no incident {incident_id}", err=True)
+            click.echo(t(f"没有事件 {incident_id}", f"no incident {incident_id}"), err=True)
             sys.exit(1)
         finally:
-            monitor.close()
-        click.echo(f"{incident.id}: {incident.state}")
+            manager.store.close()
+        if as_json:
+            _emit_json(incident.to_dict())
+        else:
+            click.echo(f"{incident.id}: {incident.state}")
     return command
 
 
-main.command("ack", help="Acknowledge an incident: escalation stops.")(_incident_command("ack"))
-main.command("resolve", help="Resolve an incident by hand and send the resolved notice.")(_incident_command("resolve"))
+main.command("ack", help="Acknowledge an incident: escalation stops (--note goes on its timeline).")(
+    _incident_command("ack"))
+main.command("resolve", help="Resolve an incident by hand and send the resolved notice (--note: why).")(
+    _incident_command("resolve"))
 
 
 @main.command()
 @CONFIG_OPTION
 @click.argument("incident_id")
-def timeline(config_path: Path, incident_id: str) -> None:
-    """Print an incident's timeline as Markdown, for the post-mortem."""
+@click.option("--json", "as_json", is_flag=True, help='Print {"incident": …, "events": […]} as JSON.')
+def timeline(config_path: Path, incident_id: str, as_json: bool) -> None:
+    """Print an incident's timeline as Markdown (see also `brandmon postmortem`)."""
     from monitor.alerting.message import timeline_markdown
     from monitor.store import open_store
 
@@ -194,6 +239,9 @@ def timeline(config_path: Path, incident_id: str) -> None:
     if incident is None:
         click.echo(f"no incident {incident_id}", err=True)
         sys.exit(1)
+    if as_json:
+        _emit_json({"incident": incident.to_dict(), "events": [e.to_dict() for e in store.events(incident_id)]})
+        return
     click.echo(timeline_markdown(incident, store.events(incident_id), settings.config.zone))
 
 
@@ -206,3 +254,9 @@ from monitor.commands import es as es_commands  # noqa: E402
 es_commands.add_to(main)
 from monitor.commands import nlp as nlp_commands  # noqa: E402
 nlp_commands.add_to(main)
+from monitor.commands import nlp_labels as nlp_label_commands  # noqa: E402
+nlp_label_commands.add_to(nlp_commands.nlp)
+from monitor.commands import queue as queue_commands  # noqa: E402
+queue_commands.add_to(main)
+from monitor.commands import incident as incident_commands  # noqa: E402
+incident_commands.add_to(main)

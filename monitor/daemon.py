@@ -240,6 +240,13 @@ class Daemon:
         self._count_incidents()
         return incident
 
+    def incident_action(self, action: str, incident_id: str, *args):
+        """assign / resolve / note from the incident page, under the same lock as the policy's own changes."""
+        with self.policy_lock:
+            incident = getattr(self.monitor.incidents, action)(incident_id, *args)
+        self._count_incidents()
+        return incident
+
     def _count_incidents(self) -> None:
         active = self.store.incidents(states=(OPEN, ACKED), limit=10000)
         self.metrics.open_incidents(Counter((i.state, i.severity) for i in active))

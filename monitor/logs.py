@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from urllib.parse import parse_qsl, urlsplit
 from datetime import datetime, timezone
 
-import apprise
+from typing import TYPE_CHECKING
 
-from monitor.config.model import Config
+if TYPE_CHECKING:  # kept out of `brandmon --help`'s imports
+    from monitor.config.model import Config
 
 # user:password@ in any URL, whether or not we know the URL
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^\s/:@]+:)(?P<secret>[^\s@/]+)(?=@)", re.I)
@@ -82,6 +83,8 @@ def apprise_silent() -> Iterator[None]:
 
 def _apprise_secrets(url: str) -> list[tuple[str, str]]:
     """The URL as written and as apprise prints it map to the privacy URL; tokens only the full URL has are secrets."""
+    import apprise
+
     with apprise_silent():
         plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if not plugin:

@@ -13,15 +13,12 @@ import logging
 import threading
 from html import escape
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import parse_qs, unquote
 
 from waitress.server import create_server
 
-from monitor.alerting.acklink import AckLinkError
-from monitor.alerting.message import SEVERITY_ZH, STATE_ZH
-from monitor.incident import ACKED, OPEN
+from monitor import web_mobile
 from monitor.metrics import CONTENT_TYPE
-from monitor.sanitize import clean_name
 
 if TYPE_CHECKING:
     from monitor.daemon import Daemon
@@ -32,9 +29,6 @@ MAX_FORM_BYTES = 4096
 MAX_HEADER_BYTES = 16 * 1024
 SOCKET_TIMEOUT = 20  # seconds a connection may stay idle or trickle before it is closed
 THREADS = 4
-DEFAULT_ACTOR = "ack-link"
-REASONS_ZH = {"invalid signature": "链接签名不符（可能被改动或伪造）", "link expired": "链接已过期",
-              "malformed link": "链接格式不正确"}
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -152,20 +146,25 @@ class WebServer:
             req.respond(200, CONTENT_TYPE, self.daemon.metrics.exposition())
         elif req.path.startswith("/ack/"):
             if self._ready(req):
-                self._ack_page(req, _query(req.query))
+                self._incident_get(req, _query(req.query))
+        elif req.path == "/queue":
+            if self._ready(req):
+                self._queue_get(req, _query(req.query))
         else:
-            _send_page(req, 404, "找不到页面", "<p>这里只有 /healthz、/metrics 和事件确认链接。</p>")
+            _send_page(req, 404, "找不到页面", "<p>这里只有 /healthz、/metrics、事件链接和回复队列链接。</p>")
 
     def _post(self, req: Request) -> None:
-        if not req.path.startswith("/ack/"):
-            _send_page(req, 404, "找不到页面", "<p>只有事件确认链接接受提交。</p>")
+        handler = (self._incident_post if req.path.startswith("/ack/")
+                   else self._queue_post if req.path == "/queue" else None)
+        if handler is None:
+            _send_page(req, 404, "找不到页面", "<p>只有事件链接和回复队列链接接受提交。</p>")
             return
         form = req.form()
         if form is None:
-            _send_page(req, 413, "提交内容过大", "<p>请只填写姓名。</p>")
+            _send_page(req, 413, "提交内容过大", "<p>请只填写姓名和简短说明。</p>")
             return
         if self._ready(req):
-            self._ack(req, {**_query(req.query), **form})
+            handler(req, {**_query(req.query), **form})
 
     def _ready(self, req: Request) -> bool:
         if self.daemon.ready:
@@ -173,64 +172,22 @@ class WebServer:
         _send_page(req, 503, "正在启动", "<p>brandmon 正在启动，请稍后刷新本页。</p>")
         return False
 
-    # acknowledgement
-    def _verified(self, req: Request, params: dict[str, str]):
-        """The incident the link names, or None after answering with the reason it cannot be used."""
-        links = self.daemon.ack_links
-        if links is None:
-            _send_page(req, 404, "确认链接未启用", "<p>请在配置的 http 中设置 public_url 与 ack_secret。</p>")
-            return None
-        incident_id = unquote(req.path[len("/ack/"):])
-        try:
-            links.verify(incident_id, params.get("exp", ""), params.get("sig", ""))
-        except AckLinkError as exc:
-            reason = REASONS_ZH.get(str(exc), str(exc))
-            _send_page(req, 403, "无法确认", f"<p>{escape(reason)}，此链接不能用于确认事件。</p>"
-                       f"<p>请使用告警消息中的最新链接，或在终端运行：<code>brandmon ack {escape(incident_id)}</code></p>")
-            return None
-        incident = self.daemon.store.get_incident(incident_id)
-        if incident is None:
-            _send_page(req, 404, "找不到事件", f"<p>没有编号为 {escape(incident_id)} 的事件。</p>")
-        return incident
+    # the phone pages (monitor/web_mobile.py): one small handler per route
+    def _incident_get(self, req: Request, params: dict[str, str]) -> None:
+        _send_mobile(req, web_mobile.incident_page(self.daemon, unquote(req.path[len("/ack/"):]), params))
 
-    def _ack_page(self, req: Request, params: dict[str, str]) -> None:
-        incident = self._verified(req, params)
-        if incident is None:
-            return
-        zone = self.daemon.settings.config.zone
-        facts = (f"<p class='title'>{escape(incident.title)}</p><ul>"
-                 f"<li>编号：{escape(incident.id)}</li><li>品牌：{escape(incident.brand)}</li>"
-                 f"<li>级别：{escape(SEVERITY_ZH.get(incident.severity, incident.severity))}</li>"
-                 f"<li>开始：{incident.opened_at.astimezone(zone):%Y-%m-%d %H:%M}（{escape(zone.key)}）</li>"
-                 f"<li>状态：{escape(STATE_ZH.get(incident.state, incident.state))}</li></ul>")
-        if incident.state != OPEN:
-            _send_page(req, 200, "事件已处理", facts + _settled(incident, zone))
-            return
-        action = f"/ack/{quote(incident.id)}"
-        form = (f"<form method='post' action='{escape(action)}'>"
-                f"<input type='hidden' name='exp' value='{escape(params.get('exp', ''))}'>"
-                f"<input type='hidden' name='sig' value='{escape(params.get('sig', ''))}'>"
-                "<label>您的名字（可选）<input name='by' maxlength='40'></label>"
-                "<button type='submit'>确认，我来处理</button></form>"
-                "<p class='hint'>确认后升级通知停止；事件仍保持打开，直到恢复。</p>")
-        _send_page(req, 200, "确认舆情事件", facts + form)
+    def _incident_post(self, req: Request, form: dict[str, str]) -> None:
+        _send_mobile(req, web_mobile.incident_post(self.daemon, unquote(req.path[len("/ack/"):]), form))
 
-    def _ack(self, req: Request, form: dict[str, str]) -> None:
-        incident = self._verified(req, form)
-        if incident is None:
-            return
-        by = clean_name(form.get("by")) or DEFAULT_ACTOR
-        incident = self.daemon.ack(incident.id, by)
-        log.info("incident %s acknowledged through its link by %s", incident.id, by)
-        _send_page(req, 200, "已确认", f"<p>{escape(incident.id)} 已确认，升级通知已停止。</p>"
-                   + _settled(incident, self.daemon.settings.config.zone))
+    def _queue_get(self, req: Request, params: dict[str, str]) -> None:
+        _send_mobile(req, web_mobile.queue_page(self.daemon, params))
+
+    def _queue_post(self, req: Request, form: dict[str, str]) -> None:
+        _send_mobile(req, web_mobile.queue_post(self.daemon, form))
 
 
-def _settled(incident, zone) -> str:
-    if incident.state == ACKED and incident.acked_at:
-        return (f"<p>由 {escape(incident.acked_by or '未知')} 于 "
-                f"{incident.acked_at.astimezone(zone):%Y-%m-%d %H:%M} 确认。</p>")
-    return f"<p>事件{escape(STATE_ZH.get(incident.state, incident.state))}，无需再确认。</p>"
+def _send_mobile(req: Request, page: "web_mobile.Page") -> None:
+    _send_page(req, page.status, page.title, page.body)
 
 
 def _query(text: str) -> dict[str, str]:
@@ -239,16 +196,13 @@ def _query(text: str) -> dict[str, str]:
 
 PAGE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} · brandmon</title>
-<style>body{{font-family:sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.6}}
-.title{{font-weight:bold}} button{{font-size:1.1rem;padding:.5rem 1.5rem;margin-top:.5rem}}
-input{{margin-left:.5rem}} .hint{{color:#666;font-size:.9rem}}</style></head>
-<body><h1>{title}</h1>{body}</body></html>"""
+<style>{style}</style></head><body><h1>{title}</h1>{body}</body></html>"""
 
 
 _REASONS = {200: "OK", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large",
-            500: "Internal Server Error", 503: "Service Unavailable"}
+            400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 def _send_page(req: Request, status: int, title: str, body: str) -> None:
-    html = PAGE.format(title=escape(title), body=body)
+    html = PAGE.format(title=escape(title), body=body, style=web_mobile.STYLE)
     req.respond(status, "text/html; charset=utf-8", html.encode("utf-8"))

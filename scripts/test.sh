@@ -8,6 +8,15 @@ python3 -m pip install -q -e '.[test]'
 if ! fc-list :lang=zh 2>/dev/null | grep -q . && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && apt-get install -y -qq fontconfig fonts-wqy-microhei) >/dev/null 2>&1 || echo "warning: could not install fonts-wqy-microhei" >&2
 fi
+# The phone pages are tested in a real headless browser: Debian's chromium (tests/web/cdp.py), never a download.
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+        || echo "warning: could not install chromium; the phone-page tests will be skipped" >&2
+fi
 es_url=$(scripts/elasticsearch.sh start | tail -n 1)
 trap 'scripts/elasticsearch.sh stop >/dev/null 2>&1 || true' EXIT
-BRANDMON_TEST_ES_URL="$es_url" python3 -m pytest -q -p no:cacheprovider "$@"
+# The scale-out tests: a 3-node cluster on loopback (tests/es/test_three_nodes.py stops and restarts a node of it).
+export BRANDMON_ES_CLUSTER=brandmon-test-cluster
+cluster_urls=$(BRANDMON_ES_HEAP=256m scripts/elasticsearch.sh cluster-start 3 | tail -n 1)
+trap 'scripts/elasticsearch.sh cluster-stop 3 >/dev/null 2>&1 || true; scripts/elasticsearch.sh stop >/dev/null 2>&1 || true' EXIT
+BRANDMON_TEST_ES_URL="$es_url" BRANDMON_TEST_ES_CLUSTER="$cluster_urls" python3 -m pytest -q -p no:cacheprovider "$@"

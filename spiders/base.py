@@ -15,7 +15,7 @@ from monitor.config.model import SourceConfig, Tracking
 from monitor.crawl.numbers import CLAMPED, read_count
 from monitor.crawl.sanitize import MAX_NAME, MAX_TEXT, MAX_TITLE, clean, safe_url
 from monitor.crawl.state import CHANGED, NEW, SAME, CrawlState
-from monitor.crawl.timeparse import parse_time, read_time
+from monitor.crawl.timeparse import read_time
 from monitor.crawl.tracking import Schedule, ThreadBook
 from monitor.mention import Author, Mention
 from spiders.blocking import body_block_reason
@@ -86,9 +86,6 @@ class SourceSpider(scrapy.Spider):
         tracking = options if isinstance(options, Tracking) else Tracking()
         return Schedule(first=tracking.recheck or self.source.interval, longest=tracking.recheck_max,
                         keep=tracking.track_for)
-
-    def parse_time(self, text: str | None) -> datetime | None:
-        return parse_time(text, self.zone, self.now)
 
     # what a page says, checked before it becomes a mention
     def published(self, raw: object, where: str) -> tuple[datetime, bool]:

@@ -28,6 +28,9 @@ _HTML_TAG = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*)(?:\s[^<>]*)?/?>")
 _OPEN_RUN = re.compile(r"<[a-zA-Z][^>]*>(?:\s*<[a-zA-Z][^>]*>){63,}")
 _CLOSE_RUN = re.compile(r"(?:</[a-zA-Z][^<>]{0,20}>\s*){64,}")
 MAX_DEPTH_RUN = 8
+_JS_STRING = re.compile(r"'((?:[^'\\]|\\.)*)'")
+_JS_KEY = re.compile(r"([{,]\s*)([A-Za-z_$][\w$]*)\s*:")
+_NO_VALUE = {"undefined", "null", "None", "NaN"}  # what templates print for a value they do not have
 
 
 class PageError(Exception):
@@ -204,8 +207,23 @@ def _apply_steps(value: str | None, q: Query) -> str | None:
             value = (m.group(1) if m.re.groups else m.group(0)) if m else None
         else:
             try:
-                value = _scalar(compile_jmespath(step.arg).search(json.loads(value)))
-            except ValueError:
+                value = _scalar(compile_jmespath(step.arg).search(_json_or_js(value)))
+            except (ValueError, RecursionError):
                 value = None
     value = value.strip() if isinstance(value, str) else value
-    return value or None
+    return None if not value or value in _NO_VALUE else value
+
+
+def _json_or_js(text: str):
+    """JSON, or the JavaScript object literal some templates print instead (Tieba's 楼中楼 data-field:
+    {'spid':'146812395005','user_name':'…'}), turned into JSON first."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    converted = _JS_STRING.sub(lambda m: json.dumps(_js_unescape(m.group(1)), ensure_ascii=False), text)
+    return json.loads(_JS_KEY.sub(r'\1"\2":', converted))
+
+
+def _js_unescape(body: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)

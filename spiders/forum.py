@@ -27,6 +27,7 @@ class ThreadRef:
     url: str
     mark: str | None = None
     title: str | None = None
+    counts: tuple[str | None, str | None] = (None, None)
 
 
 class ForumSpider(ThreadSpider):
@@ -35,7 +36,8 @@ class ForumSpider(ThreadSpider):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         opts = self.options
-        for name in ("threads", "thread_links", "thread_id", "thread_title", "thread_mark", "next_page", "stream"):
+        for name in ("threads", "thread_links", "thread_id", "thread_title", "thread_mark", "thread_replies",
+                     "thread_views", "next_page", "stream"):
             self.q[name] = queries(getattr(opts, name), opts.format)
 
     @property
@@ -66,6 +68,7 @@ class ForumSpider(ThreadSpider):
         for ref in refs:
             visit = self.threads.plan(ref.key, ref.url, ref.mark, ref.title)
             if visit is not None:
+                visit.counts = ref.counts
                 changed += 1
                 yield self.walk(visit)
         link = page.value(page.root, self.q["next_page"])
@@ -86,7 +89,8 @@ class ForumSpider(ThreadSpider):
         else:
             return []
         return [ThreadRef(thread or urldefrag(url).url, url, page.value(row, self.q["thread_mark"]),
-                          page.value(row, self.q["thread_title"]))]
+                          page.value(row, self.q["thread_title"]),
+                          (page.value(row, self.q["thread_replies"]), page.value(row, self.q["thread_views"])))]
 
     @property
     def from_top(self) -> bool:

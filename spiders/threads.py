@@ -154,6 +154,8 @@ class ThreadSpider(SourceSpider):
                 parent = self._id_of(post.parent) if post.parent else (None if first else thread_id)
                 mention = self.post_mention(post, response, visit.key, thread_id, parent, kind,
                                             title if first else None)
+                if first:
+                    self.thread_counts(mention, visit)
             except (ValueError, TypeError, AttributeError, OverflowError, UnicodeError, RecursionError) as exc:
                 self.malformed_post(response.url, exc)
                 continue
@@ -191,6 +193,13 @@ class ThreadSpider(SourceSpider):
             engagement=Engagement(likes=self.count(post.likes), comments=self.count(post.replies)),
             ip_location=self.cleaned(post.ip_location, 100),
         )
+
+    def thread_counts(self, mention: Mention, visit: Visit) -> None:
+        """The list's reply and view counts belong to the thread, kept on its first post (Discuz prints them)."""
+        replies, views = visit.counts
+        e = mention.engagement
+        e.comments = e.comments if e.comments is not None else self.count(replies)
+        e.views = self.count(views)
 
     def post_link(self, post: PostData, response, thread: str) -> str:
         template = self.options.post_url

@@ -14,6 +14,9 @@ class AckLinkError(Exception):
     """The link was forged, altered or has expired."""
 
 
+QUEUE = "queue"
+
+
 class AckLinks:
     def __init__(self, secret: str, public_url: str, ttl: timedelta, clock: Clock) -> None:
         if not secret:
@@ -28,8 +31,13 @@ class AckLinks:
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
 
     def url(self, incident_id: str) -> str:
+        return self.link(f"ack/{quote(incident_id)}", incident_id)
+
+    def link(self, path: str, subject: str) -> str:
+        """A signed, expiring link to any page of the daemon; `subject` is what the signature covers
+        (an incident id, or QUEUE for the reply queue and the actions on its items)."""
         expires = int((self._clock.now() + self._ttl).timestamp())
-        return f"{self._base}/ack/{quote(incident_id)}?exp={expires}&sig={self._signature(incident_id, expires)}"
+        return f"{self._base}/{path}?exp={expires}&sig={self._signature(subject, expires)}"
 
     def verify(self, incident_id: str, exp: str, sig: str) -> None:
         """Raise AckLinkError unless the link is ours, for this incident, and not expired."""

@@ -96,11 +96,11 @@ class Notifier:
                      keyword=self._config.alerting.channel_keywords.get(target.channel))
 
     def send(self, target: Target, message: Message) -> Outcome:
-        sender = apprise.Apprise()
-        if not sender.add(target.url):
-            return Outcome(False, 1, f"apprise cannot read the URL of channel {target.channel}")
         error = "apprise reported failure"
         for attempt in range(1, self._retries + 2):
+            sender = apprise.Apprise()  # a fresh plugin: apprise throttles a reused one (mail: ~5 s per call)
+            if not sender.add(target.url):
+                return Outcome(False, attempt, f"apprise cannot read the URL of channel {target.channel}")
             with apprise.LogCapture(level=apprise.logging.WARNING) as captured:
                 ok = bool(sender.notify(title=message.title, body=message.body, body_format=message.format,
                                         notify_type=NOTIFY_TYPES.get(message.severity, apprise.NotifyType.INFO)))

@@ -18,12 +18,11 @@ from monitor.alerting.dispatch import SENT, Dispatcher, Notice
 from monitor.alerting.message import Style
 from monitor.alerting.notify import Notifier
 from monitor.alerting.playbook import freeze, thaw
-from monitor.alerting.quiet import quiet_interval
-from monitor.alerting.silences import Silence, Silences
+from monitor.alerting.mute import Inhibited, Muter, QuietHours, Silenced, Watched, mute_reason
+from monitor.alerting.silences import Silences
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.config.model import Config
-from monitor.config.rules import SEVERITY_RANK
 from monitor.detect.finding import Finding
 from monitor.incident import ACKED, OPEN, RESOLVED, Delivery, Event, Incident
 from monitor.mention import Mention
@@ -35,7 +34,7 @@ log = logging.getLogger(__name__)
 def _example(m: Mention) -> dict:
     return {"id": m.id, "url": m.url, "platform": m.platform, "author": m.author.name,
             "followers": m.author.followers, "text": m.text[:200], "published_at": m.published_at.isoformat(),
-            "sentiment": m.sentiment}
+            "sentiment": m.sentiment, "categories": list(m.categories)}
 
 
 def ack_links_for(config: Config, clock: Clock) -> AckLinks | None:
@@ -138,38 +137,21 @@ class IncidentManager:
             else:
                 live.append(incident)
         logs = {i.id: self.store.deliveries(i.id) for i in live}
-        silences = [s for s in self.silences.all() if s.active(now)]
+        muters = [Watched(self.settings.config.brands), Silenced(self.silences.all()), Inhibited(self.alerting),
+                  QuietHours(self.alerting, self.zone)]
         due: list[Notice] = []
         for incident in (i for i in live if i.state == OPEN):
-            if self._muted(incident, live, silences, logs[incident.id], now):
+            if self._muted(incident, live, muters, logs[incident.id], now):
                 report.muted += 1
             elif not self._held(incident, live, logs, now):
                 due += self.dispatcher.due(incident, logs[incident.id], now)
         report.notified, report.failed = self.dispatcher.deliver(due)
         return report
 
-    def _mute_reason(self, incident: Incident, live: list[Incident], silences: list[Silence],
-                     now: datetime) -> str | None:
-        silence = next((s for s in silences if s.matches(incident)), None)
-        if silence is not None:
-            return f"静默 {silence.id}（{silence.matchers}）"
-        rank = SEVERITY_RANK[incident.severity]
-        if self.alerting.inhibit_from and incident.brand:
-            floor = SEVERITY_RANK[self.alerting.inhibit_from]
-            graver = next((o for o in live if o.brand == incident.brand and o.id != incident.id
-                           and SEVERITY_RANK[o.severity] >= floor and SEVERITY_RANK[o.severity] > rank), None)
-            if graver is not None:
-                return f"被 {graver.id}（{graver.severity}）抑制"
-        if rank < SEVERITY_RANK[self.alerting.quiet_hours_override]:
-            name = quiet_interval(self.alerting, self.zone, now)
-            if name is not None:
-                return f"免打扰时段 {name}"
-        return None
-
-    def _muted(self, incident: Incident, live: list[Incident], silences: list[Silence],
+    def _muted(self, incident: Incident, live: list[Incident], muters: list[Muter],
                log_rows: list[Delivery], now: datetime) -> bool:
         """Record mute changes on the timeline; until the first step went out, the playbook clock waits too."""
-        reason = self._mute_reason(incident, live, silences, now)
+        reason = mute_reason(muters, incident, live, now)
         before = incident.muted
         changes = {"muted": reason} if reason != before else {}
         if (reason is not None or before is not None) and not any(d.status == SENT for d in log_rows):
@@ -193,25 +175,42 @@ class IncidentManager:
         return False
 
     # people
-    def ack(self, incident_id: str, by: str) -> Incident:
+    def ack(self, incident_id: str, by: str, note: str | None = None) -> Incident:
         incident = self._get(incident_id)
         if incident.state == OPEN:
             incident.state = ACKED
             incident.acked_at = self.clock.now()
             incident.acked_by = by
+            if incident.assignee is None:
+                incident.assignee = by  # whoever acks owns it until someone assigns it
             self.store.save_incident(incident)
-            self._event(incident, "acked", "已确认，停止升级", actor=by)
+            self._event(incident, "acked", "已确认，停止升级" + (f"：{note}" if note else ""), actor=by)
+        elif note:
+            self._event(incident, "note", note, actor=by)
         return incident
 
-    def resolve(self, incident_id: str, by: str) -> Incident:
+    def resolve(self, incident_id: str, by: str, note: str | None = None) -> Incident:
         incident = self._get(incident_id)
         if incident.state != RESOLVED:
-            self._resolve(incident, by, TickReport())
+            self._resolve(incident, by, TickReport(), note)
+        elif note:
+            self._event(incident, "note", note, actor=by)
         return incident
 
-    def _resolve(self, incident: Incident, by: str | None, report: TickReport) -> None:
+    def assign(self, incident_id: str, to: str, by: str) -> Incident:
+        incident = self._update(self._get(incident_id), assignee=to)
+        self._event(incident, "assigned", f"负责人：{to}", actor=by)
+        return incident
+
+    def note(self, incident_id: str, text: str, by: str) -> Incident:
+        incident = self._get(incident_id)
+        self._event(incident, "note", text, actor=by)
+        return incident
+
+    def _resolve(self, incident: Incident, by: str | None, report: TickReport, note: str | None = None) -> None:
         incident = self._update(incident, state=RESOLVED, resolved_at=self.clock.now())
-        self._event(incident, "resolved", "手动恢复" if by else "一段时间内未再触发，自动恢复", actor=by)
+        self._event(incident, "resolved", ("手动恢复" if by else "一段时间内未再触发，自动恢复")
+                    + (f"：{note}" if note else ""), actor=by)
         report.resolved += 1
         self.dispatcher.resolved(incident)
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import click
 
-from monitor.cli import CONFIG_OPTION, _settings
-from monitor.logs import MASKER
+from monitor.cli import CONFIG_OPTION, _emit_json, _settings
 
 EXIT_ALREADY_RUNNING = 3
 EXIT_NOT_RUNNING = 3
@@ -36,6 +35,8 @@ def run(ctx: click.Context, config_path: Path) -> None:
     signals = Signals()
     signals.install()
     settings = _settings(config_path)
+    from monitor.logs import MASKER
+
     MASKER.learn(settings.config)
     lock = StateLock(settings.config.state_dir)
     try:
@@ -73,9 +74,10 @@ def _serve_health(bind: str):
 
 @click.command("reload")
 @CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on the last line.")
 @click.option("--wait", "wait_seconds", type=float, default=30.0, show_default=True,
               help="How long to wait for the daemon's answer.")
-def reload(config_path: Path, wait_seconds: float) -> None:
+def reload(config_path: Path, wait_seconds: float, as_json: bool = False) -> None:
     """Validate the config, then ask the running daemon to swap it in (SIGHUP) and print its answer.
 
     Exit 0 when applied; 2 when the config (or the daemon) refused it, with one line per problem;
@@ -113,6 +115,10 @@ def reload(config_path: Path, wait_seconds: float) -> None:
             click.echo(problem, err=True)
         click.echo("reload refused: the daemon keeps running the previous config", err=True)
         sys.exit(2)
+    if as_json:
+        _emit_json({"reloaded": True, "pid": pid, "rules": len(settings.rules),
+                    "sources": len(settings.config.sources)})
+        return
     click.echo(f"reloaded: pid {pid} now runs {len(settings.rules)} rules and {len(settings.config.sources)} sources")
 
 

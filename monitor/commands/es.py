@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.cli import CONFIG_OPTION, _settings
-from monitor.config.model import ElasticConfig
+
+if TYPE_CHECKING:
+    from monitor.config.model import ElasticConfig
 
 EXIT_TROUBLE = 1
 
@@ -51,7 +55,8 @@ def es() -> None:
 
 @es.command()
 @CONFIG_OPTION
-def setup(config_path: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on the last line.")
+def setup(config_path: Path, as_json: bool) -> None:
     """Create the mentions template, the indices and their aliases, if missing (safe to repeat).
 
     Exits 1, changing nothing, when the live mapping is of another version: `brandmon es migrate`.
@@ -72,6 +77,10 @@ def setup(config_path: Path) -> None:
         _fail(f"cannot reach {config.url}: {exc}")
     finally:
         client.close()
+    if as_json:
+        click.echo(json.dumps({"status": status, "prefix": layout.prefix, "version": layout.version,
+                               "alias": layout.mentions}, ensure_ascii=False))
+        return
     said = {"created": "created", "completed": "completed the missing indices of", "ok": "already up to date:"}
     click.echo(f"{said[status]} '{layout.prefix}' at mapping version {layout.version}; "
                f"Kibana and the rules read the alias {layout.mentions}")
@@ -80,7 +89,8 @@ def setup(config_path: Path) -> None:
 
 @es.command()
 @CONFIG_OPTION
-def migrate(config_path: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on the last line.")
+def migrate(config_path: Path, as_json: bool) -> None:
     """Copy every index to this brandmon's mapping version, then switch the aliases and delete the old
     indices. Stop the daemons first; an interrupted migration can be run again."""
     from monitor.store.elastic import connect
@@ -90,12 +100,15 @@ def migrate(config_path: Path) -> None:
     config, queue = elastic_config(config_path)
     client = connect(config, timeout=120)
     try:
-        done = run(client, config.index_prefix, say=click.echo)
+        done = run(client, config.index_prefix, say=lambda line: click.echo(line, err=as_json))
     except (MappingOutdated, MigrationFailed) as exc:
         _fail(str(exc))
     finally:
         client.close()
-    if done.from_version == done.to_version or done.from_version is None:
+    if as_json:
+        click.echo(json.dumps({"prefix": done.prefix, "from_version": done.from_version,
+                               "to_version": done.to_version, "copied": dict(done.copied)}, ensure_ascii=False))
+    elif done.from_version == done.to_version or done.from_version is None:
         click.echo(f"'{done.prefix}' is at mapping version {done.to_version}: nothing to migrate")
     else:
         click.echo(f"migrated '{done.prefix}' from version {done.from_version} to {done.to_version}: "

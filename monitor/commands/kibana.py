@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from urllib.error import HTTPError, URLError
-from urllib.parse import quote
 
 import click
 
 from monitor.cli import CONFIG_OPTION, _settings
-from monitor.kibana_objects import FILE_PREFIX, SHIPPED, import_objects, saved_objects
 
 @click.group()
 def kibana() -> None:
@@ -24,8 +21,14 @@ def kibana() -> None:
 @click.option("--file", "path", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
               help="Saved objects to import (default: the shipped kibana/brandmon.ndjson).")
 @click.option("--space", default=None, help="A Kibana space id (default: the default space).")
-def import_command(config_path: Path, url: str | None, path: Path | None, space: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on the last line.")
+def import_command(config_path: Path, url: str | None, path: Path | None, space: str | None, as_json: bool) -> None:
     """Import the objects with overwrite: running it again updates them in place."""
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import quote
+
+    from monitor.kibana_objects import FILE_PREFIX, SHIPPED, import_objects, saved_objects
+
     settings = _settings(config_path)
     config = settings.config
     url = url or config.alerting.kibana_url
@@ -55,6 +58,10 @@ def import_command(config_path: Path, url: str | None, path: Path | None, space:
         click.echo(f"brandmon kibana import: {answer.get('successCount', 0)} of {len(objects)} objects imported",
                    err=True)
         sys.exit(1)
+    if as_json:
+        click.echo(json.dumps({"imported": answer.get("successCount", len(objects)), "kibana": base,
+                               "prefix": prefix}, ensure_ascii=False))
+        return
     click.echo(f"imported {answer.get('successCount', len(objects))} objects into {base}: data views "
                f"{prefix}-mentions and {prefix}-incidents, saved searches 负面提及 and one per brand, "
                f"dashboard 'brandmon 舆情总览'")

@@ -5,6 +5,7 @@ pick the stored mentions it is least sure of for labelling. Labels are CSV `labe
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import sys
@@ -13,7 +14,10 @@ from pathlib import Path
 import click
 
 from monitor.cli import CONFIG_OPTION, _emit_json, _settings
-from monitor.config.model import Config, NlpConfig
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.config.model import NlpConfig
 
 _OPTIONAL_CONFIG = click.option(
     "--config", "-c", "config_path", type=click.Path(path_type=Path), default=None,
@@ -24,11 +28,14 @@ _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 @click.group()
 def nlp() -> None:
-    """Measure and adapt the sentiment model: eval, train, export."""
+    """Measure and adapt the text understanding: the sentiment model (eval, train, export), brand matching
+    (eval-brands) and complaint categories (eval-categories)."""
 
 
-def _nlp_config(config_path: Path | None) -> NlpConfig:
+def _nlp_config(config_path: Path | None) -> "NlpConfig":
     """The NLP settings from the config when there is one, else the defaults (models in ./brandmon-data/models)."""
+    from monitor.config.model import Config, NlpConfig
+
     if config_path is None:
         default = Path(os.environ.get("BRANDMON_CONFIG", "config.yaml"))
         config_path = default if default.is_file() else None
@@ -150,7 +157,9 @@ def _heldout_check(new, current) -> dict[str, dict[str, float]]:
 @click.option("--brand", default=None, help="Only mentions of this brand.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="CSV file to write (default: standard output).")
-def export(config_path: Path, count: int, since: str, brand: str | None, output: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help='Print {"count", "output", "rows": [...]} instead of CSV on '
+              "standard output (the CSV file is still written with --output).")
+def export(config_path: Path, count: int, since: str, brand: str | None, output: Path | None, as_json: bool) -> None:
     """Write the stored mentions the model is least sure of as CSV (label,text,score,…) with the label
     column empty: fill in 1 or 0, then `brandmon nlp train FILE`."""
     from monitor.clock import Clock
@@ -171,16 +180,24 @@ def export(config_path: Path, count: int, since: str, brand: str | None, output:
     finally:
         store.close()
     picked = uncertain(recent, count)
+    header = ["label", "text", "score", "model", "brands", "id", "url", "published_at"]
+    rows = [["", f"{m.title}\n{m.text}" if m.title else m.text, m.sentiment, m.model, " ".join(m.brands), m.id, m.url,
+             m.published_at.isoformat()] for m in picked]
+    if as_json and not output:
+        click.echo(json.dumps({"count": len(rows), "output": None, "rows": [dict(zip(header, r)) for r in rows]},
+                              ensure_ascii=False))
+        return
     handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         writer = csv.writer(handle)
-        writer.writerow(["label", "text", "score", "model", "brands", "id", "url", "published_at"])
-        for m in picked:
-            writer.writerow(["", f"{m.title}\n{m.text}" if m.title else m.text, m.sentiment, m.model,
-                             " ".join(m.brands), m.id, m.url, m.published_at.isoformat()])
+        writer.writerow(header)
+        writer.writerows(rows)
     finally:
         if output:
             handle.close()
+    if as_json:
+        click.echo(json.dumps({"count": len(rows), "output": str(output)}, ensure_ascii=False))
+        return
     click.echo(f"{len(picked)} mentions to label{f' in {output}' if output else ''} "
                f"(of {len(recent)} stored in the last {since})", err=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -22,8 +23,10 @@ from monitor.cli import CONFIG_OPTION, _settings
               "charts, chat channels get Markdown.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write to FILE: .md gives Markdown with PNG charts beside it, else one HTML file.")
+@click.option("--json", "as_json", is_flag=True,
+              help='One JSON object: {"title", "files": [...], "sent": [...], "failed": [...]}.')
 def report(config_path: Path, period: str, brand: str | None, until_text: str | None, channels: tuple[str, ...],
-           out: Path | None) -> None:
+           out: Path | None, as_json: bool) -> None:
     """Volume and sentiment over time, share of voice against competitors, top sources, top words, the most
     engaged negative mentions, and incidents with time to acknowledge and resolve.
 
@@ -48,15 +51,22 @@ def report(config_path: Path, period: str, brand: str | None, until_text: str | 
                              progress=lambda line: click.echo(f"report: {line}", err=True))
     finally:
         store.close()
+    written = []
     if out is not None:
         for path in write_report(built, out):
+            written.append(str(path))
             click.echo(f"report: wrote {path}", err=True)
     failed = []
     for channel in channels:
         click.echo(f"report: sending to {channel} …", err=True)
         if not send_to_channel(settings, channel, built):
             failed.append(channel)
-    if out is None and not channels:
+    if as_json:
+        click.echo(json.dumps({"title": built.title, "files": written,
+                               "sent": [c for c in channels if c not in failed], "failed": failed,
+                               **({"markdown": built.markdown()} if out is None and not channels else {})},
+                              ensure_ascii=False))
+    elif out is None and not channels:
         click.echo(built.markdown())
     if failed:
         click.echo(f"report: could not send to {', '.join(failed)} (see the log above)", err=True)

@@ -97,8 +97,9 @@ def _silences(config_path: Path):
 @click.option("--for", "duration", required=True, help="How long, like 2h or 1d.")
 @click.option("--comment", default="", help="Why, for whoever finds it later.")
 @click.option("--by", default=None, help="Who (default: the shell user).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on the last line.")
 def silence_add(config_path: Path, brand: str | None, rule: str | None, duration: str, comment: str,
-                by: str | None) -> None:
+                by: str | None, as_json: bool) -> None:
     """Add a silence."""
     from monitor.sanitize import clean_name, clean_text
 
@@ -115,6 +116,9 @@ def silence_add(config_path: Path, brand: str | None, rule: str | None, duration
             raise click.UsageError(str(exc)) from None
     finally:
         store.close()
+    if as_json:
+        click.echo(json.dumps(made.to_dict(), ensure_ascii=False))
+        return
     click.echo(f"{made.id}: {made.matchers} until {made.ends_at.astimezone(settings.config.zone):%Y-%m-%d %H:%M} "
                f"({settings.config.zone.key})")
 
@@ -147,7 +151,8 @@ def silence_list(config_path: Path, show_all: bool, as_json: bool) -> None:
 @silence.command("expire")
 @CONFIG_OPTION
 @click.argument("silence_id")
-def silence_expire(config_path: Path, silence_id: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on the last line.")
+def silence_expire(config_path: Path, silence_id: str, as_json: bool) -> None:
     """End a silence now."""
     _, store, silences = _silences(config_path)
     try:
@@ -157,6 +162,9 @@ def silence_expire(config_path: Path, silence_id: str) -> None:
         sys.exit(1)
     finally:
         store.close()
+    if as_json:
+        click.echo(json.dumps(made.to_dict(), ensure_ascii=False))
+        return
     click.echo(f"{made.id}: expired")
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
-
-from pydantic import BeforeValidator
+from typing import TYPE_CHECKING, Annotated, Any
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -39,4 +37,16 @@ def format_duration(delta: timedelta) -> str:
     return f"{seconds}s"
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+if TYPE_CHECKING:
+    from pydantic import BeforeValidator
+
+    Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def __getattr__(name: str) -> Any:
+    """`Duration` (a pydantic type) is built on first use, so the CLI can parse durations without pydantic."""
+    if name == "Duration":
+        from pydantic import BeforeValidator
+
+        return Annotated[timedelta, BeforeValidator(parse_duration)]
+    raise AttributeError(f"module 'monitor.config.durations' has no attribute {name!r}")

@@ -23,8 +23,26 @@ class BrandConfig(Strict):
     aliases: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     competitors: tuple[str, ...] = ()
+    # names (of name and aliases) that are also everyday words (小米 the grain, 苹果 the fruit): such a name
+    # counts only when the words around it say it means the brand (monitor/nlp/brands.py)
+    ambiguous: tuple[str, ...] = ()
+    brand_cues: tuple[str, ...] = ()  # words that say an ambiguous name means the brand, added to the built-in ones
+    other_cues: tuple[str, ...] = ()  # words that say it means something else (斤, 熬粥, 果园 …)
     # optional boolean query a mention must also satisfy, e.g. '(手机 OR 充电) NOT 星河湾' (monitor/nlp/query.py)
     query: str | None = None
+    # the brand's own accounts per platform (author ids or names): their replies answer a complaint
+    official_accounts: dict[str, tuple[str, ...]] = {}
+    # a watched competitor: matched, scored and stored like a brand, its crises noted, alerts only when asked
+    competitor: bool = False
+    alerts: bool = True
+
+    @field_validator("official_accounts", mode="before")
+    @classmethod
+    def _account_lists(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: (tuple(str(x) for x in v) if isinstance(v, (list, tuple)) else (str(v),))
+                    for k, v in value.items()}
+        return value
 
     @field_validator("query")
     @classmethod
@@ -34,6 +52,16 @@ class BrandConfig(Strict):
         if value is not None:
             parse_query(value)  # a QuerySyntaxError is a ValueError naming the column
         return value
+
+    @model_validator(mode="after")
+    def _ambiguous_are_names(self) -> "BrandConfig":
+        from monitor.nlp.normalize import fold
+
+        names = {fold(t) for t in self.terms}
+        unknown = [a for a in self.ambiguous if fold(a) not in names]
+        if unknown:
+            raise ValueError(f"ambiguous names {unknown} are neither the name nor an alias")
+        return self
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -165,6 +193,8 @@ class ForumOptions(PageOptions):
     thread_url: str | None = None
     thread_title: Queries | None = None
     thread_mark: Queries | None = None
+    thread_replies: Queries | None = None  # the list's reply and view counts, kept on the thread's first post
+    thread_views: Queries | None = None
     next_page: Queries | None = None
     stream: Queries | None = None
     stream_url: str | None = None
@@ -439,8 +469,24 @@ class SentimentConfig(Strict):
         return self
 
 
+class CategoriesConfig(Strict):
+    """Complaint categories (monitor/nlp/categories.py): built-in 质量, 安全, 服务/售后, 物流, 价格/退款, 虚假宣传,
+    隐私/数据, 食品安全; `terms` adds terms to one (a new name adds a category), `only` keeps a subset."""
+
+    terms: dict[str, tuple[str, ...]] = {}
+    only: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _known(self) -> "CategoriesConfig":
+        from monitor.nlp.categories import Categorizer
+
+        Categorizer(self.terms, self.only)  # a ValueError names the unknown categories
+        return self
+
+
 class NlpConfig(Strict):
     sentiment: SentimentConfig = SentimentConfig()
+    categories: CategoriesConfig = CategoriesConfig()
     user_dicts: tuple[Path, ...] = ()
     # where `brandmon nlp train` saves models that sentiment.model can name; the loader defaults it
     # to <state_dir>/models
@@ -510,7 +556,7 @@ class AlertingConfig(Strict):
     quiet_hours_override: Literal["info", "warning", "critical"] = "critical"
     retries: int = Field(default=2, ge=0, le=10)
     retry_backoff: Duration = timedelta(seconds=1)
-    retry_max_backoff: Duration = timedelta(minutes=5)
+    retry_max_backoff: Duration = timedelta(minutes=1)
     give_up_after: Duration = timedelta(hours=4)
     fallback_channel: str | None = None
     channel_limits: dict[str, int] = {}
@@ -567,6 +613,26 @@ class ReportSchedule(Strict):
         return f"{self.period}-{self.brand or 'all'}-{'+'.join(self.send)}"
 
 
+class SlaTier(Strict):
+    """How soon a negative mention must be answered; the first tier that matches a mention applies."""
+
+    within: Duration
+    severity: Literal["info", "warning", "critical"] = "warning"
+    platforms: tuple[str, ...] = ()  # empty: every platform
+    min_followers: int | None = Field(default=None, ge=0)  # an influencer's complaint
+    content_types: tuple[Literal["post", "comment", "reply"], ...] = ()
+
+
+class ReplyConfig(Strict):
+    """The reply queue: negative mentions the brand has not answered, and how long it may take."""
+
+    sla: tuple[SlaTier, ...] = (SlaTier(within=timedelta(minutes=30), severity="critical", min_followers=10000),
+                                SlaTier(within=timedelta(hours=2), severity="warning"))
+    lookback: Duration = timedelta(days=7)  # older unanswered mentions leave the queue
+    escalate: bool = True  # a breach opens an incident that escalates through the severity's playbook
+    due_soon: float = Field(default=0.75, gt=0, lt=1)  # share of the SLA after which an item is "due soon"
+
+
 class Config(Strict):
     timezone: str = "Asia/Shanghai"
     state_dir: Path = Path("brandmon-data")
@@ -581,6 +647,8 @@ class Config(Strict):
     alerting: AlertingConfig = AlertingConfig()
     daemon: DaemonConfig = DaemonConfig()
     reports: tuple[ReportSchedule, ...] = ()
+    reply: ReplyConfig = ReplyConfig()
+    language: Literal["zh", "en"] | None = None  # the CLI's language; default: the locale (zh_* → Chinese)
 
     @field_validator("alerting")
     @classmethod
@@ -607,8 +675,15 @@ class Config(Strict):
     @field_validator("brands")
     @classmethod
     def _unique_brands(cls, brands: tuple[BrandConfig, ...]) -> tuple[BrandConfig, ...]:
+        """Competitors that are not brands themselves are watched too: collected, scored, never alerting."""
         _unique([b.name for b in brands], "brand")
-        return brands
+        names = {b.name for b in brands}
+        watched = []
+        for competitor in (c for b in brands for c in b.competitors):
+            if competitor not in names:
+                names.add(competitor)
+                watched.append(BrandConfig(name=competitor, competitor=True, alerts=False))
+        return (*brands, *watched)
 
     @field_validator("sources")
     @classmethod
@@ -640,6 +715,11 @@ class Config(Strict):
 
     def brand(self, name: str) -> BrandConfig:
         return next(b for b in self.brands if b.name == name)
+
+    @property
+    def own_brands(self) -> tuple[BrandConfig, ...]:
+        """The brands the team speaks for, without the competitors added only to be watched."""
+        return tuple(b for b in self.brands if not b.competitor)
 
     def source(self, name: str) -> SourceConfig:
         return next(s for s in self.sources if s.name == name)

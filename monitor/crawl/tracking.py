@@ -35,6 +35,7 @@ class Visit:
     new: int = 0
     pages: int = 0
     pending: list[str] = field(default_factory=list)  # post ids still to fetch (Discourse's post stream)
+    counts: tuple[str | None, str | None] = (None, None)  # replies and views as the list printed them
 
     @property
     def from_start(self) -> bool:

@@ -34,10 +34,10 @@ class _SaveToFolder:
 
 
 class Mailbox:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, port: int | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
-        self.port = free_port()
+        self.port = port or free_port()
         self._handler = _SaveToFolder(folder)
         self._controller = Controller(self._handler, hostname="127.0.0.1", port=self.port)
 

@@ -90,7 +90,12 @@ def _summary(monitor: Monitor, mailbox: Mailbox, folder: Path, seconds: float) -
             "notified": sorted({d.channel for d in sent}),
             "escalated": any(d.step != "0.0" for d in sent),
         })
+    from monitor.reply.queue import ReplyDesk
+
+    queue = ReplyDesk(monitor.settings.config, store, monitor.clock).items()
     return {
+        "queue": len(queue),
+        "queue_ids": [i.mention.id for i in queue],
         "mentions": store.count(Query()),
         "negative": store.count(Query(sentiments=("negative",))),
         "incidents": incidents,

@@ -42,9 +42,9 @@ from scipy import sparse
 from monitor.nlp.hashing import ngram_hashes
 from monitor.nlp.normalize import strip_links
 
-DATA_DIR = Path(__file__).with_name("data")
-SHIPPED_MODEL_DIR = DATA_DIR / "models"
-DEFAULT_SCORER = "brandmon-lr"
+from monitor.nlp.models import DATA_DIR, DEFAULT_SCORER, SCORERS, SHIPPED_MODEL_DIR, model_path  # noqa: E402,F401
+from monitor.nlp.models import saved_models as _saved_models  # noqa: E402,F401
+
 FORMAT = 2  # bump when the model file layout or feature pipeline changes
 
 # Negators flip a lexicon word that follows them, optionally across up to two
@@ -470,31 +470,10 @@ def train_model(rows: Sequence[tuple[int, str]], model_dir: Path, base: str | No
 
 # ---------------------------------------------------------------- registry
 
-def _saved_models(model_dir: Path) -> list[dict]:
-    """Metadata (plus "path") of every model saved directly under model_dir."""
-    found = []
-    for meta_path in sorted(Path(model_dir).glob("*/model.json")) if Path(model_dir).is_dir() else []:
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            found.append({"name": meta["name"], "version": str(meta["version"]), "path": meta_path.parent})
-        except (OSError, ValueError, KeyError):
-            continue
-    return found
-
-
-def _version_key(version: str) -> tuple:
-    return (0, int(version), "") if version.isdigit() else (1, 0, version)
-
-
 @functools.lru_cache(maxsize=16)
 def _load_cached(path: Path) -> LexiconLRScorer:
     return LexiconLRScorer.load(path)
 
-
-SCORERS: dict[str, str] = {
-    "snownlp": "snownlp's Bayes classifier (baseline)",
-    DEFAULT_SCORER: "char n-gram LR + social lexicon (default)",
-}
 
 
 def get_scorer(name: str | None = None, model_dir: Path | None = None) -> Scorer:
@@ -506,19 +485,3 @@ def get_scorer(name: str | None = None, model_dir: Path | None = None) -> Scorer
     return SnowNLPScorer() if path is None else _load_cached(path)
 
 
-def model_path(name: str | None = None, model_dir: Path | None = None) -> Path | None:
-    """Where the named model is saved (None for snownlp, which brings its own); ValueError if nowhere."""
-    name = name or DEFAULT_SCORER
-    if name == "snownlp":
-        return None
-    want, _, want_version = name.partition("@")
-    candidates = [m for d in ([Path(model_dir)] if model_dir else []) + [SHIPPED_MODEL_DIR]
-                  for m in _saved_models(d) if m["name"] == want]
-    if candidates:
-        first_dir = candidates[0]["path"].parent  # a user's model_dir wins over shipped models
-        candidates = [m for m in candidates if m["path"].parent == first_dir
-                      and (not want_version or m["version"] == want_version)]
-    if not candidates:
-        known = set(SCORERS) | {m["name"] for m in (_saved_models(model_dir) if model_dir else [])}
-        raise ValueError(f"unknown scorer {name!r}; known: {', '.join(sorted(known))}")
-    return max(candidates, key=lambda m: _version_key(m["version"]))["path"].resolve()

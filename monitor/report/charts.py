@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import matplotlib
@@ -29,9 +30,29 @@ LABELS_EN = {"negative": "negative", "neutral": "neutral", "positive": "positive
              "share": "share of voice", "sources": "top sources"}
 
 
+PACKAGED_FONT = "NotoSansCJKsc-Regular.otf"  # shipped by the mplfonts wheel, a project dependency
+
+
+def _packaged_font() -> str | None:
+    """The CJK font that installs with the project (mplfonts), so charts speak Chinese on a fresh machine."""
+    try:
+        import mplfonts
+    except ImportError:
+        return None
+    path = Path(mplfonts.__file__).parent / "fonts" / PACKAGED_FONT
+    if not path.is_file():
+        return None
+    font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()
+
+
 @functools.cache
 def cjk_font() -> str | None:
-    """The family name of an installed font that covers Chinese (fontconfig's `fc-list :lang=zh`), or None."""
+    """The family name of a font that covers Chinese: the packaged one, else an installed one
+    (fontconfig's `fc-list :lang=zh`), else None."""
+    packaged = _packaged_font()
+    if packaged:
+        return packaged
     if shutil.which("fc-list") is None:
         return None
     try:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.alerting.message import SEVERITY_ZH, STATE_ZH
 from monitor.report.data import BrandFigures, ReportData
+from monitor.report.headline import headline
 from monitor.report.period import TITLES
 
 SENTIMENT_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面"}
@@ -61,6 +62,7 @@ class Report:
     def markdown(self, image: ImageSource | None = None) -> str:
         d = self.data
         out = [f"# {self.title}", "", f"时区：{self.zone.key}；生成于 {self._local(self.generated_at)}", "",
+               "## 摘要", ""] + [f"- {headline(b, d.incidents)}" for b in d.brands] + ["",
                "## 概览", "", "| 品牌 | 声量 | 环比 | 负面 | 负面占比 | 正面 |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for b in d.brands:
             out.append(f"| {b.name} | {b.total} | {change_zh(b)} | {b.sentiment['negative']} | "
@@ -69,24 +71,45 @@ class Report:
             out += ["", f"## {b.name}", ""]
             if image is not None:
                 out += [f"![{name}]({image(name)})" for name in self.charts_of(b.name)] + [""]
-            if len(b.share_of_voice) > 1:
-                total = sum(n for _, n in b.share_of_voice)
-                out += ["### 竞品声量对比", "", "| 品牌 | 声量 | 占比 |", "| --- | ---: | ---: |"]
-                out += [f"| {name} | {n} | {share(n, total)} |" for name, n in b.share_of_voice] + [""]
+            if b.competitors:
+                total = b.total + sum(n for _, n, _ in b.competitors)
+                out += ["### 竞品对比", "", "| 品牌 | 声量 | 占比 | 负面 | 负面占比 |", "| --- | ---: | ---: | ---: | ---: |"]
+                out += [f"| {name} | {n} | {share(n, total)} | {neg} | {share(neg, n)} |"
+                        for name, n, neg in [(b.name, b.total, b.sentiment["negative"]), *b.competitors]] + [""]
+            for title, rows in self._breakdowns(b):
+                out += [f"### {title}", "", "| 项 | 数量 |", "| --- | ---: |"]
+                out += [f"| {k} | {v} |" for k, v in rows] or ["| 无 | 0 |"]
+                out.append("")
+            out += ["### 主要作者", "", "| 作者 | 提及 | 粉丝 |", "| --- | ---: | ---: |"]
+            out += [f"| {a} | {n} | {f if f is not None else '—'} |" for a, n, f in b.authors] or ["| 无 | 0 | — |"]
+            out += ["", "### 回复时效", "", self._reply_line(b), ""]
             out += ["### 主要来源", ""]
             out += [f"- {name}：{n} 条" for name, n in b.sources] or ["- 无"]
             out += ["", "### 热词", "", "、".join(f"{w}（{n}）" for w, n in b.words) or "无", "",
-                    "### 负面提及 Top 5", ""]
+                    "### 负面话题 Top 5（转发合并计）", ""]
             for i, m in enumerate(b.negative, 1):
                 text = m.text.replace("\n", " ")[:100]
-                out.append(f"{i}. [{m.platform}] {m.author.name or '匿名'}（{self._local(m.published_at)}）："
-                           f"{text} <{m.url}>")
+                out.append(f"{i}. （{b.story_sizes.get(m.id, 1)} 条）[{m.platform}] {m.author.name or '匿名'}"
+                           f"（{self._local(m.published_at)}）：{text} <{m.url}>")
             if not b.negative:
                 out.append("无")
         out += ["", "## 事件", ""] + self._incident_lines_md()
         if self.legend:
             out += ["", "图中代号：" + "，".join(f"{k} = {v}" for k, v in self.legend.items())]
         return "\n".join(out) + "\n"
+
+    @staticmethod
+    def _breakdowns(b: BrandFigures) -> list[tuple[str, list[tuple[str, int]]]]:
+        return [("平台分布", b.platforms), ("地区分布（IP 属地）", b.regions), ("负面问题类别", b.categories)]
+
+    @staticmethod
+    def _reply_line(b: BrandFigures) -> str:
+        r = b.reply
+        if not r.get("negative"):
+            return "本期没有需回复的负面提及。"
+        return (f"需回复 {r['negative']} 条：官方回复 {r['answered']} 条，标记处理 {r['handled']} 条，"
+                f"时限内 {r['within_sla']} 条（{share(r['within_sla'], r['negative'])}），超时 {r['breached']} 条，"
+                f"仍待回复 {r['open']} 条。")
 
     def _incident_lines_md(self) -> list[str]:
         rows = self.data.incidents
@@ -108,7 +131,8 @@ class Report:
         d = self.data
         parts = [f"<h1>{escape(self.title)}</h1>",
                  f"<p class='meta'>时区：{escape(self.zone.key)}；生成于 {self._local(self.generated_at)}</p>",
-                 "<h2>概览</h2>",
+                 "<h2>摘要</h2>", "<ul>" + "".join(f"<li>{escape(headline(b, d.incidents))}</li>" for b in d.brands)
+                 + "</ul>", "<h2>概览</h2>",
                  _table(["品牌", "声量", "环比", "负面", "负面占比", "正面"],
                         [[b.name, b.total, change_zh(b), b.sentiment["negative"],
                           share(b.sentiment["negative"], b.total), b.sentiment["positive"]] for b in d.brands])]
@@ -116,14 +140,20 @@ class Report:
             parts.append(f"<h2>{escape(b.name)}</h2>")
             parts += [f"<p><img src='{escape(image(name))}' alt='{escape(name)}' style='max-width:100%'></p>"
                       for name in self.charts_of(b.name)]
-            if len(b.share_of_voice) > 1:
-                total = sum(n for _, n in b.share_of_voice)
-                parts += ["<h3>竞品声量对比</h3>",
-                          _table(["品牌", "声量", "占比"], [[n, c, share(c, total)] for n, c in b.share_of_voice])]
+            if b.competitors:
+                total = b.total + sum(n for _, n, _ in b.competitors)
+                parts += ["<h3>竞品对比</h3>", _table(["品牌", "声量", "占比", "负面", "负面占比"], [
+                    [name, n, share(n, total), neg, share(neg, n)]
+                    for name, n, neg in [(b.name, b.total, b.sentiment["negative"]), *b.competitors]])]
+            for title, rows in self._breakdowns(b):
+                parts += [f"<h3>{escape(title)}</h3>", _table(["项", "数量"], [list(r) for r in rows])]
+            parts += ["<h3>主要作者</h3>", _table(["作者", "提及", "粉丝"], [
+                [a, n, f if f is not None else "—"] for a, n, f in b.authors]),
+                "<h3>回复时效</h3>", f"<p>{escape(self._reply_line(b))}</p>"]
             parts += ["<h3>主要来源</h3>", _table(["来源", "提及"], [list(p) for p in b.sources]),
                       "<h3>热词</h3>", f"<p>{escape('、'.join(f'{w}（{n}）' for w, n in b.words) or '无')}</p>",
-                      "<h3>负面提及 Top 5</h3>"]
-            items = [f"<li>[{escape(m.platform)}] <b>{escape(m.author.name or '匿名')}</b>"
+                      "<h3>负面话题 Top 5（转发合并计）</h3>"]
+            items = [f"<li>（{b.story_sizes.get(m.id, 1)} 条）[{escape(m.platform)}] <b>{escape(m.author.name or '匿名')}</b>"
                      f"（{self._local(m.published_at)}）：{escape(m.text[:140])} "
                      f"<a href='{escape(m.url)}'>原文</a></li>" for m in b.negative]
             parts.append(f"<ol>{''.join(items)}</ol>" if items else "<p>无</p>")

@@ -1,5 +1,6 @@
 """Build a report and hand it out: to a file, to apprise channels (HTML with inline charts where the channel
-takes HTML, Markdown elsewhere), and on schedule from the daemon."""
+takes HTML; elsewhere a short digest within the channel's limit that links to the HTML report), and on
+schedule from the daemon."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from pathlib import Path
 
 import apprise
 
+from monitor.alerting.notify import Message, Notifier
 from monitor.config import Settings
 from monitor.config.model import ReportSchedule
 from monitor.report import charts
 from monitor.report.data import Progress, gather
+from monitor.report.digest import chat_digest
 from monitor.report.period import period_until, scheduled_until
 from monitor.report.render import Report
 from monitor.store.base import Store
@@ -62,35 +65,44 @@ def write_report(report: Report, out: Path) -> list[Path]:
     return written
 
 
-def send_to_channel(settings: Settings, channel: str, report: Report) -> bool:
-    """Every URL of the channel gets the report; True only when all of them took it."""
+def report_link(settings: Settings, html: Path) -> str:
+    """Where chat readers find the full report: under http.public_url when the daemon serves it, else the file."""
+    public = settings.config.http.public_url
+    return f"{public.rstrip('/')}/reports/{html.name}" if public else str(html.resolve())
+
+
+def send_to_channel(settings: Settings, channel: str, report: Report, html: Path | None = None) -> bool:
+    """Every URL of the channel gets the report; True only when all of them took it. Chat URLs get a digest
+    linking to `html` (written under state_dir/reports when not given)."""
     ok = True
+    notifier = Notifier(settings.config)
     with tempfile.TemporaryDirectory(prefix="brandmon-report-") as folder:
         attachments = []
         for name, png in report.charts.items():
             (Path(folder) / name).write_bytes(png)
             attachments.append(str(Path(folder) / name))
-        for url in settings.config.channel_urls(channel):
-            ok = _send_one(url, report, attachments) and ok
+        for target in notifier.targets(channel) or ():
+            shape = notifier.shape(target)
+            if shape.html:
+                ok = _send_mail(target.url, report, attachments) and ok
+                continue
+            if html is None:
+                html = settings.config.state_dir / "reports" / f"report-{report.generated_at:%Y%m%d-%H%M%S}.html"
+                write_report(report, html)
+            title, body = chat_digest(report, report_link(settings, html), shape)
+            ok = notifier.send(target, Message(title, body)).ok and ok
     return ok
 
 
-def _send_one(url: str, report: Report, attachments: list[str]) -> bool:
+def _send_mail(url: str, report: Report, attachments: list[str]) -> bool:
+    """Mail gets the whole report as HTML with the charts inline."""
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-    if not plugin:
-        log.error("report: %s is not a URL apprise can send to", url)
-        return False
+    if "inline" in getattr(plugin, "template_args", {}) and "inline=" not in url:
+        url += ("&" if "?" in url else "?") + "inline=yes"  # charts shown in the mail, not as attachments
     sender = apprise.Apprise()
-    formats = plugin.notify_format if isinstance(plugin.notify_format, tuple) else (plugin.notify_format,)
-    if formats[0] == apprise.NotifyFormat.HTML:  # channels that prefer HTML (e-mail) get the charts inline
-        if "inline" in getattr(plugin, "template_args", {}) and "inline=" not in url:
-            url += ("&" if "?" in url else "?") + "inline=yes"  # charts shown in the mail, not as attachments
-        sender.add(url)
-        return bool(sender.notify(title=report.title, body=report.html(lambda name: f"cid:{name}"),
-                                  body_format=apprise.NotifyFormat.HTML,
-                                  attach=apprise.AppriseAttachment(attachments)))
     sender.add(url)
-    return bool(sender.notify(title=report.title, body=report.markdown(), body_format=apprise.NotifyFormat.MARKDOWN))
+    return bool(sender.notify(title=report.title, body=report.html(lambda name: f"cid:{name}"),
+                              body_format=apprise.NotifyFormat.HTML, attach=apprise.AppriseAttachment(attachments)))
 
 
 def send_report(settings: Settings, store: Store, schedule: ReportSchedule, now: datetime) -> None:
@@ -101,7 +113,7 @@ def send_report(settings: Settings, store: Store, schedule: ReportSchedule, now:
     folder = settings.config.state_dir / "reports"
     write_report(report, folder / f"{stem}.html")
     write_report(report, folder / f"{stem}.md")
-    failed = [c for c in schedule.send if not send_to_channel(settings, c, report)]
+    failed = [c for c in schedule.send if not send_to_channel(settings, c, report, folder / f"{stem}.html")]
     if failed:
         raise RuntimeError(f"report {stem} could not be sent to {', '.join(failed)}")
     log.info("report %s sent to %s", stem, ", ".join(schedule.send))

@@ -22,6 +22,7 @@ class Query:
     sources: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()  # any of them, as phrases of the text (monitor/store/matching.py)
+    categories: tuple[str, ...] = ()  # complaint categories: any of them
     crisis: bool = False
     text: str | None = None  # search box: every space-separated phrase in the text or the title
     min_followers: int | None = None  # author.followers at least this
@@ -128,6 +129,15 @@ class Store(ABC):
 
     @abstractmethod
     def put_state(self, key: str, value: Any) -> None: ...
+
+    def get_states(self, keys: list[str]) -> dict[str, Any]:
+        """Several keys at once (the reply queue reads one per mention); missing keys are left out."""
+        out = {}
+        for key in keys:
+            value = self.get_state(key)
+            if value is not None:
+                out[key] = value
+        return out
 
     # one alerting leader among several daemons
     @abstractmethod

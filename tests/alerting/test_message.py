@@ -138,3 +138,21 @@ def test_the_channel_keyword_is_a_per_channel_setting(managers, receiver, clock)
     manager.handle([finding(clock)])
     manager.tick()
     assert receiver.received[0]["message"].splitlines()[0] == "【舆情告警】"
+
+
+def test_a_report_digest_for_chat_fits_the_bots_bytes_and_ends_with_the_link(clock):
+    from monitor.report.data import BrandFigures, ReportData
+    from monitor.report.digest import chat_digest
+    from monitor.report.period import period_until
+    from monitor.report.render import Report
+
+    brands = [BrandFigures(name=f"品牌{i}", total=100 + i, previous=90, sentiment={"negative": 10, "positive": 50},
+                           words=[("电池", 5), ("屏幕", 3)]) for i in range(30)]
+    period = period_until("weekly", clock.now(), SHANGHAI)
+    report = Report(ReportData(period, brands, []), SHANGHAI, {}, {}, clock.now())
+    shape = Shape(body=2048, title_in_body=True, unit="bytes")
+    title, body = chat_digest(report, "https://brandmon.example.com/reports/weekly.html", shape)
+    lines = body.splitlines()
+    assert shape.size(title) + 2 + shape.size(body) <= 2048
+    assert lines[0].startswith("品牌0：声量 100（环比 ") and lines[-1] == \
+        "完整报告（图表、明细）：https://brandmon.example.com/reports/weekly.html"

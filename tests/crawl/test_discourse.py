@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from tests.crawl.conftest import JSON, by_native_id, forum_source
-from tests.crawl.fixture_site import FixtureSite
+from tests.crawl.fixture_site import FixtureSite, Reply
 
 
 FORUM = {
@@ -53,3 +56,19 @@ def test_one_new_reply_costs_the_list_and_that_topic_only_and_is_one_new_mention
     second = runner.crawl(discourse(site), state=first.state)
     assert [m.native_id for m in second.mentions] == ["704"]
     assert site.hits_of("/t/") == 1 and site.hits["/t/7.json"] == 1
+
+
+def test_system_notices_are_not_replies_and_an_image_only_post_is_not_asked_for_again(site, runner):
+    chunk = json.loads((site.folder / "t-8-posts-820-821.json").read_text(encoding="utf-8"))
+    notice, image = chunk["post_stream"]["posts"]
+    notice.update(post_type=3, action_code="pinned.enabled", username="system", cooked="<p>置顶了此主题</p>")
+    image.update(cooked='<p><img src="/uploads/x5-swollen.jpg" alt="x5-swollen"></p>')
+    site.route("/t/8/posts.json?post_ids[]=820&post_ids[]=821", Reply(body=json.dumps(chunk).encode(), content_type="application/json"))
+    now = datetime(2025, 11, 23, 2, 0, tzinfo=timezone.utc)
+    first = runner.crawl(discourse(site), now=now)
+    found = by_native_id(first)
+    assert {"820", "821"}.isdisjoint(found), {k: found[k].text for k in {"820", "821"} & set(found)}
+    assert first.skipped == {"empty": 2}
+    site.hits.clear()
+    runner.crawl(discourse(site), state=first.state, now=now + timedelta(days=1))  # topic 8 re-checked
+    assert site.hits["/t/8.json"] == 1 and site.hits_of("/t/8/posts.json") == 0

@@ -116,3 +116,9 @@ def test_a_known_thread_that_fell_off_the_list_is_still_rechecked_when_its_time_
     runner.crawl(discuz(site), state=early.state, now=now + timedelta(minutes=10))
     assert site.hits["/forum.php?mod=viewthread&tid=102&extra=page%3D1"] == 1
     assert site.hits["/forum.php?mod=viewthread&tid=101&extra=page%3D1&page=2"] == 1  # where its last walk ended
+
+
+def test_the_lists_reply_and_view_counts_are_kept_on_the_threads_first_post(site, runner):
+    posts = by_native_id(runner.crawl(discuz(site)))
+    assert (posts["1000"].engagement.comments, posts["1000"].engagement.views) == (0, 5821)
+    assert posts["1002"].engagement.views is None  # replies have no views of their own

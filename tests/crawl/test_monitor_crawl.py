@@ -146,3 +146,26 @@ def test_scrapy_lists_the_spiders_and_crawls_a_configured_source_from_the_projec
     assert proc.returncode == 0, proc.stderr[-2000:]
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(items) == 8 and {i["source"] for i in items} == {"xinghe-bbs"}
+
+
+def test_every_skipped_value_reaches_metrics_and_brandmon_status(settings, clock, runner, sites):
+    import monitor.cli  # noqa: F401  (the commands register on it; importing one alone is circular)
+    from monitor.commands.status import gather
+    from monitor.metrics import Metrics
+
+    _, video = sites
+    page = json.loads((video.folder / "reply-main-next-0.json").read_text(encoding="utf-8"))
+    page["data"]["replies"][0]["like"] = 2**64  # one count no store can hold
+    page["data"]["replies"][1]["ctime"] = "昨天 25:99"  # one time no clock shows
+    video.route(VIDEO + "0", Reply(body=json.dumps(page).encode(), content_type="application/json"))
+    monitor = monitor_of(settings, clock, runner)
+    report = monitor.crawl(settings.config.source("xinghe-video"))
+    monitor.store.close()
+    assert report.skipped == {"clamped": 1, "time_unknown": 1} and report.errors == 0
+    metrics = Metrics()
+    metrics.crawled("xinghe-video", report.pages, report.items, report.errors, None, report.skipped)
+    lines = metrics.exposition().decode().splitlines()
+    assert 'brandmon_source_skipped_total{reason="clamped",source="xinghe-video"} 1.0' in lines
+    assert 'brandmon_source_skipped_total{reason="time_unknown",source="xinghe-video"} 1.0' in lines
+    video_status = next(s for s in gather(settings)["sources"] if s["name"] == "xinghe-video")
+    assert video_status["last"]["skipped"] == {"clamped": 1, "time_unknown": 1}

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.crawl.conftest import by_native_id, forum_source
-from tests.crawl.fixture_site import FixtureSite
+from tests.crawl.fixture_site import FixtureSite, Reply
 
 
 BOARD = {
@@ -56,3 +56,18 @@ def test_a_new_floor_is_exactly_one_new_mention(site, runner):
     site.files({"/f?kw=星河手机&ie=utf-8": "f-page-1-new-reply.html", "/p/9001?pn=2": "p-9001-pn-2-new-reply.html"})
     second = runner.crawl(tieba(site), state=first.state)
     assert [m.native_id for m in second.mentions] == ["146000006"]
+
+
+def test_a_楼中楼_reply_whose_data_field_is_single_quoted_javascript_keeps_its_id_and_author(site, runner):
+    """Live Tieba prints the 楼中楼 data-field as a JavaScript literal ({'spid':'…'}, HTML-escaped) and, on
+    the reply link, username="undefined": the page here is p-9001 rewritten that way."""
+    html = (site.folder / "p-9001.html").read_text(encoding="utf-8")
+    html = html.replace("""data-field='{"spid": 146000101, "showname": "路过的星河粉", "user_name": "路过的星河粉", """
+                        """"portrait": "tb.1.77aa88bb"}'""",
+                        "data-field=\"{&#039;spid&#039;:&#039;146000101&#039;,&#039;showname&#039;:&#039;路过的星河粉"
+                        "&#039;,&#039;user_name&#039;:&#039;路过的星河粉&#039;}\"")
+    html = html.replace('username="路过的星河粉">路过的星河粉</a>', 'username="undefined">路过的星河粉</a>')
+    assert "&#039;spid&#039;" in html and 'username="undefined"' in html
+    site.route("/p/9001", Reply(body=html.encode("utf-8")))
+    reply = by_native_id(runner.crawl(tieba(site)))["146000101"]
+    assert (reply.author.name, reply.text) == ("路过的星河粉", "第三方换的不保修啊")

@@ -66,3 +66,27 @@ def test_search_rejects_an_unknown_brand_and_a_bad_period(tmp_path):
     assert brand.returncode == 2 and "unknown brand '小米' (configured: 星河手机, 云朵奶茶)" in brand.stderr
     since = brandmon("search", "电池", "--since", "lately", "-c", str(config))
     assert since.returncode == 2 and "--since" in since.stderr
+
+
+def test_filters_alone_find_every_negative_of_the_last_hours_without_a_word(config):
+    found = search(config, "--sentiment", "negative", "--since", "12h")
+    assert [m["id"] for m in found["mentions"]] == ["forum:1"]
+    assert search(config, "--brand", "星河手机")["total"] == 3
+
+
+def test_the_readme_example_with_two_separate_words_searches_for_both(config):
+    found = search(config, "电池", "鼓包", "--brand", "星河手机", "--since", "24h", "--sentiment", "negative")
+    assert [m["id"] for m in found["mentions"]] == ["forum:1"]
+
+
+def test_the_search_output_follows_a_chinese_locale(config):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    proc = subprocess.run([sys.executable, "-m", "monitor", "search", "鼓包", "--since", "24h", "-c", str(config)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env={**os.environ, "LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""})
+    assert proc.stdout.splitlines()[0] == "共 1 条匹配，最新的在前"

@@ -92,10 +92,10 @@ def test_an_unknown_channel_is_a_clear_error(seeded):
     assert "unknown channel 'nowhere'" in proc.stderr
 
 
-def test_a_chat_channel_gets_the_markdown_version(seeded):
+def test_a_chat_channel_gets_a_short_digest_linking_to_the_html_report(seeded):
     from tests.alerting.conftest import Receiver
 
-    folder, _ = seeded
+    folder, counts = seeded
     receiver = Receiver()
     try:
         config = config_for(folder, extra=f"chat: \"{receiver.url('chat')}\"")
@@ -104,4 +104,47 @@ def test_a_chat_channel_gets_the_markdown_version(seeded):
         receiver.close()
     assert proc.returncode == 0, proc.stderr
     [message] = receiver.received
-    assert message["title"].startswith("舆情周报") and "| 星河手机 | 42 | 75% |" in message["message"]
+    lines = message["message"].splitlines()
+    assert message["title"].startswith("舆情周报")
+    assert lines[0].startswith(f"星河手机：声量 {counts['星河手机']}（环比 ") and lines[1].startswith("极光手机：声量 ")
+    assert not any(line.startswith("|") for line in lines)  # no Markdown tables in chat
+    link = lines[-1].removeprefix("完整报告（图表、明细）：")
+    assert link != lines[-1] and link.startswith(str(folder / "state" / "reports"))
+    assert "<h1>舆情周报" in open(link, encoding="utf-8").read()
+
+
+def test_the_report_opens_with_a_chinese_headline_and_counts_stories_not_reposts(tmp_path):
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from monitor.store.sqlite import SqliteStore
+    from tests.report.conftest import UNTIL, mention
+
+    store = SqliteStore(tmp_path / "state" / "brandmon.db")
+    noon = UNTIL - timedelta(days=2) + timedelta(hours=12)
+    rows = []
+    for n, (text, cluster, region) in enumerate(
+            [("星河X5 充电爆炸", "c1", "广东")] * 5 + [("星河售后推诿", "c2", "北京")] * 3 + [("星河屏幕发黄", None, None)],
+            1):
+        rows.append(replace(mention(n, "星河手机", "negative", noon + timedelta(minutes=n), "weibo", text, likes=n),
+                            cluster_id=cluster, ip_location=region))
+    rows += [mention(100 + i, "极光手机", "positive", noon, "news", "极光手机拍照好") for i in range(3)]
+    store.upsert(rows)
+    store.close()
+    proc = brandmon("report", "-c", str(config_for(tmp_path)), "--period", "weekly", "--until", UNTIL_TEXT,
+                    "--brand", "星河手机")
+    assert proc.returncode == 0, proc.stderr
+    md = proc.stdout
+    headings = re.findall(r"^##+ (.+)$", md, re.M)
+    assert headings[:3] == ["摘要", "概览", "星河手机"]
+    summary = md.split("## 摘要", 1)[1].split("##", 1)[0].strip()
+    assert summary.startswith("- 星河手机本期声量 9 条，上期为零；负面 9 条，占 100%；声量份额 75%（竞品：极光手机 25%）")
+    stories = re.findall(r"^\d+\. （(\d+) 条）\[weibo\] 用户\d+（[^）]+）：(\S+)", md, re.M)
+    assert stories == [("5", "星河X5"), ("3", "星河售后推诿"), ("1", "星河屏幕发黄")]
+    regions = md.split("### 地区分布（IP 属地）", 1)[1].split("###", 1)[0]
+    assert "| 广东 | 5 |" in regions and "| 北京 | 3 |" in regions
+    rivals = md.split("### 竞品对比", 1)[1].split("###", 1)[0]
+    assert "| 极光手机 | 3 | 25% | 0 | 0% |" in rivals
+
+
+UNTIL_TEXT = "2026-11-23"

@@ -1,0 +1,49 @@
+"""What the `brandmon` command loads before it acts: `--help` nothing heavy, `ack` no NLP (speed is in bench/cli.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+from monitor.config import load_settings
+from monitor.incident import Incident
+from monitor.store import open_store
+from tests.conftest import ROOT, write_config
+
+HEAVY_FOR_HELP = {"pydantic", "apprise", "matplotlib", "jieba", "sklearn", "scrapy", "elasticsearch", "yaml"}
+NLP = {"monitor.nlp.sentiment", "monitor.nlp.pipeline", "sklearn", "jieba", "snownlp", "scrapy", "twisted"}
+
+
+def imported(*args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "monitor", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=300)
+    names = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    return proc, names
+
+
+def test_help_loads_no_config_models_no_channels_and_no_nlp():
+    proc, names = imported("--help")
+    assert proc.returncode == 0 and "queue" in proc.stdout and "postmortem" in proc.stdout
+    assert not {n.split(".")[0] for n in names} & HEAVY_FOR_HELP
+
+
+def test_acknowledging_an_incident_changes_one_row_without_loading_nlp_models(tmp_path):
+    config = write_config(tmp_path, f"""
+state_dir: {tmp_path / 'state'}
+brands:
+  - name: 星河手机
+channels:
+  console: "console://"
+  pr_oncall: "console://"
+  pr_manager: "console://"
+rules_dir: {ROOT / 'monitor' / 'demo' / 'rules'}
+""")
+    store = open_store(load_settings(config).config)
+    now = datetime.now(timezone.utc)
+    store.save_incident(Incident(id="INC-1", fingerprint="f", rule="r", brand="星河手机", severity="warning",
+                                 title="t", playbook={}, opened_at=now, last_seen_at=now))
+    store.close()
+    proc, names = imported("ack", "INC-1", "--by", "小王", "-c", str(config))
+    assert proc.returncode == 0 and proc.stdout.strip() == "INC-1: acked"
+    assert not names & NLP and not {n.split(".")[0] for n in names} & NLP

@@ -1,0 +1,115 @@
+"""The phone pages in a real headless chromium at phone width (390 px), served by a real `brandmon run`
+crawling the demo site on loopback. Screenshots are kept in test-artefacts/mobile/."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import pytest
+
+from monitor.alerting.acklink import AckLinks
+from monitor.clock import Clock
+from monitor.demo.mailbox import free_port
+from tests.alerting.conftest import Receiver
+from tests.conftest import ROOT
+from tests.daemon.conftest import ACK_SECRET, NEW_RULE, DaemonProcess, brandmon, daemon_config
+from monitor.demo.site import DemoSite
+from tests.web.cdp import Browser, chromium_binary
+
+ARTEFACTS = ROOT / "test-artefacts" / "mobile"
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    chromium_binary()  # skip (or fail under CI) before starting anything
+    site, receiver = DemoSite().start(), Receiver()
+    folder = tmp_path_factory.mktemp("mobile")
+    config = daemon_config(folder, site, receiver)
+    (folder / "rules" / "mentions_xinghe.yaml").write_text(NEW_RULE, encoding="utf-8")
+    daemon = DaemonProcess(config, folder / "daemon.log")
+    try:
+        daemon.wait_for(daemon.healthy, timeout=90)
+        daemon.wait_for(lambda: _incidents(daemon, "open"), timeout=120)
+        yield daemon
+    finally:
+        daemon.kill()
+        receiver.close()
+        site.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    b = Browser(free_port())
+    yield b
+    b.close()
+
+
+def _incidents(running, state: str = "all") -> list[dict]:
+    proc = brandmon("incidents", "-c", str(running.config), "--state", state, "--json")
+    return json.loads(proc.stdout.strip().splitlines()[-1])["incidents"] if proc.returncode == 0 else []
+
+
+def _fits_the_phone(browser) -> bool:
+    return browser.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_alert_link_opens_an_incident_page_that_fits_a_phone_with_examples_and_timeline(running, browser):
+    incident = _incidents(running, "open")[0]
+    browser.open(AckLinks(ACK_SECRET, running.base, timedelta(hours=1), Clock()).url(incident["id"]))
+    png = browser.screenshot(ARTEFACTS / "incident.png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert browser.evaluate("document.querySelector('h1').textContent") == "舆情事件"
+    assert browser.evaluate("document.querySelector('.title').textContent") == incident["title"]
+    examples = browser.evaluate("[...document.querySelectorAll('.examples a')].map(a => a.href)")
+    assert examples and all(urlparse(u).hostname == "127.0.0.1" for u in examples)
+    assert browser.evaluate("document.querySelectorAll('.timeline li').length") >= 1
+    assert browser.evaluate("[...document.querySelectorAll('button')].map(b => b.id)") == ["ack", "assign", "resolve"]
+    assert browser.evaluate("document.querySelector('#ack').getBoundingClientRect().height") >= 44
+    assert _fits_the_phone(browser)
+
+
+def test_assign_ack_and_resolve_from_the_phone_change_the_incident(running, browser):
+    incident_id = _incidents(running, "open")[0]["id"]
+    browser.open(AckLinks(ACK_SECRET, running.base, timedelta(hours=1), Clock()).url(incident_id))
+    browser.type_into("form:has(#assign) input[name=to]", "小李")
+    browser.type_into("form:has(#assign) input[name=by]", "王经理")
+    browser.tap("#assign")
+    assert browser.evaluate("document.querySelector('.done').textContent") == "已指派给 小李。"
+    browser.type_into("form:has(#ack) input[name=by]", "小李")
+    browser.tap("#ack")
+    browser.screenshot(ARTEFACTS / "incident-acked.png")
+    after = next(i for i in _incidents(running) if i["id"] == incident_id)
+    assert (after["state"], after["assignee"], after["acked_by"]) == ("acked", "小李", "小李")
+    browser.type_into("form:has(#resolve) input[name=note]", "已发布说明")
+    browser.tap("#resolve")
+    assert browser.evaluate("[...document.querySelectorAll('button')].length") == 0  # nothing left to do
+    events = json.loads(brandmon("timeline", incident_id, "-c", str(running.config), "--json").stdout)["events"]
+    assert [(e["kind"], e["actor"]) for e in events if e["kind"] in ("assigned", "acked", "resolved")] == [
+        ("assigned", "王经理"), ("acked", "小李"), ("resolved", "ack-link")]
+    assert _fits_the_phone(browser)
+
+
+def test_the_queue_page_lists_complaints_and_handles_one_from_the_phone(running, browser):
+    proc = brandmon("queue", "--link", "-c", str(running.config), "--json")
+    assert proc.returncode == 0, proc.stderr
+    browser.open(json.loads(proc.stdout)["url"])
+    browser.screenshot(ARTEFACTS / "queue.png")
+    cards = browser.evaluate("[...document.querySelectorAll('.queue > li')].map(li => li.dataset.id)")
+    queued = [i["id"] for i in json.loads(brandmon("queue", "-c", str(running.config), "--json").stdout)["items"]]
+    assert cards == queued and len(cards) >= 2
+    assert _fits_the_phone(browser)
+    first = cards[0]
+    browser.type_into(f"li[data-id='{first}'] input[name=note]", "已电话联系")
+    browser.tap(f"li[data-id='{first}'] button[value=handle]")
+    assert browser.evaluate("document.querySelector('.done').textContent") == "已标记处理，已移出队列。"
+    browser.screenshot(ARTEFACTS / "queue-handled.png")
+    left = [i["id"] for i in json.loads(brandmon("queue", "-c", str(running.config), "--json").stdout)["items"]]
+    assert left == queued[1:]
+
+
+def test_a_forged_queue_link_is_refused(running, browser):
+    url = json.loads(brandmon("queue", "--link", "-c", str(running.config), "--json").stdout)["url"]
+    browser.open(url[:-4] + ("0000" if not url.endswith("0000") else "1111"))
+    assert browser.evaluate("document.querySelector('h1').textContent") == "无法打开"
