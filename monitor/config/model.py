@@ -457,14 +457,17 @@ class StoreConfig(Strict):
 
 class SentimentConfig(Strict):
     model: str | None = None
-    # Calibrated on the held-out sets (scripts/eval_sentiment.py --thresholds): negative and positive
-    # labels stay ≥ 0.89 precise while most plain questions, notices and news land in neutral.
-    negative_below: float = Field(default=0.3, ge=0, le=1)
-    positive_above: float = Field(default=0.6, ge=0, le=1)
+    # Unset (the default): the model's own labels, whose neutral band was fitted on its dev split
+    # (see its DATACARD.md). Set both to label by the score instead: below negative_below negative,
+    # above positive_above positive, else neutral.
+    negative_below: float | None = Field(default=None, ge=0, le=1)
+    positive_above: float | None = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> "SentimentConfig":
-        if self.negative_below > self.positive_above:
+        if (self.negative_below is None) != (self.positive_above is None):
+            raise ValueError("set both negative_below and positive_above, or neither (the model's calibrated labels)")
+        if self.negative_below is not None and self.negative_below > self.positive_above:
             raise ValueError("negative_below must not exceed positive_above")
         return self
 

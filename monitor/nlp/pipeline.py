@@ -17,7 +17,7 @@ from monitor.nlp.categories import Categorizer
 from monitor.nlp.normalize import clean, normalize_many
 from monitor.nlp.query import parse_query
 from monitor.nlp.segment import Segmenter
-from monitor.nlp.sentiment import crisis_terms_many, get_scorer, label_for
+from monitor.nlp.sentiment import classify, crisis_terms_many, get_scorer
 from monitor.reply.accounts import OfficialAccounts
 
 
@@ -85,16 +85,16 @@ class NlpStage:
                 kept.append((mention, norm))
         # A repost storm is one text many times over once links are gone: read it once.
         distinct = list({norm: None for _, norm in kept})
-        scores = self._scorer.score_many([norm.scored for norm in distinct])
+        scores, labels = classify(self._scorer, [norm.scored for norm in distinct], *self._thresholds)
         crisis = crisis_terms_many([norm.plain for norm in distinct])
-        understood = {norm: (*self._segmenter.analyse(norm.plain), terms, round(float(score), 4))
-                      for norm, score, terms in zip(distinct, scores, crisis)}
+        understood = {norm: (*self._segmenter.analyse(norm.plain), terms, round(float(score), 4), label)
+                      for norm, score, label, terms in zip(distinct, scores, labels, crisis)}
         categories: dict = {}
         for mention, norm in kept:
-            tokens, keywords, terms, score = understood[norm]
+            tokens, keywords, terms, score, label = understood[norm]
             mention.tokens, mention.keywords, mention.crisis_terms = list(tokens), list(keywords), list(terms)
             mention.sentiment = score
-            mention.sentiment_label = label_for(score, *self._thresholds)
+            mention.sentiment_label = label
             if mention.sentiment_label == "negative" or terms:  # a complaint: what about?
                 if norm not in categories:
                     categories[norm] = self._categorizer.categorize(norm.plain)
