@@ -30,7 +30,7 @@ def test_every_real_fixture_is_listed_in_the_provenance_file_with_its_checksum()
         rows = list(csv.DictReader(f, delimiter="\t"))
     assert list(rows[0]) == ["file", "repo", "path", "commit", "sha256", "what"]
     listed = {row["file"]: row for row in rows}
-    for folder in ("discourse", "feed", "weibo", "bilibili"):
+    for folder in ("discourse", "feed", "weibo", "bilibili", "wordpress"):
         for path in (REAL / folder).iterdir():
             row = listed[f"{folder}/{path.name}"]
             assert hashlib.sha256(path.read_bytes()).hexdigest() == row["sha256"]
@@ -147,3 +147,22 @@ def test_saved_weibo_answers_are_the_json_the_spider_reads():
     """The Weibo and Bilibili files were cut out of JavaScript files: each is one JSON document."""
     for path in [*(REAL / "weibo").iterdir(), *(REAL / "bilibili").iterdir()]:
         assert isinstance(json.loads(path.read_text(encoding="utf-8")), dict)
+
+
+def test_a_real_wordpress_comment_block_gives_every_threaded_comment_with_its_parent(serve, runner):
+    site = serve("wordpress")
+    site.real("/blog/2016/02/01/default-random-number-generators-are-slow/", "wordpress/lemire-2016-02-01-comments.html",
+              content_type="text/html; charset=utf-8")
+    source = make_source("lemire-blog", "comments", {
+        "preset": "wordpress", "targets": [f"{site.url}/blog/2016/02/01/default-random-number-generators-are-slow/"]})
+    result = runner.crawl(source)
+    comments = by_native_id(result)
+    assert len(comments) == 13 and result.errors == 0
+    first = comments["225001"]
+    assert (first.author.name, first.published_at) == ("Stefano", utc(2016, 2, 2, 8, 23, 41))
+    answer = comments["225047"]  # the author's name sits inside a link to his site
+    assert (answer.author.name, answer.parent_id) == ("Daniel Lemire", first.id)
+    assert comments["225243"].parent_id == answer.id and comments["225243"].published_at == utc(2016, 2, 3, 22, 8, 1)
+    assert comments["225035"].parent_id == first.thread_id  # a second top-level comment answers the article
+    assert comments["227516"].text == "Interesting. Can you elaborate? Which libraries rely on splitting?"
+    assert not any(m.time_unknown for m in result.mentions)
