@@ -30,7 +30,7 @@ def test_every_real_fixture_is_listed_in_the_provenance_file_with_its_checksum()
         rows = list(csv.DictReader(f, delimiter="\t"))
     assert list(rows[0]) == ["file", "repo", "path", "commit", "sha256", "what"]
     listed = {row["file"]: row for row in rows}
-    for folder in ("discourse", "feed", "weibo", "bilibili", "wordpress"):
+    for folder in ("discourse", "feed", "weibo", "bilibili", "wordpress", "phpbb"):
         for path in (REAL / folder).iterdir():
             row = listed[f"{folder}/{path.name}"]
             assert hashlib.sha256(path.read_bytes()).hexdigest() == row["sha256"]
@@ -166,3 +166,56 @@ def test_a_real_wordpress_comment_block_gives_every_threaded_comment_with_its_pa
     assert comments["225035"].parent_id == first.thread_id  # a second top-level comment answers the article
     assert comments["227516"].text == "Interesting. Can you elaborate? Which libraries rely on splitting?"
     assert not any(m.time_unknown for m in result.mentions)
+
+
+def neoloader_board(serve):
+    """forum.neoloader.com (phpBB 3.1, prosilver SE) as Cyotek WebCopy saved it: links point at the saved files."""
+    site = serve("phpbb")
+    site.real("/viewforum.php?f=11", "phpbb/neoloader-viewforum-f11.html", content_type="text/html; charset=utf-8")
+    for saved, topic in (("54", "6777"), ("56", "6772"), ("46", "3338")):
+        site.real(f"/viewtopic.php-{saved}.html?f=11&t={topic}", f"phpbb/neoloader-viewtopic-t{topic}.html",
+                  content_type="text/html; charset=utf-8")
+    return site
+
+
+def test_a_real_phpbb_board_gives_every_post_of_its_topics_in_the_boards_time_zone(serve, runner):
+    site = neoloader_board(serve)
+    result = runner.crawl(forum_source("neoloader", "phpbb", site, ["11"], timezone="Etc/GMT-1"))  # "All times are UTC+01:00"
+    posts = by_native_id(result)
+    assert len(posts) == 14 and result.errors == 0  # 3 topics: 7 + 6 + 1 posts
+    first = posts["21578"]
+    assert (first.author.name, first.author.id, first.published_at) == ("DavidXanatos", "561", utc(2015, 2, 23, 9, 4))
+    assert (posts["21579"].author.name, posts["21579"].author.id) == ("Hotte", "4")  # a plain a.username
+    assert first.title == "NeoLoader gets a new Home Page..." and first.url == f"{site.url}/viewtopic.php?p=21578#p21578"
+    assert posts["16729"].text.startswith("eMule-mods, an italian website focused on eMule's mods")
+    assert not any(m.time_unknown for m in result.mentions)
+
+
+def test_the_boards_atom_feed_and_its_pages_agree_on_every_post_and_minute(serve, runner):
+    """The same 14 posts saved twice by the same crawl of forum.neoloader.com: as Atom (seconds, +01:00) and
+    as HTML (minutes, board time); read with the board's zone, each page time is the feed time to the minute."""
+    site = neoloader_board(serve)
+    site.real("/feed.php?f=11", "feed/neoloader-f11.atom", content_type="application/atom+xml; charset=utf-8")
+    pages = runner.crawl(forum_source("neoloader", "phpbb", site, ["11"], timezone="Etc/GMT-1"))
+    feed = runner.crawl(make_source("neoloader-feed", "feed", {}, start_urls=[f"{site.url}/feed.php?f=11"]))
+    by_post = {m.url.rsplit("#p", 1)[1]: m for m in feed.mentions}
+    assert len(feed.mentions) == 14 and feed.errors == 0 and set(by_post) == set(by_native_id(pages))
+    for post in pages.mentions:
+        entry = by_post[post.native_id]
+        assert entry.published_at.replace(second=0) == post.published_at
+        assert entry.author.name == post.author.name
+
+
+def test_a_real_phpbb_atom_feed_gives_authors_and_utc_times_and_can_drop_its_statistics_line(serve, runner):
+    site = serve("feeds")
+    site.real("/feed.php?f=11", "feed/neoloader-f11.atom", content_type="application/atom+xml; charset=utf-8")
+    source = make_source("neoloader-feed", "feed", {
+        "text_exclude": "xpath://p[starts-with(normalize-space(.), 'Statistics: Posted by')]"},
+        start_urls=[f"{site.url}/feed.php?f=11"])
+    result = runner.crawl(source)
+    newest = result.mentions[0]
+    assert (newest.author.name, newest.published_at) == ("DavidXanatos", utc(2015, 2, 28, 14, 31, 30))
+    assert newest.title == "Board News • Re: NeoLoader gets a new Home Page..."
+    assert newest.url == "http://forum.neoloader.com/viewtopic.php?t=6777&p=21608#p21608"
+    assert result.mentions[1].text == "done"  # phpBB appends "Statistics: Posted by … — date" to every entry
+    assert not any("Statistics: Posted by" in m.text for m in result.mentions)
