@@ -219,3 +219,19 @@ def test_a_real_phpbb_atom_feed_gives_authors_and_utc_times_and_can_drop_its_sta
     assert newest.url == "http://forum.neoloader.com/viewtopic.php?t=6777&p=21608#p21608"
     assert result.mentions[1].text == "done"  # phpBB appends "Statistics: Posted by … — date" to every entry
     assert not any("Statistics: Posted by" in m.text for m in result.mentions)
+
+
+def test_a_real_phpbb_3_3_board_reads_the_time_elements_whatever_zone_the_source_names(serve, runner):
+    site = serve("phpbb")
+    html = {"content_type": "text/html; charset=utf-8"}
+    site.real("/viewforum.php?f=21", "phpbb/xanasoft-viewforum-f21.html", **html)
+    site.real("/viewtopic.php-66.html?f=21&t=630", "phpbb/xanasoft-viewtopic-t630.html", **html)
+    site.real("/viewtopic.php-334.html?f=16&t=610", "phpbb/xanasoft-viewtopic-t610.html", **html)  # a moved topic
+    site.real("/viewtopic.php-448.html?f=21&t=108", "phpbb/xanasoft-viewtopic-t108.html", **html)
+    result = runner.crawl(forum_source("xanasoft", "phpbb", site, ["21"]))  # the default zone: Asia/Shanghai
+    posts = by_native_id(result)
+    assert set(posts) == {"1459", "1246", "1255", "181", "192"} and result.errors == 0
+    assert (posts["181"].author.name, posts["181"].author.id, posts["181"].published_at) == (
+        "Dave40", "253", utc(2021, 8, 1, 10, 40, 26))
+    assert (posts["192"].author.name, posts["192"].published_at) == ("DavidXanatos", utc(2021, 8, 7, 7, 45, 43))
+    assert posts["192"].parent_id == posts["181"].thread_id and posts["1246"].title == "Error"
