@@ -178,12 +178,12 @@ def neoloader_board(serve):
     return site
 
 
-def test_a_real_phpbb_board_gives_every_post_of_its_topics_in_the_boards_time_zone(serve, runner):
+def test_a_real_phpbb_board_gives_every_post_of_its_topics_in_the_zone_its_footer_states(serve, runner):
     site = neoloader_board(serve)
-    result = runner.crawl(forum_source("neoloader", "phpbb", site, ["11"], timezone="Etc/GMT-1"))  # "All times are UTC+01:00"
+    result = runner.crawl(forum_source("neoloader", "phpbb", site, ["11"]))  # "All times are UTC+01:00"
     posts = by_native_id(result)
     assert len(posts) == 14 and result.errors == 0  # 3 topics: 7 + 6 + 1 posts
-    first = posts["21578"]
+    first = posts["21578"]  # "Mon Feb 23, 2015 10:04 am"
     assert (first.author.name, first.author.id, first.published_at) == ("DavidXanatos", "561", utc(2015, 2, 23, 9, 4))
     assert (posts["21579"].author.name, posts["21579"].author.id) == ("Hotte", "4")  # a plain a.username
     assert first.title == "NeoLoader gets a new Home Page..." and first.url == f"{site.url}/viewtopic.php?p=21578#p21578"
@@ -191,12 +191,18 @@ def test_a_real_phpbb_board_gives_every_post_of_its_topics_in_the_boards_time_zo
     assert not any(m.time_unknown for m in result.mentions)
 
 
+def test_a_time_zone_the_source_sets_wins_over_the_one_the_board_states(serve, runner):
+    site = neoloader_board(serve)
+    result = runner.crawl(forum_source("neoloader", "phpbb", site, ["11"], timezone="Asia/Shanghai"))
+    assert by_native_id(result)["21578"].published_at == utc(2015, 2, 23, 2, 4)
+
+
 def test_the_boards_atom_feed_and_its_pages_agree_on_every_post_and_minute(serve, runner):
     """The same 14 posts saved twice by the same crawl of forum.neoloader.com: as Atom (seconds, +01:00) and
     as HTML (minutes, board time); read with the board's zone, each page time is the feed time to the minute."""
     site = neoloader_board(serve)
     site.real("/feed.php?f=11", "feed/neoloader-f11.atom", content_type="application/atom+xml; charset=utf-8")
-    pages = runner.crawl(forum_source("neoloader", "phpbb", site, ["11"], timezone="Etc/GMT-1"))
+    pages = runner.crawl(forum_source("neoloader", "phpbb", site, ["11"]))
     feed = runner.crawl(make_source("neoloader-feed", "feed", {}, start_urls=[f"{site.url}/feed.php?f=11"]))
     by_post = {m.url.rsplit("#p", 1)[1]: m for m in feed.mentions}
     assert len(feed.mentions) == 14 and feed.errors == 0 and set(by_post) == set(by_native_id(pages))
