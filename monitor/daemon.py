@@ -23,6 +23,7 @@ from monitor.config import ConfigError, Settings, load_settings
 from monitor.config.model import SourceConfig
 from monitor.crawl.runner import CrawlRunner
 from monitor.crawl.health import load_health
+from monitor.crawl.state import state_key
 from monitor.faults import Faults
 from monitor.incident import ACKED, OPEN
 from monitor.lease import Leadership
@@ -384,7 +385,8 @@ class Daemon:
                     self.faults.ok("indices")
                 else:  # shown until the next heartbeat finds them whole
                     self.faults.fail("indices", "Elasticsearch indices or template were missing and have been "
-                                                "recreated; mentions stored before are gone from the store")
+                                                "recreated; every source is crawled afresh to refill them")
+                    self._crawl_afresh()
             except Exception as exc:
                 self.faults.fail("indices", f"{type(exc).__name__}: {exc}")
         self.metrics.store_up.set(1 if self._ping() and not self.faults.down("store") else 0)
@@ -393,6 +395,13 @@ class Daemon:
             self.store.put_state(STATUS_KEY, self.status())
         except StoreUnavailable as exc:  # /healthz says so
             self.faults.fail("store", str(exc))
+
+    def _crawl_afresh(self) -> None:
+        """The mentions went with the deleted indices: forget where each crawl got to (behind any older
+        state waiting in the queue), so the next crawls fetch again what the sites still show."""
+        for source in self.settings.config.sources:
+            self.monitor.put_state(state_key(source.name), None)
+            self.scheduler.trigger(f"crawl:{source.name}")
 
     def _check_disk(self) -> None:
         folder = self.settings.config.state_dir

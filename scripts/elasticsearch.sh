@@ -4,6 +4,10 @@
 #   scripts/elasticsearch.sh start    # start (or reuse) the node; last stdout line is its URL
 #   scripts/elasticsearch.sh status   # print the URL and exit 0 if the node is healthy
 #   scripts/elasticsearch.sh stop     # stop the node and wait until its JVM is gone
+#   scripts/elasticsearch.sh cluster-start N   # N nodes forming one cluster on loopback; prints
+#                                              # the N URLs, comma-separated, as its last line
+#   scripts/elasticsearch.sh cluster-stop N    # stop them (node i alone: BRANDMON_ES_INSTANCE=<name>-n<i> stop)
+#   scripts/elasticsearch.sh cluster-status N
 #
 # The distribution is Elastic's "integ-test-zip" from Maven Central (no bundled JDK, only a
 # handful of modules), fetched with Maven and cached outside the repo. Environment knobs:
@@ -15,6 +19,8 @@
 #   BRANDMON_ES_INSTANCE        a name for a second, independent node (own run dir es-run-NAME next
 #                               to the default one, own port): a test may stop and start it while
 #                               the default node serves everyone else
+#   BRANDMON_ES_CLUSTER         the cluster's name for cluster-* (default brandmon-cluster); node i is
+#                               instance <name>-n<i> with its own run dir, HTTP and transport port
 #   BRANDMON_ES_USER            user that runs the node when invoked as root (default brandmon-es)
 #   BRANDMON_ES_HEAP            JVM heap (default 512m)
 #   BRANDMON_ES_START_TIMEOUT   seconds to wait for yellow/green health (default 120)
@@ -45,6 +51,11 @@ HEAP="${BRANDMON_ES_HEAP:-512m}"
 START_TIMEOUT="${BRANDMON_ES_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${BRANDMON_ES_STOP_TIMEOUT:-30}"
 CLUSTER_NAME="brandmon-test"
+# set by cluster-start for each node it starts: node i of n, transport ports from TRANSPORT_BASE
+CLUSTER_SIZE="${BRANDMON_ES_CLUSTER_SIZE:-1}"
+CLUSTER_NODE="${BRANDMON_ES_CLUSTER_NODE:-1}"
+TRANSPORT_BASE="${BRANDMON_ES_TRANSPORT_BASE:-}"
+if ((CLUSTER_SIZE > 1)); then CLUSTER_NAME="${BRANDMON_ES_CLUSTER:-brandmon-cluster}"; fi
 
 CONF_DIR="$RUN_DIR/config"
 DATA_DIR="$RUN_DIR/data"
@@ -144,6 +155,7 @@ EOF
 # Reuse the last port if still free (stable URL), else the first free one from 9200 up.
 pick_port() {
     local p
+    if [[ -n ${BRANDMON_ES_HTTP_PORT:-} ]]; then echo "$BRANDMON_ES_HTTP_PORT"; return; fi
     if [[ -s $PORT_FILE ]] && port_free "$(cat "$PORT_FILE")"; then cat "$PORT_FILE"; return; fi
     for ((p = 9200; p < 9300; p++)); do
         if port_free "$p"; then echo "$p"; return; fi
@@ -243,17 +255,26 @@ prepare_run_dir() {
 }
 
 write_config() {
-    local port="$1"
+    local port="$1" discovery="discovery.type: single-node" transport="9300-9399" seeds=() masters=() i
+    if ((CLUSTER_SIZE > 1)); then
+        for ((i = 1; i <= CLUSTER_SIZE; i++)); do
+            seeds+=("\"127.0.0.1:$((TRANSPORT_BASE + i - 1))\"")
+            masters+=("\"$CLUSTER_NAME-n$i\"")
+        done
+        transport="$((TRANSPORT_BASE + CLUSTER_NODE - 1))"
+        discovery="discovery.seed_hosts: [$(IFS=,; echo "${seeds[*]}")]
+cluster.initial_master_nodes: [$(IFS=,; echo "${masters[*]}")]"
+    fi
     cat >"$CONF_DIR/elasticsearch.yml" <<EOF
 # Written by scripts/elasticsearch.sh: throwaway single-node test cluster on loopback.
 cluster.name: $CLUSTER_NAME
-node.name: brandmon-test-node
+node.name: $( ((CLUSTER_SIZE > 1)) && echo "$CLUSTER_NAME-n$CLUSTER_NODE" || echo brandmon-test-node)
 path.data: $DATA_DIR
 path.logs: $LOG_DIR
 network.host: 127.0.0.1
 http.port: $port
-transport.port: 9300-9399
-discovery.type: single-node
+transport.port: $transport
+$discovery
 xpack.security.enabled: false
 # A nearly full disk must not flip test indices to read-only.
 cluster.routing.allocation.disk.threshold_enabled: false
@@ -265,11 +286,18 @@ EOF
     return 0
 }
 
-# Wait for yellow/green; fail early if the JVM dies.
+# Wait for yellow/green (a cluster node: for its HTTP port, the cluster forms once enough nodes
+# are up); fail early if the JVM dies.
 wait_healthy() {
     local deadline=$((SECONDS + START_TIMEOUT))
     while ((SECONDS < deadline)); do
-        healthy && return 0
+        if ((CLUSTER_SIZE > 1)); then
+            # any answer will do (without a master, health answers 503); the test distribution has no `GET /`
+            [[ $(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$(url)/_cluster/health" 2>/dev/null) != 000 ]] &&
+                return 0
+        else
+            healthy && return 0
+        fi
         node_pid >/dev/null || [[ -n $(node_pids_by_marker) ]] || { log "node process exited"; return 1; }
         sleep 1
     done
@@ -374,12 +402,71 @@ cmd_stop() {
     log "stopped"
 }
 
+# ---------------------------------------------------------------- clusters
+
+cluster_each() {
+    local n="$1" i
+    shift
+    for ((i = 1; i <= n; i++)); do
+        BRANDMON_ES_INSTANCE="${BRANDMON_ES_CLUSTER:-brandmon-cluster}-n$i" "$0" "$@"
+    done
+}
+
+# The first of $2 consecutive free ports from $1 up.
+free_ports() {
+    local base i ok
+    for ((base = $1; base < $1 + 100; base += $2)); do
+        ok=1
+        for ((i = 0; i < $2; i++)); do port_free $((base + i)) || { ok=0; break; }; done
+        ((ok)) && { echo "$base"; return; }
+    done
+    die "no $2 free consecutive ports from $1"
+}
+
+# Start the n nodes side by side (each alone would wait for a quorum), then wait for the cluster.
+cmd_cluster_start() {
+    local n="$1" http transport i pids=() out first urls=()
+    ((n >= 2)) || die "cluster-start needs at least 2 nodes"
+    # the same ports every time, so a node stopped alone (by a test) rejoins with cluster-start
+    local ports_file="$(dirname "$RUN_DIR")/${BRANDMON_ES_CLUSTER:-brandmon-cluster}.ports"
+    if [[ -s $ports_file ]]; then
+        read -r http transport <"$ports_file"
+    else
+        http="$(free_ports 9250 "$n")"
+        transport="$(free_ports 9400 "$n")"
+        mkdir -p "$(dirname "$ports_file")"
+        echo "$http $transport" >"$ports_file"
+    fi
+    out="$(mktemp -d)"
+    for ((i = 1; i <= n; i++)); do
+        BRANDMON_ES_INSTANCE="${BRANDMON_ES_CLUSTER:-brandmon-cluster}-n$i" BRANDMON_ES_CLUSTER_SIZE="$n" \
+            BRANDMON_ES_CLUSTER_NODE="$i" BRANDMON_ES_TRANSPORT_BASE="$transport" \
+            BRANDMON_ES_HTTP_PORT=$((http + i - 1)) "$0" start >"$out/$i" &
+        pids+=($!)
+    done
+    for i in "${!pids[@]}"; do wait "${pids[$i]}" || die "node $((i + 1)) did not start"; done
+    for ((i = 1; i <= n; i++)); do urls+=("$(tail -n 1 "$out/$i")"); done
+    rm -rf "$out"
+    first="${urls[0]}"
+    local deadline=$((SECONDS + START_TIMEOUT))
+    until curl -fsS --max-time 10 "$first/_cluster/health?wait_for_nodes=$n&wait_for_status=green&timeout=5s" \
+        2>/dev/null | grep -q '"timed_out":false'; do
+        ((SECONDS < deadline)) || die "cluster of $n nodes not formed after ${START_TIMEOUT}s"
+        sleep 1
+    done
+    log "cluster of $n nodes is green"
+    (IFS=,; echo "${urls[*]}")
+}
+
 case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
+cluster-start) cmd_cluster_start "${2:?number of nodes}" ;;
+cluster-stop) cluster_each "${2:?number of nodes}" stop ;;
+cluster-status) cluster_each "${2:?number of nodes}" status | paste -sd, - ;;
 *)
-    echo "usage: $0 start|stop|status" >&2
+    echo "usage: $0 start|stop|status|cluster-start N|cluster-stop N|cluster-status N" >&2
     exit 2
     ;;
 esac

@@ -47,14 +47,14 @@ class Notice:
     log_step: str  # the step's key in the log; `<key>/fallback:<channel>` when it replaces a channel
     target: Target
     row: Delivery | None = None  # the log row of an earlier attempt
-    merged: tuple[DueStep, ...] = ()
+    merged: tuple[tuple[DueStep, str], ...] = ()  # earlier (step, log step) this catch-up notice stands for
     fallback_for: str | None = None
 
     @property
     def label(self) -> str:
         text = self.step.label
         if self.merged:
-            text += f"（补发：{'、'.join(s.label for s in self.merged)}）"
+            text += f"（补发：{'、'.join(s.label for s, _ in self.merged)}）"
         if self.fallback_for:
             text += f"（{self.fallback_for} 投递失败，由备用通道转发）"
         return text
@@ -126,14 +126,14 @@ class Dispatcher:
                 return None
             if row.status == RETRYING and now < row.at + self._backoff(row.attempts):
                 return None
-            merged = tuple(x.step for x in entries if (d := rows.get((x.log_step, x.target.key)))
+            merged = tuple((x.step, x.log_step) for x in entries if (d := rows.get((x.log_step, x.target.key)))
                            and d.status == SKIPPED and d.error == MERGED + e.log_step)
             return Notice(incident, e.step, e.log_step, e.target, row, merged, e.fallback_for)
         if not fresh:
             return None
         last = fresh[-1]
-        return Notice(incident, last.step, last.log_step, last.target, None, tuple(x.step for x in fresh[:-1]),
-                      last.fallback_for)
+        return Notice(incident, last.step, last.log_step, last.target, None,
+                      tuple((x.step, x.log_step) for x in fresh[:-1]), last.fallback_for)
 
     def _backoff(self, attempts: int) -> timedelta:
         return min(self.alerting.retry_backoff * 2 ** max(attempts, 1), self.alerting.retry_max_backoff)
@@ -187,11 +187,10 @@ class Dispatcher:
             if n.row is None:
                 if not self.store.claim_delivery(n.incident.id, n.log_step, n.target.key, now):
                     continue
-                for step in n.merged:
-                    if self.store.claim_delivery(n.incident.id, n.log_step.replace(n.step.key, step.key, 1),
-                                                 n.target.key, now):
-                        self.store.finish_delivery(n.incident.id, n.log_step.replace(n.step.key, step.key, 1),
-                                                   n.target.key, SKIPPED, now, 0, MERGED + n.log_step)
+                for _, log_step in n.merged:
+                    if self.store.claim_delivery(n.incident.id, log_step, n.target.key, now):
+                        self.store.finish_delivery(n.incident.id, log_step, n.target.key, SKIPPED, now, 0,
+                                                   MERGED + n.log_step)
             else:  # a retry, or a resend of an interrupted claim: in flight again
                 self.store.finish_delivery(n.incident.id, n.log_step, n.target.key, PENDING, now, n.row.attempts,
                                            n.row.error)

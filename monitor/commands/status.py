@@ -58,7 +58,7 @@ def gather(settings) -> dict:
         daemon["health"] = _ask_health(config.http.bind)
     if daemon_state:
         daemon.update({k: daemon_state.get(k) for k in ("started_at", "heartbeat_at", "http", "version", "reload",
-                                                         "queue")})
+                                                         "queue", "leader", "lease_token")})
     return {"daemon": daemon, "store": store_info, "sources": sources, "incidents": incidents}
 
 

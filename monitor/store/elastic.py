@@ -40,8 +40,12 @@ ANY_INDEX = {"ignore_unavailable": True, "allow_no_indices": True}  # before the
 
 
 def connect(config: ElasticConfig, timeout: float = 30.0) -> Elasticsearch:
+    """`url` may list several nodes of one cluster, comma-separated: a request a node cannot answer is
+    tried on the next one before the store calls the cluster unreachable."""
     auth = (config.username, config.password or "") if config.username else None
-    return Elasticsearch(config.url, basic_auth=auth, request_timeout=timeout, max_retries=0)
+    nodes = [u.strip() for u in config.url.split(",") if u.strip()]
+    return Elasticsearch(nodes, basic_auth=auth, request_timeout=timeout, max_retries=len(nodes) - 1,
+                         retry_on_status=())
 
 
 def unreachable(exc: Exception) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import queue
 import sqlite3
 import threading
 from collections import Counter
@@ -42,6 +43,7 @@ ALL = "*"  # the rollup "brand" that counts every mention once
 CHUNK = 500  # ids per lookup
 PRUNE_CHUNK = 5000  # mentions deleted per transaction, so writers are never held up for long
 SEP = "\t"
+READERS = 4  # idle reading connections kept open
 
 _MENTIONS = """
 CREATE TABLE IF NOT EXISTS mentions (
@@ -179,8 +181,8 @@ class SqliteStore(Store):
         self.retention = retention or RetentionConfig()
         self._db = self._connect()
         self._lock = threading.RLock()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._closed = False
         with self._lock:
             tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -200,14 +202,19 @@ class SqliteStore(Store):
         db.execute("PRAGMA cache_size=-65536")  # 64 MB: the hot (brand, time) ranges stay in memory
         return db
 
-    def _read(self) -> sqlite3.Connection:
-        """This thread's reading connection."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = self._connect()
-            with self._lock:
-                self._readers.append(db)
-        return db
+    def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[tuple]:
+        """Run a read on a pooled connection of its own (WAL: readers never wait for the writer)."""
+        try:
+            db = self._readers.get_nowait()
+        except queue.Empty:
+            db = self._connect()
+        try:
+            return db.execute(sql, list(args)).fetchall()
+        finally:
+            if self._closed or self._readers.qsize() >= READERS:
+                db.close()
+            else:
+                self._readers.put(db)
 
     # migration
     def _migrate(self, tables: set[str]) -> None:
@@ -307,14 +314,14 @@ class SqliteStore(Store):
     def count(self, query: Query) -> int:
         if not _rollable(query):
             sql, args = self._raw(query, "count(DISTINCT m.story)" if query.unique else "count(*)")
-            return self._read().execute(sql, args).fetchone()[0]
+            return self._rows(sql, args)[0][0]
         total = 0
         for lo, hi, whole in _pieces(query):
             if whole:
                 sql, args = _rollup(query, lo, hi, "sum(n)")
             else:
                 sql, args = self._raw(query, "count(*)", lo, hi)
-            total += self._read().execute(sql, args).fetchone()[0] or 0
+            total += self._rows(sql, args)[0][0] or 0
         return total
 
     def histogram(self, query: Query, bucket: timedelta) -> list[tuple[datetime, int]]:
@@ -322,26 +329,26 @@ class SqliteStore(Store):
             raise ValueError("a histogram needs a start and an end")
         size = bucket.total_seconds()
         counts: Counter[int] = Counter()
-        db = self._read()
         if _rollable(query) and size % HOUR == 0:
             for lo, hi, whole in _pieces(query):
                 if whole:
                     sql, args = _rollup(query, lo, hi, f"CAST(hour * {HOUR} / ? AS INTEGER) AS k, sum(n)", "k")
                 else:
                     sql, args = self._raw(query, "CAST({t} / ? AS INTEGER) AS k, count(*)", lo, hi, "k")
-                counts.update(dict(db.execute(sql, [size, *args]).fetchall()))
+                counts.update(dict(self._rows(sql, [size, *args])))
         else:
             what = "count(DISTINCT m.story)" if query.unique else "count(*)"
             sql, args = self._raw(query, "CAST({t} / ? AS INTEGER) AS k, " + what, group="k")
-            counts.update(dict(db.execute(sql, [size, *args]).fetchall()))
+            counts.update(dict(self._rows(sql, [size, *args])))
         first = int(utc(query.start).timestamp() // size)
         last = int((utc(query.end).timestamp() - 1e-6) // size)
         return [(datetime.fromtimestamp(k * size, timezone.utc), counts.get(k, 0)) for k in range(first, last + 1)]
 
     def find(self, query: Query, limit: int = 20, order: str = "recent") -> list[Mention]:
-        by = "m.engagement DESC, {t} DESC, m.id DESC" if order == "engagement" else "{t} DESC, m.id DESC"
+        # ties by row (the brand table's key, the time index's tail): a newest-first read stops after `limit`
+        by = "m.engagement DESC, {t} DESC, {r} DESC" if order == "engagement" else "{t} DESC, {r} DESC"
         sql, args = self._raw(query, "m.data", order=by)
-        rows = self._read().execute(f"{sql} LIMIT ?", [*args, limit]).fetchall()
+        rows = self._rows(f"{sql} LIMIT ?", [*args, limit])
         return [Mention.from_dict(json.loads(r[0])) for r in rows]
 
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
@@ -356,7 +363,6 @@ class SqliteStore(Store):
 
     def _terms(self, query: Query, only: set[str] | None) -> Counter[str]:
         counts: Counter[str] = Counter()
-        db = self._read()
         if query.brand and _rollable(query) and not (query.sentiments or query.sources or query.platforms):
             pieces = _pieces(query)
         else:
@@ -369,10 +375,10 @@ class SqliteStore(Store):
                 if only is not None:
                     sql += f" AND term IN ({','.join('?' * len(only))})"
                     args += sorted(only)
-                counts.update(dict(db.execute(sql + " GROUP BY term", args).fetchall()))
+                counts.update(dict(self._rows(sql + " GROUP BY term", args)))
                 continue
             sql, args = self._raw(query, "m.keywords", lo, hi)
-            for (keywords,) in db.execute(sql, args):
+            for (keywords,) in self._rows(sql, args):
                 if keywords:
                     counts.update(t for t in keywords.split(SEP) if only is None or t in only)
         return counts
@@ -427,7 +433,7 @@ class SqliteStore(Store):
         if group:
             sql += f" GROUP BY {group}"
         if order:
-            sql += f" ORDER BY {order.replace('{t}', t)}"
+            sql += f" ORDER BY {order.replace('{t}', t).replace('{r}', 'b.mid' if q.brand else 'm.rowid')}"
         return sql, args
 
     # retention
@@ -474,13 +480,12 @@ class SqliteStore(Store):
                  json.dumps(incident.to_dict(), ensure_ascii=False)))
 
     def get_incident(self, incident_id: str) -> Incident | None:
-        row = self._read().execute("SELECT data FROM incidents WHERE id=?", (incident_id,)).fetchone()
-        return Incident.from_dict(json.loads(row[0])) if row else None
+        rows = self._rows("SELECT data FROM incidents WHERE id=?", (incident_id,))
+        return Incident.from_dict(json.loads(rows[0][0])) if rows else None
 
     def incidents(self, states: tuple[str, ...] = (), limit: int = 100) -> list[Incident]:
         where = f" WHERE state IN ({','.join('?' * len(states))})" if states else ""
-        rows = self._read().execute(f"SELECT data FROM incidents{where} ORDER BY opened_at DESC LIMIT ?",
-                                    [*states, limit]).fetchall()
+        rows = self._rows(f"SELECT data FROM incidents{where} ORDER BY opened_at DESC LIMIT ?", [*states, limit])
         return [Incident.from_dict(json.loads(r[0])) for r in rows]
 
     def add_event(self, event: Event) -> None:
@@ -489,8 +494,7 @@ class SqliteStore(Store):
                              (event.incident_id, json.dumps(event.to_dict(), ensure_ascii=False)))
 
     def events(self, incident_id: str) -> list[Event]:
-        rows = self._read().execute("SELECT data FROM events WHERE incident_id=? ORDER BY seq",
-                                    (incident_id,)).fetchall()
+        rows = self._rows("SELECT data FROM events WHERE incident_id=? ORDER BY seq", (incident_id,))
         return [Event.from_dict(json.loads(r[0])) for r in rows]
 
     def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime) -> bool:
@@ -509,15 +513,14 @@ class SqliteStore(Store):
 
     def deliveries(self, incident_id: str | None = None) -> list[Delivery]:
         where, args = (" WHERE incident_id=?", [incident_id]) if incident_id else ("", [])
-        rows = self._read().execute(
-            f"SELECT incident_id, step, channel, status, at, attempts, error FROM deliveries{where}"
-            " ORDER BY at, rowid", args).fetchall()
+        rows = self._rows(f"SELECT incident_id, step, channel, status, at, attempts, error FROM deliveries{where}"
+                          " ORDER BY at, rowid", args)
         return [Delivery(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5], r[6]) for r in rows]
 
     # named state
     def get_state(self, key: str) -> Any | None:
-        row = self._read().execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        rows = self._rows("SELECT value FROM state WHERE key=?", (key,))
+        return json.loads(rows[0][0]) if rows else None
 
     def get_states(self, keys: list[str]) -> dict[str, Any]:
         out = {}
@@ -549,16 +552,15 @@ class SqliteStore(Store):
 
     def ping(self) -> bool:
         """Reads a row of every table, so a damaged schema or first pages fail here, not only in the rules."""
-        db = self._read()
         for table in ("mentions", "mention_brands", "roll_hour", "incidents", "events", "deliveries", "state"):
-            db.execute(f"SELECT * FROM {table} LIMIT 1").fetchall()
+            self._rows(f"SELECT * FROM {table} LIMIT 1")
         return True
 
     def close(self) -> None:
         with self._lock:
-            for db in self._readers:
-                db.close()
-            self._readers.clear()
+            self._closed = True
+            while not self._readers.empty():
+                self._readers.get_nowait().close()
             self._db.close()
 
 

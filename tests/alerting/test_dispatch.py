@@ -7,6 +7,7 @@ from datetime import timedelta
 from monitor.alerting.notify import Notifier
 from monitor.alerting.policy import IncidentManager
 from tests.alerting.incidents import finding, settings_for
+from tests.es.node import elastic_store, es, es_prefix, es_url  # noqa: F401  (fixtures)
 
 ONCALL_TWICE = [{"notify": ["oncall"]}, {"after": "1m", "notify": ["oncall", "lead"]}]
 
@@ -91,6 +92,19 @@ def test_after_downtime_each_recipient_gets_one_catch_up_naming_the_steps_it_mis
                    ("0.2", "oncall", "sent")]
 
 
+def test_a_catch_up_notice_that_fails_is_retried_as_the_same_catch_up(managers, receiver, clock):
+    manager = managers(steps=[{"notify": ["oncall"]}, {"after": "10m", "notify": ["oncall"]}])
+    [incident] = manager.handle([finding(clock)])
+    clock.advance(timedelta(minutes=30))
+    receiver.down = {"/oncall"}
+    manager.tick()
+    receiver.down = set()
+    ticks(manager, clock, 1)
+    assert labels(receiver, "/oncall") == ["级别：严重（第 1 级升级（补发：首次通知））"]
+    assert sorted((d.step, d.status, d.attempts) for d in manager.store.deliveries(incident.id)) == [
+        ("0.0", "skipped", 0), ("0.1", "sent", 2)]
+
+
 def test_a_step_due_as_the_daemon_starts_goes_out_as_itself(managers, receiver, clock):
     manager = managers(steps=ONCALL_TWICE)
     manager.handle([finding(clock)])
@@ -129,3 +143,17 @@ def test_a_removed_channel_without_a_fallback_is_recorded_and_the_tick_goes_on(m
     assert rows[("0.1", "lead")] == ("failed", "channel removed from the config")
     assert [e.detail for e in manager.store.events(incident.id) if e.kind == "channel_removed"] == [
         "第 1 级升级：通道 lead 已从配置中删除，未配置备用通道，无法送达"]
+
+
+def test_the_elasticsearch_log_carries_retries_order_and_catch_up_like_the_embedded_one(
+        elastic_store, receiver, clock):
+    settings = settings_for({n: receiver.url(n) for n in ("oncall", "lead", "backup")}, steps=ONCALL_TWICE)
+    manager = IncidentManager(settings, elastic_store, Notifier(settings.config, sleep=lambda s: None), clock)
+    receiver.down = {"/oncall"}
+    [incident] = manager.handle([finding(clock)])
+    ticks(manager, clock, 3)
+    receiver.down = set()
+    ticks(manager, clock, 3)
+    assert labels(receiver, "/oncall") == ["级别：严重（首次通知）", "级别：严重（第 1 级升级）"]
+    assert sorted((d.step, d.channel, d.status) for d in elastic_store.deliveries(incident.id)) == [
+        ("0.0", "oncall", "sent"), ("0.1", "lead", "sent"), ("0.1", "oncall", "sent")]

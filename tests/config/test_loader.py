@@ -134,3 +134,19 @@ def test_a_value_from_the_environment_is_never_echoed_in_a_problem(tmp_path, rul
     [problem] = problems_of(write_config(tmp_path, text))
     assert "alerting.kibana_url: '${…}' is not an http(s) URL" in problem
     assert "s3cr3t" not in problem
+
+
+@pytest.mark.parametrize("extra, problem", [
+    ("alerting:\n  channel_keywords:\n    dingtalk: 舆情\n",
+     "alerting: unknown channel 'dingtalk' (defined: console, pr_oncall, pr_manager)"),
+    ("alerting:\n  give_up_after: soon\n", "alerting.give_up_after: expected a duration"),
+])
+def test_delivery_settings_name_known_channels_and_real_durations(tmp_path, rules_copy, extra, problem):
+    [found] = problems_of(write_config(tmp_path, MINIMAL.format(rules=rules_copy) + extra))
+    assert problem in found
+
+
+def test_a_channel_name_must_not_contain_the_url_separator(tmp_path, rules_copy):
+    text = MINIMAL.format(rules=rules_copy).replace('channels:', 'channels:\n  "ops#1": "console://"')
+    [found] = problems_of(write_config(tmp_path, text))
+    assert "channel name 'ops#1' must not contain '#'" in found
