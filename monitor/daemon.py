@@ -3,7 +3,6 @@ reports, reloads its config on SIGHUP and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import random
@@ -11,11 +10,10 @@ import shutil
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 from monitor import __version__
 from monitor.alerting.acklink import AckLinks
-from monitor.alerting.notify import Notifier
+from monitor.alerting.notify import Message, Notifier
 from monitor.alerting.policy import ack_links_for
 from monitor.app import Monitor, open_queue
 from monitor.clock import Clock
@@ -23,8 +21,8 @@ from monitor.config import ConfigError, Settings, load_settings
 from monitor.config.model import SourceConfig
 from monitor.crawl.runner import CrawlRunner
 from monitor.crawl.health import load_health
-from monitor.crawl.state import state_key
 from monitor.faults import Faults
+from monitor.process import AlreadyRunning, Signals, StateLock, running_pid  # noqa: F401  (the daemon's names)
 from monitor.incident import ACKED, OPEN
 from monitor.lease import Leadership
 from monitor.logs import MASKER
@@ -36,7 +34,6 @@ from monitor.workers import NlpPool
 
 log = logging.getLogger(__name__)
 
-LOCK_FILE = "brandmon.pid"
 STATUS_KEY = "daemon:status"
 RELOAD_KEY = "daemon:reload"
 FIRST_CRAWL_SPREAD = 30.0
@@ -45,62 +42,18 @@ HEARTBEAT_EVERY = 5.0  # status written, queue file, indices and free disk check
 RESTART_ONLY = ("state_dir", "store", "http.bind", "daemon.leader_lease")
 
 
-class AlreadyRunning(Exception):
-    """Another daemon holds the state directory's lock."""
-
-
-class StateLock:
-    """An flock'd pid file in state_dir: two daemons on one state would send every alert twice."""
-
-    def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / LOCK_FILE
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            os.close(fd)
-            raise AlreadyRunning(
-                f"another brandmon daemon (pid {pid}) is already running on {self.path.parent}; "
-                f"stop it first (systemctl stop brandmon, or kill {pid}) or give this one another state_dir") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            os.close(self._fd)
-            self._fd = None
-
-
-def running_pid(state_dir: Path) -> int | None:
-    """The pid of the daemon holding state_dir's lock, or None when no daemon runs there."""
-    path = state_dir / LOCK_FILE
-    if not path.exists():
-        return None
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-        return int(text) if text.isdigit() else None
-    finally:
-        os.close(fd)
-    return None
-
-
 class Daemon:
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None, lock: StateLock | None = None,
+                 web=None) -> None:
+        """`lock` and `web` when `brandmon run` took the state lock and started serving /healthz before
+        loading this module's heavy imports (NLP models, Scrapy)."""
         self.settings = settings
         self.clock = clock or Clock()
         config = settings.config
-        self.lock = StateLock(config.state_dir)
-        self.lock.acquire()
+        if lock is None:
+            lock = StateLock(config.state_dir)
+            lock.acquire()
+        self.lock = lock
         self.metrics = Metrics()
         self.faults = Faults(on_change=self.metrics.component)
         self.policy_lock = threading.RLock()
@@ -111,8 +64,11 @@ class Daemon:
         self.last_evaluation: float | None = None  # wall time of the last evaluation that finished
         self._dead_seen = 0
         self._notified: set[tuple[str, str, str]] = set()
+        self._afresh: set[str] = set()  # sources to crawl from scratch (their stored mentions were deleted)
+        self._afresh_lock = threading.Lock()
         self.metrics.evaluation_age.set_function(self._evaluation_age)
-        self.web = self._web(config.http.bind)
+        self.web = self._web(config.http.bind) if web is None else web
+        self.web.daemon = self
         self.store: Store = open_store(config)
         self.store.ensure_setup()  # Elasticsearch: template and indices; refuses an unmigrated mapping
         self.queue = open_queue(config, self.clock)
@@ -184,8 +140,11 @@ class Daemon:
     # jobs
     def crawl(self, source: SourceConfig) -> None:
         monitor = self.monitor
+        with self._afresh_lock:
+            afresh = source.name in self._afresh
+            self._afresh.discard(source.name)
         try:
-            report = monitor.crawl(source)
+            report = monitor.crawl(source, afresh=afresh)
         except QueueBroken as exc:
             self.faults.fail(f"source {source.name}", f"crawled, but nothing could keep the mentions: {exc}")
             self.metrics.source_up.labels(source.name).set(0)
@@ -224,9 +183,11 @@ class Daemon:
         self.metrics.dead_letters.inc(new)
         channel = self.settings.config.alerting.fallback_channel
         if channel:
-            self.monitor.incidents.notifier.send(
-                channel, "【brandmon】数据进入死信文件",
-                f"{new} 条记录多次处理失败，已移入 {self.queue.dead_letter}，请检查日志后重新导入。")
+            notifier = self.monitor.incidents.notifier
+            message = Message("【brandmon】数据进入死信文件",
+                              f"{new} 条记录多次处理失败，已移入 {self.queue.dead_letter}，请检查日志后重新导入。")
+            for target in notifier.targets(channel) or ():
+                notifier.send(target, message)
 
     def drain(self) -> None:
         """Retry what waits in the queue (after an outage, a slow NLP batch, a failed item's pause)."""
@@ -397,10 +358,11 @@ class Daemon:
             self.faults.fail("store", str(exc))
 
     def _crawl_afresh(self) -> None:
-        """The mentions went with the deleted indices: forget where each crawl got to (behind any older
-        state waiting in the queue), so the next crawls fetch again what the sites still show."""
+        """The mentions went with the deleted indices: the next crawl of every source (one that starts from
+        now on, not one already in flight) ignores where the last got to and fetches what the sites show."""
+        with self._afresh_lock:
+            self._afresh.update(s.name for s in self.settings.config.sources)
         for source in self.settings.config.sources:
-            self.monitor.put_state(state_key(source.name), None)
             self.scheduler.trigger(f"crawl:{source.name}")
 
     def _check_disk(self) -> None:
@@ -502,31 +464,6 @@ class Daemon:
         self.lock.release()
         log.info("stopped")
         return 0
-
-
-class Signals:
-    """What the signal handlers ask for; the main loop acts on it, since handlers must stay tiny."""
-
-    def __init__(self) -> None:
-        self.stop = False
-        self._reload = False
-
-    def install(self) -> None:
-        import signal
-
-        signal.signal(signal.SIGTERM, self._on_stop)
-        signal.signal(signal.SIGINT, self._on_stop)
-        signal.signal(signal.SIGHUP, self._on_reload)
-
-    def _on_stop(self, signum, frame) -> None:
-        self.stop = True
-
-    def _on_reload(self, signum, frame) -> None:
-        self._reload = True
-
-    def take_reload(self) -> bool:
-        wanted, self._reload = self._reload, False
-        return wanted
 
 
 def _restart_only_changes(old: Settings, new: Settings) -> list[str]:

@@ -49,6 +49,7 @@ class Mention:
     tokens: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     crisis_terms: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)  # what a complaint is about: 质量, 安全 … (nlp/categories.py)
     sentiment: float | None = None
     sentiment_label: str | None = None
     model: str | None = None

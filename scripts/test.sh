@@ -15,7 +15,7 @@ if ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id 
 fi
 es_url=$(scripts/elasticsearch.sh start | tail -n 1)
 trap 'scripts/elasticsearch.sh stop >/dev/null 2>&1 || true' EXIT
-# The scale-out tests: a 3-node cluster on loopback (tests/es/test_cluster.py stops and restarts a node of it).
+# The scale-out tests: a 3-node cluster on loopback (tests/es/test_three_nodes.py stops and restarts a node of it).
 export BRANDMON_ES_CLUSTER=brandmon-test-cluster
 cluster_urls=$(BRANDMON_ES_HEAP=256m scripts/elasticsearch.sh cluster-start 3 | tail -n 1)
 trap 'scripts/elasticsearch.sh cluster-stop 3 >/dev/null 2>&1 || true; scripts/elasticsearch.sh stop >/dev/null 2>&1 || true' EXIT

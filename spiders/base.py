@@ -4,7 +4,7 @@ block accounting, and sending on only what is new or changed."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import scrapy
@@ -15,7 +15,7 @@ from monitor.config.model import SourceConfig, Tracking
 from monitor.crawl.numbers import CLAMPED, read_count
 from monitor.crawl.sanitize import MAX_NAME, MAX_TEXT, MAX_TITLE, clean, safe_url
 from monitor.crawl.state import CHANGED, NEW, SAME, CrawlState
-from monitor.crawl.timeparse import parse_time, read_time
+from monitor.crawl.timeparse import read_time
 from monitor.crawl.tracking import Schedule, ThreadBook
 from monitor.mention import Author, Mention
 from spiders.blocking import body_block_reason
@@ -87,13 +87,11 @@ class SourceSpider(scrapy.Spider):
         return Schedule(first=tracking.recheck or self.source.interval, longest=tracking.recheck_max,
                         keep=tracking.track_for)
 
-    def parse_time(self, text: str | None) -> datetime | None:
-        return parse_time(text, self.zone, self.now)
-
     # what a page says, checked before it becomes a mention
-    def published(self, raw: object, where: str) -> tuple[datetime, bool]:
-        """The post's time, or the crawl's time flagged unknown (counted; the first of a crawl is logged)."""
-        when, why = read_time(raw, self.zone, self.now)
+    def published(self, raw: object, where: str, zone: tzinfo | None = None) -> tuple[datetime, bool]:
+        """The post's time (read in `zone`, the page's own, when given), or the crawl's time flagged unknown
+        (counted; the first of a crawl is logged)."""
+        when, why = read_time(raw, zone or self.zone, self.now)
         if when is not None:
             return when, False
         self._problem(TIME_UNKNOWN_STAT, "time %s (%r) at %s: stored with time_unknown", why, str(raw)[:60], where)

@@ -102,12 +102,23 @@ def _head(incident: Incident, style: Style, step_label: str) -> list[str]:
     return lines
 
 
+def complaint_categories(examples: list[dict]) -> list[tuple[str, int]]:
+    """How many of the incident's examples fall in each complaint category, most first."""
+    counts: dict[str, int] = {}
+    for ex in examples:
+        for c in ex.get("categories") or ():
+            counts[c] = counts.get(c, 0) + 1
+    return sorted(counts.items(), key=lambda p: -p[1])
+
+
 def _optional(incident: Incident, style: Style) -> list[list[str]]:
     """Droppable sections, most important first: keywords, the Kibana link, then one block per example."""
     options = style.options
     sections = []
     if incident.keywords and options.max_keywords:
         sections.append([f"关键词：{'、'.join(incident.keywords[:options.max_keywords])}"])
+    if categories := complaint_categories(incident.examples):
+        sections.append([f"投诉类别：{'、'.join(f'{c}（{n}）' for c, n in categories)}"])
     if style.kibana_url and incident.window_start and incident.window_end:
         sections.append([f"看板：{discover_url(style.kibana_url, incident)}"])
     for i, ex in enumerate(incident.examples[:options.max_examples], 1):
@@ -116,7 +127,8 @@ def _optional(incident: Incident, style: Style) -> list[list[str]]:
         if len(text) > options.example_chars:
             text = text[:options.example_chars] + ELLIPSIS
         heading = ["示例："] if i == 1 else []
-        sections.append([*heading, f"{i}. [{ex.get('platform')}] {author}：{text}", f"   {ex.get('url')}"])
+        tags = "".join(f"【{c}】" for c in ex.get("categories") or ())
+        sections.append([*heading, f"{i}. [{ex.get('platform')}] {tags}{author}：{text}", f"   {ex.get('url')}"])
     return sections
 
 

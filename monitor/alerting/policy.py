@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 def _example(m: Mention) -> dict:
     return {"id": m.id, "url": m.url, "platform": m.platform, "author": m.author.name,
             "followers": m.author.followers, "text": m.text[:200], "published_at": m.published_at.isoformat(),
-            "sentiment": m.sentiment}
+            "sentiment": m.sentiment, "categories": list(m.categories)}
 
 
 def ack_links_for(config: Config, clock: Clock) -> AckLinks | None:

@@ -27,8 +27,7 @@ def run(ctx: click.Context, config_path: Path) -> None:
     SIGHUP (or `brandmon reload`) re-reads the config; SIGTERM stops it cleanly. Logs go to stderr
     (INFO unless --log-level says otherwise).
     """
-    from monitor.daemon import AlreadyRunning, Daemon, Signals
-    from monitor.store.elastic_schema import MappingOutdated
+    from monitor.process import AlreadyRunning, Signals, StateLock
 
     if ctx.find_root().get_parameter_source("log_level").name == "DEFAULT":
         logging.getLogger().setLevel(logging.INFO)
@@ -39,15 +38,38 @@ def run(ctx: click.Context, config_path: Path) -> None:
     from monitor.logs import MASKER
 
     MASKER.learn(settings.config)
+    lock = StateLock(settings.config.state_dir)
     try:
-        daemon = Daemon(settings)
+        lock.acquire()
     except AlreadyRunning as exc:
         click.echo(f"brandmon run: {exc}", err=True)
         sys.exit(EXIT_ALREADY_RUNNING)
+    web = _serve_health(settings.config.http.bind)
+    # the heavy part (NLP models, Scrapy, the store): /healthz already answers "starting" meanwhile
+    from monitor.daemon import Daemon
+    from monitor.queue import QueueBroken
+    from monitor.store import StoreUnavailable
+    from monitor.store.elastic_schema import MappingOutdated
+
+    try:
+        daemon = Daemon(settings, lock=lock, web=web)
     except MappingOutdated as exc:
         click.echo(f"brandmon run: {exc}", err=True)
         sys.exit(2)
+    except (StoreUnavailable, QueueBroken) as exc:  # systemd restarts it, rate-limited by StartLimit*
+        click.echo(f"brandmon run: cannot start: {exc}", err=True)
+        sys.exit(1)
     sys.exit(daemon.run(signals))
+
+
+def _serve_health(bind: str):
+    from monitor.web import Booting, WebServer
+
+    try:
+        return WebServer(Booting(), bind).start()
+    except OSError as exc:
+        click.echo(f"brandmon run: cannot serve HTTP on {bind} (http.bind): {exc.strerror or exc}", err=True)
+        sys.exit(2)
 
 
 @click.command("reload")

@@ -1,6 +1,7 @@
 """`brandmon nlp eval | train | export`: measure the sentiment model on your labels, adapt it to them, and
-pick the stored mentions it is least sure of for labelling. Labels are CSV `label,text` (1 positive,
-0 negative); rows with an empty label are skipped, so an exported file can be labelled in part."""
+pick the stored mentions it is least sure of for labelling. Labels are CSV `label,text` with label
+negative, neutral or positive (or 1 positive, 0 negative); rows with an empty label are skipped, so an
+exported file can be labelled in part."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 @click.group()
 def nlp() -> None:
-    """Measure and adapt the sentiment model: eval, train, export."""
+    """Measure and adapt the text understanding: the sentiment model (eval, train, export), brand matching
+    (eval-brands) and complaint categories (eval-categories)."""
 
 
 def _nlp_config(config_path: Path | None) -> "NlpConfig":
@@ -43,7 +45,7 @@ def _nlp_config(config_path: Path | None) -> "NlpConfig":
     return _settings(config_path).config.nlp
 
 
-def _labelled(path: Path) -> list[tuple[int, str]]:
+def _labelled(path: Path) -> list[tuple[str, str]]:
     from monitor.nlp.sentiment import read_training_csv
 
     try:
@@ -55,7 +57,8 @@ def _labelled(path: Path) -> list[tuple[int, str]]:
         click.echo(str(exc), err=True)
         sys.exit(2)
     if not rows:
-        click.echo(f"{path}: no labelled rows (columns label,text; 1 positive, 0 negative)", err=True)
+        click.echo(f"{path}: no labelled rows (columns label,text; label negative, neutral, positive, or 1/0)",
+                   err=True)
         sys.exit(2)
     return rows
 
@@ -69,30 +72,38 @@ def _scorer(name: str | None, models_dir: Path | None):
         raise click.BadParameter(str(exc), param_hint="--model") from None
 
 
-def _score(scorer, texts: list[str]) -> list[float]:
-    """Score texts as the pipeline does: normalised first."""
+def _classify(scorer, texts: list[str], cfg: NlpConfig) -> tuple[list[float], list[str]]:
+    """Scores and labels as the pipeline gives them: normalised first, the configured cut-offs if any."""
     from monitor.nlp.normalize import normalize_many
+    from monitor.nlp.sentiment import classify
 
-    return scorer.score_many([n.scored for n in normalize_many(texts)])
+    return classify(scorer, [n.scored for n in normalize_many(texts)], cfg.sentiment.negative_below,
+                    cfg.sentiment.positive_above)
 
 
 @nlp.command("eval")
 @click.argument("csv_path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--model", default=None, help="Scorer name, name@version, or snownlp (default: the configured one).")
 @_OPTIONAL_CONFIG
-@click.option("--json", "as_json", is_flag=True, help='Print {"n", "accuracy", "macro_f1", …} as JSON on the last line.')
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"n", "accuracy", "macro_f1", "negative_precision", "negative_recall", …} as JSON on the '
+                   'last line.')
 def eval_command(csv_path: Path, model: str | None, config_path: Path | None, as_json: bool) -> None:
-    """Accuracy, macro-F1 and the confusion matrix of a scorer on a labelled CSV (label,text)."""
+    """Accuracy, macro-F1, per-class F1, negative precision and recall and the confusion matrix of a
+    scorer on a labelled CSV (label,text; label negative|neutral|positive or 1/0)."""
     from monitor.nlp.evaluate import evaluate, report_lines
 
     cfg = _nlp_config(config_path)
     rows = _labelled(csv_path)
     scorer = _scorer(model or cfg.sentiment.model, cfg.models_dir)
-    thresholds = (cfg.sentiment.negative_below, cfg.sentiment.positive_above)
-    result = evaluate([y for y, _ in rows], _score(scorer, [t for _, t in rows]), *thresholds)
+    scores, called = _classify(scorer, [t for _, t in rows], cfg)
+    result = evaluate([y for y, _ in rows], scores, called)
     name = f"{scorer.name}@{scorer.version}"
-    click.echo(f"{name} on {csv_path}", err=as_json)
-    for line in report_lines(result, *thresholds):
+    cut = cfg.sentiment.negative_below
+    how = "the model's calibrated labels" if cut is None else \
+        f"labels by score (negative < {cut}, positive > {cfg.sentiment.positive_above})"
+    click.echo(f"{name} on {csv_path}, {how}", err=as_json)
+    for line in report_lines(result):
         click.echo(line, err=as_json)
     if as_json:
         _emit_json({**result.to_json(), "model": name})
@@ -103,11 +114,15 @@ def eval_command(csv_path: Path, model: str | None, config_path: Path | None, as
 @_OPTIONAL_CONFIG
 @click.option("--name", default="custom", show_default=True, help="Model name; each run saves the next version.")
 @click.option("--only-mine", is_flag=True, help="Train on your labels alone, without the shipped training data.")
+@click.option("--corpora", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="Also train on the public corpora prepared by scripts/sentiment_data.py (corpora.tsv).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"model", "path", "n", "heldout"} as JSON on the last line.')
-def train(csv_path: Path, config_path: Path | None, name: str, only_mine: bool, as_json: bool) -> None:
+def train(csv_path: Path, config_path: Path | None, name: str, only_mine: bool, corpora: Path | None,
+          as_json: bool) -> None:
     """Train a sentiment model on your labelled mentions and save it as the next version of NAME in the
     state folder's models/, where nlp.sentiment.model can name it."""
-    from monitor.nlp.sentiment import DEFAULT_SCORER, train_model
+    from monitor.nlp.sentiment import DEFAULT_SCORER
+    from monitor.nlp.sentiment_train import train_model
 
     if not _MODEL_NAME.match(name) or "@" in name or name == "snownlp":
         raise click.BadParameter(f"'{name}' cannot name a model: use letters, digits, '.', '_' or '-'",
@@ -117,7 +132,8 @@ def train(csv_path: Path, config_path: Path | None, name: str, only_mine: bool, 
     click.echo(f"training {name} on {len(rows)} labelled texts"
                f"{'' if only_mine else ' plus the shipped training data'} …", err=True)
     try:
-        model = train_model(rows, cfg.models_dir, base=None if only_mine else "builtin", name=name)
+        model = train_model(rows, cfg.models_dir, base=None if only_mine else "builtin", name=name,
+                            corpora=corpora, progress=lambda step: click.echo(f"  {step} …", err=True))
     except ValueError as exc:
         click.echo(f"{csv_path}: {exc}", err=True)
         sys.exit(2)
@@ -126,7 +142,7 @@ def train(csv_path: Path, config_path: Path | None, name: str, only_mine: bool, 
     out = {"model": f"{model.name}@{model.version}", "path": str(path), "n": len(rows), "heldout": heldout}
     click.echo(f"saved {out['model']} in {path}", err=as_json)
     for set_name, figures in heldout.items():
-        click.echo(f"  project held-out {set_name}: accuracy {figures['new']:.3f} "
+        click.echo(f"  project held-out {set_name}: positive-vs-negative accuracy {figures['new']:.3f} "
                    f"(current model {figures['current']:.3f})", err=as_json)
     click.echo(f"use it: set nlp.sentiment.model: {model.name} in the config, then `brandmon reload`", err=as_json)
     if as_json:
@@ -134,17 +150,18 @@ def train(csv_path: Path, config_path: Path | None, name: str, only_mine: bool, 
 
 
 def _heldout_check(new, current) -> dict[str, dict[str, float]]:
-    """Accuracy of the new and the current model on the project's own held-out sets: a model that got
-    much worse on them learned something odd from the labels."""
-    from monitor.nlp.evaluate import evaluate
+    """Positive-vs-negative accuracy of the new and the current model on the project's own held-out sets: a
+    model that got much worse on them learned something odd from the labels."""
+    from monitor.nlp.normalize import normalize_many
     from monitor.nlp.sentiment import DATA_DIR, read_labelled_txt
 
     figures = {}
     for set_name in ("social", "reviews"):
         rows = read_labelled_txt(DATA_DIR / f"heldout_{set_name}.txt")
-        labels, texts = [y for y, _ in rows], [t for _, t in rows]
-        figures[set_name] = {who: round(evaluate(labels, _score(scorer, texts)).accuracy, 4)
-                             for who, scorer in (("new", new), ("current", current))}
+        texts = [n.scored for n in normalize_many([t for _, t in rows])]
+        figures[set_name] = {
+            who: round(sum((s >= 0.5) == bool(y) for s, (y, _) in zip(scorer.score_many(texts), rows)) / len(rows), 4)
+            for who, scorer in (("new", new), ("current", current))}
     return figures
 
 
@@ -160,7 +177,7 @@ def _heldout_check(new, current) -> dict[str, dict[str, float]]:
               "standard output (the CSV file is still written with --output).")
 def export(config_path: Path, count: int, since: str, brand: str | None, output: Path | None, as_json: bool) -> None:
     """Write the stored mentions the model is least sure of as CSV (label,text,score,…) with the label
-    column empty: fill in 1 or 0, then `brandmon nlp train FILE`."""
+    column empty: fill in negative, neutral or positive, then `brandmon nlp train FILE`."""
     from monitor.clock import Clock
     from monitor.config.durations import parse_duration
     from monitor.nlp.evaluate import uncertain

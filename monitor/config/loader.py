@@ -64,11 +64,15 @@ class _Names:
     channels: tuple[str, ...]
     brands: frozenset[str]
     sources: frozenset[str]
+    categories: tuple[str, ...]
 
     @classmethod
     def of(cls, config: Config) -> "_Names":
+        from monitor.nlp.categories import Categorizer
+
+        categories = Categorizer(config.nlp.categories.terms, config.nlp.categories.only).names
         return cls(tuple(config.channels), frozenset(b.name for b in config.brands),
-                   frozenset(s.name for s in config.sources))
+                   frozenset(s.name for s in config.sources), categories)
 
     @classmethod
     def raw(cls, data: dict[str, Any]) -> "_Names":
@@ -76,8 +80,13 @@ class _Names:
             items = data.get(key)
             return frozenset(i.get("name") for i in items if isinstance(i, dict)) if isinstance(items, list) else frozenset()
 
+        from monitor.nlp.categories import builtin_lexicon
+
         channels = data.get("channels")
-        return cls(tuple(channels) if isinstance(channels, dict) else (), names("brands"), names("sources"))
+        nlp = data.get("nlp") if isinstance(data.get("nlp"), dict) else {}
+        extra = (nlp.get("categories") or {}).get("terms") if isinstance(nlp.get("categories"), dict) else None
+        categories = (*builtin_lexicon(), *(c for c in extra or () if isinstance(c, str) and c not in builtin_lexicon()))
+        return cls(tuple(channels) if isinstance(channels, dict) else (), names("brands"), names("sources"), categories)
 
 
 def _typed_source_options(doc: YamlDoc, problems: list[Problem]) -> dict[str, Any]:
@@ -256,4 +265,8 @@ def _cross_check(names: _Names, rules: list[tuple[Rule, YamlDoc]], playbooks: Lo
         for i, source in enumerate(rule.filter.sources):
             if source not in names.sources:
                 problems.append(doc.problem(("filter", "sources", i), f"unknown source '{source}'"))
+        for i, category in enumerate(rule.filter.category):
+            if category not in names.categories:
+                problems.append(doc.problem(("filter", "category", i),
+                                            f"unknown category '{category}' (known: {', '.join(names.categories)})"))
     return problems

@@ -23,6 +23,11 @@ class BrandConfig(Strict):
     aliases: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     competitors: tuple[str, ...] = ()
+    # names (of name and aliases) that are also everyday words (小米 the grain, 苹果 the fruit): such a name
+    # counts only when the words around it say it means the brand (monitor/nlp/brands.py)
+    ambiguous: tuple[str, ...] = ()
+    brand_cues: tuple[str, ...] = ()  # words that say an ambiguous name means the brand, added to the built-in ones
+    other_cues: tuple[str, ...] = ()  # words that say it means something else (斤, 熬粥, 果园 …)
     # optional boolean query a mention must also satisfy, e.g. '(手机 OR 充电) NOT 星河湾' (monitor/nlp/query.py)
     query: str | None = None
     # the brand's own accounts per platform (author ids or names): their replies answer a complaint
@@ -47,6 +52,16 @@ class BrandConfig(Strict):
         if value is not None:
             parse_query(value)  # a QuerySyntaxError is a ValueError naming the column
         return value
+
+    @model_validator(mode="after")
+    def _ambiguous_are_names(self) -> "BrandConfig":
+        from monitor.nlp.normalize import fold
+
+        names = {fold(t) for t in self.terms}
+        unknown = [a for a in self.ambiguous if fold(a) not in names]
+        if unknown:
+            raise ValueError(f"ambiguous names {unknown} are neither the name nor an alias")
+        return self
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -103,6 +118,7 @@ class PageOptions(PostFields, Tracking):
     max_thread_pages: int = Field(default=10, ge=1)
     content_type: Literal["post", "comment", "reply"] = "post"
     unwrap_comments: bool = False
+    page_zone: Queries | None = None  # where a page states its times' zone ("All times are UTC+01:00")
     ok: str | None = None
     blocked: str | None = None
 
@@ -159,7 +175,7 @@ class PageOptions(PostFields, Tracking):
         return self
 
     def query_fields(self) -> tuple[str, ...]:
-        return (*PostFields.model_fields, "title", "thread_next_page")
+        return (*PostFields.model_fields, "title", "thread_next_page", "page_zone")
 
     def templates(self) -> dict[str, tuple[str, ...]]:
         return {"post_url": ("base", "thread", "id")}
@@ -442,20 +458,39 @@ class StoreConfig(Strict):
 
 class SentimentConfig(Strict):
     model: str | None = None
-    # Calibrated on the held-out sets (scripts/eval_sentiment.py --thresholds): negative and positive
-    # labels stay ≥ 0.89 precise while most plain questions, notices and news land in neutral.
-    negative_below: float = Field(default=0.3, ge=0, le=1)
-    positive_above: float = Field(default=0.6, ge=0, le=1)
+    # Unset (the default): the model's own labels, whose neutral band was fitted on its dev split
+    # (see its DATACARD.md). Set both to label by the score instead: below negative_below negative,
+    # above positive_above positive, else neutral.
+    negative_below: float | None = Field(default=None, ge=0, le=1)
+    positive_above: float | None = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> "SentimentConfig":
-        if self.negative_below > self.positive_above:
+        if (self.negative_below is None) != (self.positive_above is None):
+            raise ValueError("set both negative_below and positive_above, or neither (the model's calibrated labels)")
+        if self.negative_below is not None and self.negative_below > self.positive_above:
             raise ValueError("negative_below must not exceed positive_above")
+        return self
+
+
+class CategoriesConfig(Strict):
+    """Complaint categories (monitor/nlp/categories.py): built-in 质量, 安全, 服务/售后, 物流, 价格/退款, 虚假宣传,
+    隐私/数据, 食品安全; `terms` adds terms to one (a new name adds a category), `only` keeps a subset."""
+
+    terms: dict[str, tuple[str, ...]] = {}
+    only: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _known(self) -> "CategoriesConfig":
+        from monitor.nlp.categories import Categorizer
+
+        Categorizer(self.terms, self.only)  # a ValueError names the unknown categories
         return self
 
 
 class NlpConfig(Strict):
     sentiment: SentimentConfig = SentimentConfig()
+    categories: CategoriesConfig = CategoriesConfig()
     user_dicts: tuple[Path, ...] = ()
     # where `brandmon nlp train` saves models that sentiment.model can name; the loader defaults it
     # to <state_dir>/models

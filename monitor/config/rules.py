@@ -23,6 +23,7 @@ class MentionFilter(Strict):
     sources: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()  # complaint categories, any of them: [安全, 食品安全]
 
 
 class RuleBase(Strict):

@@ -65,7 +65,8 @@ class Scope:
 def base_query(rule: RuleBase, brand: str | None) -> Query:
     """The rule's filter for one brand, without a time range."""
     f = rule.filter
-    return Query(brand=brand, sentiments=f.sentiment, sources=f.sources, platforms=f.platforms, keywords=f.keywords)
+    return Query(brand=brand, sentiments=f.sentiment, sources=f.sources, platforms=f.platforms, keywords=f.keywords,
+                 categories=f.category)
 
 
 def scopes(rule: RuleBase, ctx: RuleContext) -> Iterator[Scope]:

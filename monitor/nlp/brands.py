@@ -1,55 +1,234 @@
 """Which configured brands a text is about.
 
-A brand is mentioned when one of its names (name or alias) occurs outside the spans its exclusions
-cover (小米粥 is not 小米) and, when the brand has a boolean query, the query holds as well; the query's
-terms are subject to the same exclusions. Everything is compared on normalised, lower-cased text.
+A brand is mentioned when one of its names (name or alias) occurs as a word of its own and outside the spans
+its exclusions cover (小米粥 is not 小米); when the brand has a boolean query, the query holds as well, its
+terms subject to the same exclusions. Each occurrence is judged:
+
+- Han names must be words there: the segmenter's dictionary decides whether 华为 in 精华为什么 belongs to
+  精华|为什么 (Segmenter.word_margin), and a two-character name right after a surname (李华为难, 王蜜雪)
+  reads as a person's name unless the words around it say brand;
+- Latin names must not continue a Latin word, except at a camel-case seam or before a model word
+  (iPadPro, MacBookAir, huaweimate70);
+- names written apart to dodge filters still count (小😡米, 华.为, 小 米 手 机, X i a o m i);
+- ambiguous names (config `ambiguous`: 小米 the grain, 苹果 the fruit) need the words around them to lean
+  to the brand (cue words, monitor/nlp/data/brand_context.txt plus the brand's own), unless another of the
+  brand's names is in the text; with no cue either way they count.
+
+Texts are compared normalised (monitor/nlp/normalize.py); case is kept only to see camel-case seams.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
 from monitor.config.model import BrandConfig
-from monitor.nlp.normalize import fold
+from monitor.nlp.normalize import fold, normalize
 from monitor.nlp.query import Node, Text, parse_query
+from monitor.nlp.segment import Segmenter
+
+_CUES_FILE = Path(__file__).parent / "data" / "brand_context.txt"
+# What people put between the characters of a name to get past keyword filters: spaces, dots, symbols and
+# emoji (emoticon codes like [doge] are spaces by now). Not sentence punctuation: 小米。手机 is two clauses.
+_NOISE = ("[ \t.·•・*\\-_~|/\\\\'\"^+=#`@$%&\u2190-\u2bff\u3000\u30fb\ufe0f\U0001f000-\U0001faff]")
+_NOISE_RUN = re.compile(f"{_NOISE}+")
+_MAX_NOISE = 3  # characters of noise between two characters of a name
+# Latin words that follow a product name without a space: iPadPro, huaweimate70, AppleWatch.
+_MODEL_WORDS = re.compile(r"(?:pro|max|air|mini?|plus|ultra|lite|se|watch|pad|book|phone|mate|pura|nova|note|"
+                          r"pods|tv|car|os|store|music|pay|id|home|band|buds|s)(?![a-z])|\d")
+_SURNAMES = frozenset("李王张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯董萧程曹袁邓许傅沈曾彭吕苏卢蒋"
+                      "蔡贾丁魏薛叶阎潘杜戴夏钟汪田姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙段"
+                      "雷钱汤尹黎易武乔贺赖龚文")
+MIN_MARGIN = -1.25  # log-likelihood "one word" may lose by to "split into other words" (对华|为: -0.74, 才华|为: -1.9)
+_CONTEXT = 20  # characters either side in which cue words count
+_DEFAULT_FREQUENCY = 300  # dictionary count for a brand name the dictionary does not know (小米 396, 华为 373)
+_NEAR = 8  # Han characters either side read by the segmenter
+# Right after an ambiguous name, a model number makes it the brand: 苹果6P, 小米14, 小米 su7 (not 苹果6个).
+_MODEL_AFTER = re.compile(r" ?(?:\d{1,2}(?![\d.个只颗斤箱袋筐元块毛角粒万千百多公克吨年月日号岁%])|[a-z]{1,4}\d|"
+                          r"(?:pro|max|mini|note|plus)(?![a-z]))")
+# Right before an ambiguous name, these make it a thing or a name, not the brand: 吃苹果, 两斤小米, 猫叫小米.
+_THING_BEFORE = re.compile(r"(?:[吃啃削切摘种熬煮蒸榨][着了个点口过完]?|[叫名]|(?<![第\d])[一二两三四五六七八九十几半数\d]+[个只颗斤箱袋筐碗粒盒盘])$")
 
 
-def _alternation(terms: Iterable[str]) -> re.Pattern | None:
-    """Longest first; a term that starts or ends with a Latin letter must not continue a Latin word."""
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
+@functools.cache
+def _builtin_cues() -> dict[str, tuple[str, ...]]:
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in _CUES_FILE.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), [])
+        elif current is not None:
+            current.extend(line.split())
+    return {k: tuple(v) for k, v in sections.items()}
+
+
+def _alternation(terms: Iterable[str], noisy: bool) -> re.Pattern | None:
+    """Longest first; with noisy, up to _MAX_NOISE noise characters may sit between two characters."""
     folded = sorted({f for f in (fold(t) for t in terms) if f}, key=len, reverse=True)
     if not folded:
         return None
-    parts = [("(?<![a-z])" if t[0].isascii() and t[0].isalpha() else "") + re.escape(t)
-             + ("(?![a-z])" if t[-1].isascii() and t[-1].isalpha() else "") for t in folded]
-    return re.compile("|".join(parts))
+    gap = f"{_NOISE}{{0,{_MAX_NOISE}}}" if noisy else ""
+    return re.compile("|".join(gap.join(re.escape(ch) for ch in t if not ch.isspace()) if noisy else re.escape(t)
+                               for t in folded))
+
+
+def _compact(text: str) -> str:
+    return _NOISE_RUN.sub("", text)
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    term: str  # folded, without spaces
+    ambiguous: bool
+    han: bool  # all Han: the segmenter judges its boundaries
 
 
 class _Brand:
-    def __init__(self, brand: BrandConfig) -> None:
+    def __init__(self, brand: BrandConfig, segmenter: Segmenter) -> None:
         self.name = brand.name
-        self.names = _alternation(brand.terms)
-        self.exclude = _alternation(brand.exclude)
+        ambiguous = {_compact(fold(a)) for a in brand.ambiguous}
+        self.names = {}
+        for term in brand.terms:
+            key = _compact(fold(term)).replace(" ", "")
+            if key:
+                self.names[key] = _Name(key, key in ambiguous, all(_is_han(c) for c in key))
+        self.pattern = _alternation(brand.terms, noisy=True)
+        self.exclude = _alternation(brand.exclude, noisy=False)
         self.query: Node | None = parse_query(brand.query) if brand.query else None
+        cues = _builtin_cues()
+        brand_cues = {fold(c) for c in (*cues.get("brand", ()), *brand.brand_cues)}
+        other_cues = {fold(c) for c in (*cues.get("other", ()), *brand.other_cues)}
+        brand_cues -= set(self.names)
+        neutral = {fold(c): 0 for c in cues.get("neutral", ())}
+        self.cue_sign = {**{c: -1 for c in other_cues}, **{c: 1 for c in brand_cues}, **neutral}
+        self.cues = _alternation(self.cue_sign, noisy=False)
+        self._segmenter = segmenter
 
-    def mentioned_in(self, folded: str) -> bool:
-        hits = [m.span() for m in self.names.finditer(folded)] if self.names else []
-        if not hits:
+    def mentioned_in(self, text: str, cased: str) -> bool:
+        if self.pattern is None:
             return False
-        blocked = [m.span() for m in self.exclude.finditer(folded)] if self.exclude else []
-        if not any(not any(s <= a and b <= e for s, e in blocked) for a, b in hits):
+        blocked = [m.span() for m in self.exclude.finditer(text)] if self.exclude else []
+        pending: list[tuple[int, int, bool]] = []  # occurrences that need the words around them (, after a surname)
+        found = False
+        for m in self.pattern.finditer(text):
+            a, b = m.span()
+            if any(s <= a and b <= e for s, e in blocked):
+                continue
+            name = self.names.get(_compact(m.group()).replace(" ", ""))
+            if name is None or not self._stands_alone(text, cased, a, b, name):
+                continue
+            person = name.han and len(name.term) == 2 and self._after_surname(text, a)
+            if name.ambiguous or person:
+                pending.append((a, b, person))
+            else:
+                found = True
+                break
+        if not found and pending:
+            found = self._means_brand(text, pending)
+        if not found:
             return False
-        return self.query is None or self.query.matches(Text(folded, blocked))
+        return self.query is None or self.query.matches(Text(text, blocked))
+
+    def _stands_alone(self, text: str, cased: str, a: int, b: int, name: _Name) -> bool:
+        """The occurrence is a word of its own, not letters or characters of other words."""
+        if _is_latin(text[a]) and a > 0 and _is_latin(text[a - 1]) and not _camel(cased, a):
+            return False
+        if _is_latin(text[b - 1]) and b < len(text) and _is_latin(text[b]):
+            if not (_camel(cased, b) or _MODEL_WORDS.match(text, b)):
+                return False
+        if len(text[a:b]) > len(name.term) and _is_latin(name.term[0]) and len(name.term) < 4:
+            return False  # "m i" in a sentence is not Mi
+        if not name.han:
+            return True
+        left = _han_run(text, a, -1, noisy=b - a > len(name.term))
+        right = _han_run(text, b, 1, noisy=b - a > len(name.term))
+        if not left and not right:
+            return True
+        block = left + name.term + right
+        frequency = self._segmenter.natural_frequency(name.term) or _DEFAULT_FREQUENCY
+        return self._segmenter.word_margin(block, len(left), len(left) + len(name.term), frequency) >= MIN_MARGIN
+
+    def _after_surname(self, text: str, a: int) -> bool:
+        """李华为难, 王蜜雪, 王小华为了: a two-character name straight after a surname (and 小/老/阿) that is not
+        part of a word before it."""
+        if a >= 2 and text[a - 1] in "小老阿" and text[a - 2] in _SURNAMES:
+            a -= 1
+        if a == 0 or text[a - 1] not in _SURNAMES:
+            return False
+        return a < 2 or not _is_han(text[a - 2]) or not self._segmenter.is_word(text[a - 2:a])
+
+    def _means_brand(self, text: str, pending: list[tuple[int, int, bool]]) -> bool:
+        """What stands right after (苹果6P) or before (吃苹果, 两斤小米, 猫叫小米) each occurrence, else the cue
+        words within _CONTEXT characters; a name after a surname is a person unless cues say brand. One
+        occurrence read either way decides for the others; with none, cues anywhere in the text, and with
+        no cue at all the name means the brand."""
+        verdicts = []
+        for a, b, person in pending:
+            if _MODEL_AFTER.match(text, b):
+                verdicts.append(1)
+            elif _THING_BEFORE.search(text, max(0, a - 5), a):
+                verdicts.append(-1)
+            else:
+                score = self._cue_score(text, max(0, a - _CONTEXT), min(len(text), b + _CONTEXT))
+                verdicts.append(1 if score > 0 else -1 if score < 0 or person else 0)
+        if 1 in verdicts or -1 in verdicts:
+            return 1 in verdicts
+        score = self._cue_score(text, 0, len(text))  # nothing nearby: the whole text
+        return score > 0 if score else True
+
+    def _cue_score(self, text: str, lo: int, hi: int) -> int:
+        return sum(self.cue_sign[m.group()] for m in self.cues.finditer(text, lo, hi))
+
+
+def _camel(cased: str, i: int) -> bool:
+    """A lower-case letter followed by an upper-case one at i: the seam in iPadPro, MacBookAir."""
+    return 0 < i < len(cased) and cased[i - 1].islower() and cased[i].isupper()
+
+
+def _han_run(text: str, at: int, step: int, noisy: bool) -> str:
+    """Up to _NEAR Han characters next to position at (before it for step -1); across noise when the name
+    itself was written with noise (小 米 手 机)."""
+    out = []
+    i = at - 1 if step < 0 else at
+    while 0 <= i < len(text) and len(out) < _NEAR:
+        ch = text[i]
+        if _is_han(ch):
+            out.append(ch)
+        elif not (noisy and re.match(_NOISE, ch)):
+            break
+        i += step
+    return "".join(reversed(out)) if step < 0 else "".join(out)
 
 
 class BrandMatcher:
-    def __init__(self, brands: Iterable[BrandConfig]) -> None:
-        self._brands = [_Brand(b) for b in brands]
+    def __init__(self, brands: Iterable[BrandConfig], segmenter: Segmenter | None = None) -> None:
+        """segmenter: the NLP stage's own (its dictionary judges word boundaries); built here when absent."""
+        brands = tuple(brands)
+        if segmenter is None:
+            segmenter = Segmenter({t for b in brands for t in b.terms})
+        self._brands = [_Brand(b, segmenter) for b in brands]
 
     def match(self, text: str) -> list[str]:
         """Brand names mentioned in a raw text."""
-        return self.match_folded(fold(text))
+        return self.match_normalized(normalize(text).plain)
 
-    def match_folded(self, folded: str) -> list[str]:
-        """Brand names mentioned in a text already normalised and lower-cased (see normalize.fold)."""
-        return [b.name for b in self._brands if b.mentioned_in(folded)]
+    def match_normalized(self, plain: str) -> list[str]:
+        """Brand names mentioned in a normalised text (Normalized.plain, case kept)."""
+        folded = plain.lower()
+        if len(folded) != len(plain):  # a few characters change length when lower-cased (İ)
+            plain = folded
+        return [b.name for b in self._brands if b.mentioned_in(folded, plain)]

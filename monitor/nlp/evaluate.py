@@ -6,64 +6,77 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from monitor.mention import Mention
-from monitor.nlp.sentiment import label_for
-
-LABELS = ("negative", "neutral", "positive")
+from monitor.nlp.sentiment import LABELS
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Binary figures at a 0.5 cut-off, plus where the configured three-way labels put each class."""
+    """Three-way figures of the labels as called, plus positive-vs-negative accuracy of the score.
+
+    ``confusion[actual][called]`` over negative, neutral, positive. Macro-F1 averages the classes that
+    occur in the gold labels (a file of 0/1 labels is judged on negative and positive, and a text called
+    neutral there is a miss). ``polar_accuracy`` cuts the score at 0.5 on the texts labelled negative or
+    positive: how well the model tells praise from complaint, whatever the neutral band does.
+    """
 
     n: int
     accuracy: float
     macro_f1: float
-    confusion: tuple[tuple[int, int], tuple[int, int]]  # [actual negative/positive][called negative/positive]
-    labelled: tuple[tuple[int, int, int], tuple[int, int, int]]  # [actual][negative, neutral, positive]
+    f1: dict[str, float]
+    negative_precision: float
+    negative_recall: float
+    polar_accuracy: float | None
+    confusion: tuple[tuple[int, int, int], ...]
 
     def to_json(self) -> dict:
         return {"n": self.n, "accuracy": round(self.accuracy, 4), "macro_f1": round(self.macro_f1, 4),
-                "confusion": [list(r) for r in self.confusion], "labelled": [list(r) for r in self.labelled]}
+                "f1": {k: round(v, 4) for k, v in self.f1.items()},
+                "negative_precision": round(self.negative_precision, 4),
+                "negative_recall": round(self.negative_recall, 4),
+                "polar_accuracy": None if self.polar_accuracy is None else round(self.polar_accuracy, 4),
+                "confusion": [list(r) for r in self.confusion], "labels": list(LABELS)}
 
 
-def evaluate(labels: Sequence[int], scores: Sequence[float], negative_below: float = 0.3,
-             positive_above: float = 0.6) -> Evaluation:
-    """labels: 1 positive, 0 negative; scores: P(positive)."""
-    if len(labels) != len(scores):
-        raise ValueError("one score per label")
+def evaluate(labels: Sequence[str], scores: Sequence[float], called: Sequence[str]) -> Evaluation:
+    """labels: the gold negative|neutral|positive; scores: the polarity scores; called: the model's labels."""
+    if not len(labels) == len(scores) == len(called):
+        raise ValueError("one score and one called label per label")
     if not labels:
         raise ValueError("nothing to evaluate: no labelled texts")
-    confusion = [[0, 0], [0, 0]]
-    labelled = [[0, 0, 0], [0, 0, 0]]
-    for y, s in zip(labels, scores):
-        confusion[y][int(s >= 0.5)] += 1
-        labelled[y][LABELS.index(label_for(s, negative_below, positive_above))] += 1
-    f1 = []
-    for c in (0, 1):
-        tp = confusion[c][c]
-        called, actual = confusion[0][c] + confusion[1][c], sum(confusion[c])
-        f1.append(2 * tp / (called + actual) if called + actual else 0.0)
-    correct = confusion[0][0] + confusion[1][1]
-    return Evaluation(len(labels), correct / len(labels), sum(f1) / 2,
-                      (tuple(confusion[0]), tuple(confusion[1])), (tuple(labelled[0]), tuple(labelled[1])))
+    confusion = [[0, 0, 0] for _ in LABELS]
+    for gold, label in zip(labels, called):
+        confusion[LABELS.index(gold)][LABELS.index(label)] += 1
+    f1 = {}
+    for k, name in enumerate(LABELS):
+        actual, said = sum(confusion[k]), sum(row[k] for row in confusion)
+        if actual:
+            f1[name] = 2 * confusion[k][k] / (actual + said)
+    said_negative = sum(row[0] for row in confusion)
+    polar = [(gold == "positive", s >= 0.5) for gold, s in zip(labels, scores) if gold != "neutral"]
+    return Evaluation(
+        n=len(labels), accuracy=sum(confusion[k][k] for k in range(len(LABELS))) / len(labels),
+        macro_f1=sum(f1.values()) / len(f1), f1=f1,
+        negative_precision=confusion[0][0] / said_negative if said_negative else 0.0,
+        negative_recall=confusion[0][0] / sum(confusion[0]) if sum(confusion[0]) else 0.0,
+        polar_accuracy=sum(a == b for a, b in polar) / len(polar) if polar else None,
+        confusion=tuple(tuple(r) for r in confusion))
 
 
-def report_lines(result: Evaluation, negative_below: float, positive_above: float) -> list[str]:
+def report_lines(result: Evaluation) -> list[str]:
     """The figures as a person reads them."""
-    (tn, fp), (fn, tp) = result.confusion
-    width = len(str(result.n))
+    width = max(11, len(str(result.n)) + 2)
+    polar = "n/a" if result.polar_accuracy is None else f"{result.polar_accuracy:.3f}"
     lines = [
-        f"accuracy {result.accuracy:.3f}   macro-F1 {result.macro_f1:.3f}   ({result.n} texts, cut-off 0.5)",
+        f"accuracy {result.accuracy:.3f}   macro-F1 {result.macro_f1:.3f}   ({result.n} texts)",
+        "F1 " + "   ".join(f"{k} {v:.3f}" for k, v in result.f1.items()),
+        f"negative precision {result.negative_precision:.3f}   negative recall {result.negative_recall:.3f}",
+        f"positive-vs-negative accuracy (score cut at 0.5) {polar}",
         "",
-        f"{'':20}{'called negative':>17}{'called positive':>17}",
-        f"{'actually negative':20}{tn:>17}{fp:>17}",
-        f"{'actually positive':20}{fn:>17}{tp:>17}",
-        "",
-        f"with the configured labels (negative < {negative_below}, positive > {positive_above}):",
-        f"{'':20}" + "".join(f"{name:>{max(11, width + 2)}}" for name in LABELS),
+        f"{'':20}" + "".join(f"{'called ' + name:>{width + 7}}" for name in LABELS),
     ]
-    for name, row in zip(("actually negative", "actually positive"), result.labelled):
-        lines.append(f"{name:20}" + "".join(f"{v:>{max(11, width + 2)}}" for v in row))
+    for name, row in zip(LABELS, result.confusion):
+        if sum(row):
+            lines.append(f"{'actually ' + name:20}" + "".join(f"{v:>{width + 7}}" for v in row))
     return lines
 
 

@@ -29,7 +29,7 @@ def version_key(version: str) -> tuple:
 
 SCORERS: dict[str, str] = {
     "snownlp": "snownlp's Bayes classifier (baseline)",
-    DEFAULT_SCORER: "char n-gram LR + social lexicon (default)",
+    DEFAULT_SCORER: "char n-gram multinomial LR + social lexicon, three labels (default)",
 }
 
 

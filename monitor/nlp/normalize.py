@@ -1,6 +1,8 @@
-"""Text as the NLP stage reads it: Simplified, half-width, without markup, links, @handles or emoticon codes.
+"""Text as the NLP stage reads it: Simplified, half-width, without markup, links, invisible characters or
+emoticon codes; an @handle loses its @ but keeps its name (`@小米公司 充不进电` is addressed to 小米, and
+`求助@华为手机爆炸了` must keep its words).
 
-Mention.text keeps what the author wrote, for display; these forms are only for understanding it.
+Mention.text keeps what the author wrote, for display (after `clean`); these forms are only for understanding it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ _BREAK = re.compile(r"<br\s*/?>|</p>|</div>|</li>", re.I)
 _TAG = re.compile(r"</?[A-Za-z][^>\x00]*>")  # \x00 separates the texts of a batch
 # Inline tags vanish without a space: search pages highlight the keyword, as in 星<em>河</em>手机.
 _URL = re.compile(r"(?:https?://|www\.)[!-~]+", re.I)
-_HANDLE = re.compile(r"(?<![0-9A-Za-z_.])@[-\w\u4e00-\u9fff]{1,30}")
+_HANDLE = re.compile(r"(?<![0-9A-Za-z_.])@(?=[-\w\u4e00-\u9fff])")  # the @ of a handle, not of an e-mail address
+# Terminal escapes, C0/C1 controls (not \t \n \x00, the batch separator), lone surrogates, bidi controls
+# and other invisible format characters (zero-width spaces, BOM) that people put inside 华\u200b为.
+_ESCAPES = r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]{0,512}(?:\x07|\x1b\\)|[@-Z\\-_])"
+_CONTROLS = "\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+_FORMAT = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+_UNSEEN = re.compile(f"{_ESCAPES}|[{_CONTROLS}{_FORMAT}]+")
+_UNSAFE = re.compile(f"{_ESCAPES}|[{_CONTROLS}\u202a-\u202e\u2066-\u2069]")
 _EMOTICON = re.compile(r"\[[\w\u4e00-\u9fff]{1,8}\]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 
@@ -57,8 +66,15 @@ def to_simplified(text: str) -> str:
 
 
 def strip_links(text: str) -> str:
-    """URLs and @handles out; neither pattern crosses the \x00 that joins a batch."""
+    """URLs out, and the @ of handles (their names stay: they are often the brand itself); neither pattern
+    crosses the \x00 that joins a batch."""
     return _HANDLE.sub(" ", _URL.sub(" ", text))
+
+
+def clean(text: str) -> str:
+    """Text safe to store and print: terminal escapes, control characters, bidi overrides and lone surrogates
+    out (the latter cannot even be encoded as UTF-8); line breaks, tabs and the author's zero-width characters stay."""
+    return _UNSAFE.sub("", text) if _UNSAFE.search(text) else text
 
 
 def _strip_markup(text: str) -> str:
@@ -79,6 +95,7 @@ def normalize_many(texts: Sequence[str]) -> list[Normalized]:
     joined = "\x00".join(t.replace("\x00", " ") for t in texts)
     if "<" in joined or "&" in joined:
         joined = _strip_markup(joined)
+    joined = _UNSEEN.sub("", joined)
     joined = unicodedata.normalize("NFKC", joined)  # full-width letters, digits and punctuation → half-width
     joined = strip_links(joined)
     joined = _SPACES.sub(" ", joined)

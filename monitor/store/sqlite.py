@@ -418,6 +418,10 @@ class SqliteStore(Store):
             args.extend(f" {p} " if p else "\0" for p in phrases)
         if q.crisis:
             clauses.append("m.crisis = 1")
+        if q.categories:  # few mentions carry any: read from the record, not a column of every row
+            clauses.append("EXISTS (SELECT 1 FROM json_each(m.data, '$.categories') WHERE value IN "
+                           f"({','.join('?' * len(q.categories))}))")
+            args.extend(q.categories)
         if q.min_followers is not None:
             clauses.append("m.followers >= ?")
             args.append(q.min_followers)
@@ -574,7 +578,7 @@ raising_unavailable(SqliteStore, _outage)
 
 def _rollable(q: Query) -> bool:
     """Can the rollups answer it? Only brand, sentiment, source and platform filters are rolled up."""
-    return not (q.keywords or q.crisis or q.text is not None or q.min_followers is not None
+    return not (q.keywords or q.crisis or q.categories or q.text is not None or q.min_followers is not None
                 or q.min_engagement is not None or q.unique)
 
 

@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -94,3 +95,94 @@ def test_brandmon_check_reports_the_column_of_a_query_error(tmp_path):
 def test_a_good_query_passes_the_check(tmp_path):
     settings = load_settings(_config(tmp_path, "(手机 OR 充电) NEAR/10 爆炸 NOT 星河湾"))
     assert settings.config.brands[1].query == "(手机 OR 充电) NEAR/10 爆炸 NOT 星河湾"
+
+
+# --- the cases of issue 10, as a table: (text, brands the example config must find) --------------------
+
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+LABELLED = ROOT / "tests" / "fixtures" / "real" / "brands"
+
+
+@pytest.fixture(scope="module")
+def example_matcher():
+    from monitor.nlp.pipeline import NlpStage
+
+    config = load_settings(ROOT / "config.example.yaml").config
+    return NlpStage.brand_matcher(config.brands, config.nlp)
+
+
+@pytest.mark.parametrize("text, brands", [
+    # a Han name inside other words
+    ("李华为难地看着我", []), ("这个精华为什么这么贵", []), ("他的才华为他赢得了尊重", []),
+    ("矛盾最终升华为冲突", []), ("我们以中华为荣", []), ("以董建华为首的政府", []),
+    ("地雷军火库被炸了", []), ("昨天打雷军训取消了", []), ("蜂蜜雪梨汤润肺", []), ("王蜜雪是我高中同学", []),
+    ("蜜雪儿·奥巴马出了新书", []), ("鸿蒙初开，天地未分", []),
+    # the grain and the fruit
+    ("早上煮了一锅小米饭", []), ("买了两斤黄小米熬粥", []), ("小米锅巴是我小时候最爱的零食", []),
+    ("当年是小米加步枪打天下", []), ("小米海参粥很养胃", []), ("脸上长了小米粒大小的疙瘩", []),
+    ("苹果一斤要八块，太贵了", []), ("打完玻尿酸苹果肌更饱满了", []), ("我家猫叫小米", []),
+    ("吃着苹果刷着华为手机", ["华为"]),
+    # written apart
+    ("小😡米手机又死机了", ["小米"]), ("华\u200b为的售后太慢了", ["华为"]), ("小 米 手 机 充电爆炸了", ["小米"]),
+    ("华.为新机发热严重", ["华为"]), ("小[doge]米的客服是不是下班了", ["小米"]), ("X i a o m i 的系统广告太多", ["小米"]),
+    # handles
+    ("@小米公司 我的手机充不进电了", ["小米"]), ("求助@华为手机爆炸了烧伤了孩子怎么办", ["华为"]),
+    # run-together Latin names
+    ("iPadPro 的屏幕真香", ["苹果"]), ("MacBookAir 的键盘坏了", ["苹果"]), ("AppleWatch 的表带过敏", ["苹果"]),
+    ("huaweimate70 什么时候降价", ["华为"]), ("macro photography", []),
+    # what the old example query dropped
+    ("小米之家的店员态度很好", ["小米"]), ("小米股价今天跌了5%", ["小米"]), ("小米比华为好", ["小米", "华为"]),
+    ("对华为很失望", ["华为"]), ("苹果6P装进口袋", ["苹果"]), ("雪王真好喝", ["蜜雪冰城"]),
+])
+def test_the_example_config_reads_each_case_of_the_issue_right(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
+def test_an_ambiguous_name_must_be_one_of_the_brands_names():
+    with pytest.raises(ValueError, match="neither the name nor an alias"):
+        BrandConfig(name="小米", aliases=("Xiaomi",), ambiguous=("苹果",))
+
+
+def test_a_brands_own_cue_words_decide_an_ambiguous_name():
+    plain = BrandConfig(name="星河", ambiguous=("星河",))
+    tuned = plain.model_copy(update={"other_cues": ("夜空",)})
+    assert BrandMatcher([plain]).match("夜空里的星河真美") == ["星河"]
+    assert BrandMatcher([tuned]).match("夜空里的星河真美") == []
+    assert BrandMatcher([tuned]).match("星河的新手机夜空模式好用") == ["星河"]
+
+
+@pytest.mark.parametrize("name, floor_precision, floor_recall", [
+    ("tune.csv", 0.96, 0.99),      # public review and news text plus written hard cases: what the cues were tuned on
+    ("heldout.csv", 0.85, 0.99),   # public text sampled after tuning ended, never tuned on
+])
+def test_the_example_config_holds_its_figures_on_the_labelled_sets(example_matcher, name, floor_precision,
+                                                                   floor_recall):
+    from monitor.nlp.brand_eval import evaluate_brands, read_labelled
+
+    result = evaluate_brands(example_matcher.match, read_labelled(LABELLED / name))
+    assert result.precision >= floor_precision and result.recall >= floor_recall, result.to_json()
+
+
+def test_eval_brands_prints_figures_and_misses_and_json_last(tmp_path):
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_text("text,brands\n华为手机真好用,华为\n精华为什么贵,\n苹果又涨价了,\n小米手机,小米\n",
+                        encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "monitor", "nlp", "eval-brands", str(labelled), "-c",
+                           str(ROOT / "config.example.yaml"), "--json"], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert figures == {"n": 4, "precision": 0.6667, "recall": 1.0, "f1": 0.8, "true_positives": 2,
+                       "false_positives": 1, "false_negatives": 0}
+    assert "+苹果" in proc.stderr and "苹果又涨价了" in proc.stderr
+
+
+def test_eval_brands_refuses_labels_of_brands_the_config_does_not_watch(tmp_path):
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_text("text,brands\n三星手机,三星\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "monitor", "nlp", "eval-brands", str(labelled), "-c",
+                           str(ROOT / "config.example.yaml")], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 2
+    assert "labels name brands the config does not watch: 三星" in proc.stderr

@@ -37,3 +37,9 @@ def test_models_live_in_the_state_folder_unless_told_otherwise(tmp_path):
 def test_the_thresholds_must_be_ordered(tmp_path):
     with pytest.raises(ConfigError, match="nlp.sentiment: negative_below must not exceed positive_above"):
         load_settings(write(tmp_path, "nlp:\n  sentiment:\n    negative_below: 0.7\n    positive_above: 0.4\n"))
+
+
+def test_a_cut_off_alone_is_a_problem(tmp_path):
+    with pytest.raises(ConfigError, match="set both negative_below and positive_above, or neither"):
+        load_settings(write(tmp_path, "nlp:\n  sentiment:\n    negative_below: 0.3\n"))
+    assert load_settings(write(tmp_path, "")).config.nlp.sentiment.negative_below is None

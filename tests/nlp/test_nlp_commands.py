@@ -43,13 +43,30 @@ def run(*args):
     return CliRunner().invoke(main, list(map(str, args)), catch_exceptions=False)
 
 
+NOTICES = ["星河X5下周三发布", "请问门店几点开门？", "快递明天发货"]
+
+
 def test_eval_prints_accuracy_macro_f1_and_the_confusion_matrix(tmp_path):
     labels = write_labels(tmp_path / "labels.csv", [(1, t) for t in PRAISE] + [(0, t) for t in COMPLAINTS]
                           + [("", "还没标注")])
     result = run("nlp", "eval", labels)
     assert result.exit_code == 0, result.stderr
-    assert "brandmon-lr@2" in result.stdout and "accuracy 1.000   macro-F1 1.000   (12 texts" in result.stdout
-    assert "actually negative                   6                0" in result.stdout
+    assert "brandmon-lr@3" in result.stdout and "accuracy 1.000   macro-F1 1.000   (12 texts" in result.stdout
+    assert "negative precision 1.000   negative recall 1.000" in result.stdout
+    rows = {line.split()[1]: line.split()[2:] for line in result.stdout.splitlines() if line.startswith("actually")}
+    assert rows == {"negative": ["6", "0", "0"], "positive": ["0", "0", "6"]}
+
+
+def test_eval_reads_three_labels_and_reports_what_pr_staff_act_on(tmp_path):
+    labels = write_labels(tmp_path / "labels.csv", [("positive", t) for t in PRAISE]
+                          + [("negative", t) for t in COMPLAINTS] + [("neutral", t) for t in NOTICES])
+    result = run("nlp", "eval", labels, "--json")
+    assert result.exit_code == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["n"] == 15 and set(figures["f1"]) == {"negative", "neutral", "positive"}
+    assert figures["negative_precision"] == 1.0 and figures["negative_recall"] == 1.0
+    assert [sum(row) for row in figures["confusion"]] == [6, 3, 6]
+    assert figures["accuracy"] >= 0.8 and figures["macro_f1"] >= 0.8
 
 
 def test_eval_json_ends_with_the_figures_and_can_pick_a_model(tmp_path):
@@ -57,13 +74,14 @@ def test_eval_json_ends_with_the_figures_and_can_pick_a_model(tmp_path):
     result = run("nlp", "eval", labels, "--model", "snownlp", "--json")
     assert result.exit_code == 0, result.stderr
     figures = json.loads(result.stdout.strip().splitlines()[-1])
-    assert figures["n"] == 12 and 0 <= figures["macro_f1"] <= figures["accuracy"] <= 1
+    assert figures["n"] == 12 and 0 <= figures["macro_f1"] <= 1 and 0 <= figures["accuracy"] <= 1
+    assert {"negative_precision", "negative_recall", "confusion"} <= set(figures)
     assert figures["model"].startswith("snownlp@")
 
 
 @pytest.mark.parametrize("content, message", [
     ("label,txt\n1,好\n", "labels.csv:1: expected columns label,text; got label,txt"),
-    ("label,text\n1,好\npositive,很好\n", "labels.csv:3: label must be 0 or 1, got 'positive'"),
+    ("label,text\n1,好\ngood,很好\n", "labels.csv:3: label must be negative, neutral, positive, 0 or 1, got 'good'"),
     ("label,text\n,好\n", "labels.csv: no labelled rows"),
 ])
 def test_eval_rejects_a_bad_file_saying_where(tmp_path, content, message):

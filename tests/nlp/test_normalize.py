@@ -14,12 +14,13 @@ def test_full_width_letters_digits_and_punctuation_become_half_width():
     assert normalize("ＸＩＡＯＭＩ　１４！").plain == "XIAOMI 14!"
 
 
-def test_markup_links_and_handles_are_gone_but_the_words_stay():
+def test_markup_and_links_are_gone_and_handles_keep_their_names_without_the_at_sign():
     raw = ('<p>星<em class="red">河</em>手机真不错&amp;便宜</p><br/>看这里 http://t.cn/A6xYz9 '
            '//@数码老王: 同意 <img alt="[赞]" src="x.png">')
     norm = normalize(raw)
     assert "星河手机真不错&便宜" in norm.plain
-    assert "http" not in norm.plain and "t.cn" not in norm.plain and "数码老王" not in norm.plain
+    assert "http" not in norm.plain and "t.cn" not in norm.plain and "@" not in norm.plain
+    assert "数码老王" in norm.plain
     assert "同意" in norm.plain
 
 
@@ -41,3 +42,20 @@ def test_a_batch_keeps_one_result_per_text_even_with_stray_angle_brackets():
 
 def test_fold_is_lower_case_simplified_half_width():
     assert fold("華為ＭＡＴＥ") == "华为mate"
+
+
+def test_a_handle_without_a_space_after_it_never_swallows_the_words_that_follow():
+    assert normalize("求助@华为手机爆炸了烧伤了孩子怎么办").plain == "求助 华为手机爆炸了烧伤了孩子怎么办"
+
+
+def test_invisible_characters_terminal_escapes_and_lone_surrogates_are_gone():
+    raw = "华\u200b为\u202e手机\x1b[31m红\x1b[0m\x07\ud800坏了\ufeff"
+    assert normalize(raw).plain == "华为手机红坏了"
+
+
+def test_clean_keeps_line_breaks_and_zero_width_characters_but_not_what_a_terminal_would_run():
+    from monitor.nlp.normalize import clean
+
+    assert clean("第一行\n\t华\u200b为\x1b]0;title\x07\x1b[2J\u202e\ud83d!") == "第一行\n\t华\u200b为!"
+    text = "普通的文字"
+    assert clean(text) is text

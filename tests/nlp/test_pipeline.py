@@ -1,3 +1,4 @@
+import json
 import pickle
 from datetime import datetime, timezone
 
@@ -41,7 +42,7 @@ def test_a_mention_gets_everything_the_rules_need(stage):
     assert "爆炸" in m.keywords and "星河X5" not in m.keywords
     assert m.crisis_terms == ["避雷", "爆炸", "召回"]
     assert m.sentiment < 0.3 and m.sentiment_label == "negative"
-    assert m.model == stage.model == "brandmon-lr@2"
+    assert m.model == stage.model == "brandmon-lr@3"
 
 
 def test_traditional_posts_are_understood(stage):
@@ -75,3 +76,19 @@ def test_query_terms_stay_whole_and_may_be_keywords_but_brand_names_may_not():
     stage = NlpStage((BrandConfig(name="星河手机", aliases=("星河",), query="星河 NEAR/20 充电爆燃"),), NlpConfig())
     [m] = stage.process([mention(1, "星河充电爆燃事件，充电爆燃太吓人")]).accepted
     assert "充电爆燃" in m.tokens and m.keywords[0] == "充电爆燃" and "星河" not in m.keywords
+
+
+def test_a_megabyte_title_is_capped_cleaned_and_never_stalls_the_stage(stage):
+    from monitor.nlp.pipeline import MAX_TEXT_CHARS, MAX_TITLE_CHARS
+
+    hostile = "星河手机爆炸了\x1b[31m" + "啊\u202e\ud800" * 500_000  # 1.5M characters of title
+    result = stage.process([mention(1, "星河手机\x07真好\u200b用" + "好" * 300_000, title=hostile),
+                            mention(2, "星河X5 续航不错")])
+    first, second = result.accepted
+    assert len(first.title) <= MAX_TITLE_CHARS and "\x1b" not in first.title and "\u202e" not in first.title
+    assert not any("\ud800" <= ch <= "\udfff" for ch in first.title)
+    assert first.title.startswith("星河手机爆炸了啊")
+    assert len(first.text) == MAX_TEXT_CHARS - 1 and first.text.startswith("星河手机真好\u200b用")
+    assert json.dumps(first.to_dict(), ensure_ascii=False).encode("utf-8")  # storable: no lone surrogates
+    assert first.brands == ["星河手机"] and "爆炸" in first.crisis_terms
+    assert second.brands == ["星河手机"] and second.sentiment is not None

@@ -62,7 +62,7 @@ def test_blocked_spans_hide_the_terms_inside_them():
     ("手机 NEAR 爆炸", "NEAR needs a distance", 4),
     ("手机 NEAR/5 (爆炸 AND 起火)", "NEAR/5 joins terms", 4),
     ("手机 AND ()", "empty parentheses", 8),
-    ("手机 AND @某人", "nothing to match once normalised", 8),
+    ("手机 AND http://t.cn/x", "nothing to match once normalised", 8),
 ])
 def test_syntax_errors_name_the_column(query, reason, column):
     with pytest.raises(QuerySyntaxError) as err:

@@ -8,15 +8,18 @@ import pytest
 from monitor.nlp.sentiment import (
     DATA_DIR,
     DEFAULT_SCORER,
+    LABELS,
     LexiconLRScorer,
-    read_labelled_txt,
+    classify,
     crisis_terms,
     crisis_terms_many,
     get_scorer,
     label_for,
+    read_labelled_txt,
     read_training_csv,
-    train_model,
+    strip_emoticons,
 )
+from monitor.nlp.sentiment_train import calibrate_label_bias, examples, split_of, train_model
 
 COMPLAINTS = [
     "等了两个小时外卖还没到，客服电话打不通，太坑了",
@@ -47,8 +50,28 @@ def test_default_is_named_and_versioned(default):
 
 
 def test_clear_complaints_negative_and_praise_positive(default):
-    assert all(s < 0.3 for s in default.score_many(COMPLAINTS)), default.score_many(COMPLAINTS)
-    assert all(s > 0.7 for s in default.score_many(PRAISE)), default.score_many(PRAISE)
+    scores, labels = default.classify_many(COMPLAINTS + PRAISE)
+    assert labels == ["negative"] * len(COMPLAINTS) + ["positive"] * len(PRAISE), list(zip(labels, scores))
+    assert max(scores[:len(COMPLAINTS)]) < 0.3 < 0.7 < min(scores[len(COMPLAINTS):]), scores
+
+
+def test_plain_notices_and_questions_are_mostly_neutral(default):
+    """calibration_neutral.txt is hand-written and never trained on."""
+    labels = default.classify_many([t for t in (DATA_DIR / "calibration_neutral.txt").read_text(
+        encoding="utf-8").splitlines() if t and not t.startswith("#")])[1]
+    assert labels.count("neutral") / len(labels) >= 0.6, {k: labels.count(k) for k in LABELS}
+
+
+def test_probabilities_sum_to_one_and_the_score_is_their_polarity(default):
+    p = default.proba_many(COMPLAINTS[:2] + [""])
+    assert p.shape == (3, 3) and np.allclose(p.sum(axis=1), 1.0)
+    assert default.score_many(COMPLAINTS[:2] + [""]) == pytest.approx((p[:, 2] + p[:, 1] / 2).tolist())
+
+
+def test_configured_cut_offs_label_by_the_score_instead(default):
+    scores, labels = classify(default, COMPLAINTS[:1] + PRAISE[:1], 0.0, 1.0)
+    assert labels == ["neutral", "neutral"] and scores == default.score_many(COMPLAINTS[:1] + PRAISE[:1])
+    assert classify(default, PRAISE[:1]) == default.classify_many(PRAISE[:1])
 
 
 def test_scores_are_floats_in_unit_interval(default):
@@ -74,6 +97,36 @@ def test_heldout_accuracy_guard(default):
         assert acc >= 0.85, (fname, acc)
 
 
+def test_emoticons_and_emoji_are_stripped_to_the_words():
+    assert strip_emoticons("又下雨了[泪][泪] 😭") == "又下雨了"
+    assert strip_emoticons("[哈哈]") == ""
+    assert strip_emoticons("价格[约]100元") == "价格100元"
+
+
+def test_split_keeps_a_post_and_its_stripped_copy_together():
+    data = examples({"weibo": [(0, "又下雨了，不想上班[泪]"), (2, "今天升职加薪[哈哈]")] +
+                     [(1, f"第{i}条通知") for i in range(40)]})
+    for split, rows in data.items():
+        assert all(split_of(r.text) == split for r in rows)
+    plain = [r for rows in data.values() for r in rows if r.source == "weibo+plain"]
+    assert sorted(r.text for r in plain) == ["今天升职加薪", "又下雨了，不想上班"]
+    assert sum(len(v) for v in data.values()) == 44
+
+
+def test_label_offsets_are_fitted_to_the_data():
+    """A model that is shy of calling neutral gets the neutral band widened by the calibration."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 200)
+    p = np.full((600, 3), 0.1)
+    p[np.arange(600), y] = 0.5
+    p[y == 1, 0] += 0.5  # neutral texts lean negative: plain argmax calls them complaints
+    p /= p.sum(axis=1, keepdims=True)
+    p = np.clip(p + rng.normal(0, 0.02, p.shape), 1e-3, None)
+    bias = calibrate_label_bias(p, y, np.ones(600))
+    picks = np.argmax(np.log(p) + bias, axis=1)
+    assert (picks == y).mean() > 0.9 > (np.argmax(p, axis=1) == y).mean()
+
+
 def test_label_for_buckets():
     assert label_for(0.1, 0.35, 0.65) == "negative"
     assert label_for(0.5, 0.35, 0.65) == "neutral"
@@ -96,20 +149,23 @@ def test_snownlp_scorer():
     assert all(0.0 <= s <= 1.0 for s in scores) and scores[1] == 0.5
 
 
-def _write_csv(path, n=15):
+def _write_csv(path, n=15, neutral=False):
     pos = ["这个牌子的服务真好{}", "物流很快很满意{}", "味道不错下次还来{}"]
     neg = ["这个牌子的服务太差{}", "物流太慢很失望{}", "味道难吃再也不来{}"]
+    neu = ["请问门店几点开门{}", "快递明天发货{}", "这款有两种颜色{}"]
     lines = ["label,text"]
     for i in range(n):
-        lines += [f"1,{pos[i % 3].format(i)}", f"0,\"{neg[i % 3].format(i)}\""]
+        lines += [f"1,{pos[i % 3].format(i)}", f"negative,\"{neg[i % 3].format(i)}\""]
+        if neutral:
+            lines.append(f"neutral,{neu[i % 3].format(i)}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def test_train_save_load_round_trip(tmp_path):
     csv_path = tmp_path / "labels.csv"
-    _write_csv(csv_path)
+    _write_csv(csv_path, neutral=True)
     rows = read_training_csv(csv_path)
-    assert len(rows) == 30 and {y for y, _ in rows} == {0, 1}
+    assert len(rows) == 45 and {y for y, _ in rows} == set(LABELS)
     model_dir = tmp_path / "models"
     trained = train_model(rows, model_dir, base=None, name="acme", n_features=2**16)
     assert (trained.name, trained.version) == ("acme", "1")
@@ -117,17 +173,25 @@ def test_train_save_load_round_trip(tmp_path):
     with np.load(model_dir / "acme-1" / "weights.npz", allow_pickle=False) as w:
         assert set(w.files) == {"index", "value"}
 
-    probe = ["服务真好", "物流太慢了", "一般般吧", ""]
+    probe = ["服务真好", "物流太慢了", "请问几点开门", ""]
     loaded = get_scorer("acme", model_dir)
     assert (loaded.name, loaded.version) == ("acme", "1")
     assert loaded.score_many(probe) == pytest.approx(trained.score_many(probe), abs=1e-9)
-    assert loaded.score("服务真好") > 0.5 > loaded.score("物流太慢了")
+    assert loaded.classify_many(probe[:3])[1] == ["positive", "negative", "neutral"]
 
     second = train_model(rows[:-2], model_dir, base=None, name="acme", n_features=2**16)
     assert second.version == "2"
     assert get_scorer("acme", model_dir).version == "2"
     assert get_scorer("acme@1", model_dir).version == "1"
     assert get_scorer(None, model_dir).name == DEFAULT_SCORER  # shipped default still reachable
+
+
+def test_a_model_of_two_labels_never_calls_the_third(tmp_path):
+    csv_path = tmp_path / "labels.csv"
+    _write_csv(csv_path)
+    model = train_model(read_training_csv(csv_path), tmp_path, base=None, name="acme", n_features=2**16)
+    assert set(model.classify_many(["请问门店几点开门", "服务真好", "物流太慢"])[1]) <= {"negative", "positive"}
+    assert model.score("服务真好") > 0.5 > model.score("物流太慢了")
 
 
 def test_model_that_no_longer_reproduces_probes_refuses_to_load(tmp_path):
@@ -137,7 +201,7 @@ def test_model_that_no_longer_reproduces_probes_refuses_to_load(tmp_path):
     meta_path = tmp_path / "acme-1" / "model.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     first = next(iter(meta["probes"]))
-    meta["probes"][first] = 1.0 - meta["probes"][first]
+    meta["probes"][first] = meta["probes"][first][::-1]
     meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(ValueError, match="probe"):
         LexiconLRScorer.load(tmp_path / "acme-1")
@@ -149,9 +213,11 @@ def test_training_rejects_bad_input(tmp_path):
     with pytest.raises(ValueError, match="label"):
         read_training_csv(bad)
     with pytest.raises(ValueError, match="each label"):
-        train_model([(1, "好")] * 3 + [(0, "差")] * 3, tmp_path, base=None)
+        train_model([("positive", "好")] * 3 + [("negative", "差")] * 3, tmp_path, base=None)
     with pytest.raises(ValueError, match="base"):
-        train_model([(1, "好")], tmp_path, base="other")
+        train_model([("positive", "好")], tmp_path, base="other")
+    with pytest.raises(ValueError, match="label must be one of"):
+        train_model([("good", "好")] * 20, tmp_path, base=None)
 
 
 def test_crisis_terms_found():

@@ -11,13 +11,13 @@ T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
 
 def mention(n: int, minutes: int, brand: str = "小米", label: str = "negative", text: str | None = None,
-            likes: int = 0, crisis: list[str] | None = None) -> Mention:
+            likes: int = 0, crisis: list[str] | None = None, categories: list[str] | None = None) -> Mention:
     body = text or f"第{n}条 小米 手机 发热 严重"
     return Mention(id=f"forum:{n}", platform="forum", source="bbs", url=f"http://127.0.0.1/t/{n}", text=body,
                    published_at=T0 + timedelta(minutes=minutes), crawled_at=T0, brands=[brand],
                    tokens=body.split(), keywords=["发热", f"词{n % 2}"], sentiment=0.1, sentiment_label=label,
                    author=Author(name=f"用户{n}"), engagement=Engagement(likes=likes),
-                   crisis_terms=crisis or [])
+                   crisis_terms=crisis or [], categories=categories or [])
 
 
 def incident(n: int = 1, state: str = "open") -> Incident:

@@ -55,6 +55,16 @@ def test_crisis_filter_and_top_terms(store):
     assert store.top_terms(Query(), 1) == [("发热", 3)]
 
 
+def test_a_category_filter_keeps_mentions_in_any_of_the_categories(store):
+    store.upsert([mention(1, 0, categories=["安全", "质量"]), mention(2, 1, categories=["物流"]), mention(3, 2),
+                  mention(4, 3, categories=["服务/售后"])])
+    assert store.count(Query(categories=("安全",))) == 1
+    assert sorted(m.id for m in store.find(Query(categories=("安全", "物流")))) == ["forum:1", "forum:2"]
+    assert store.count(Query(categories=("食品安全",))) == 0
+    [back] = store.find(Query(categories=("服务/售后",)))
+    assert back.categories == ["服务/售后"]
+
+
 def test_mentions_round_trip_with_aware_times(store):
     original = mention(7, 3)
     store.upsert([original])
