@@ -182,8 +182,9 @@ class Monitor:
                 self.faults.fail("store", str(exc))
         self.queue.put_state(key, value)
 
-    def crawl(self, source: SourceConfig, force: bool = False) -> SourceReport:
-        """Crawl one source from where its last crawl left off, then keep its state and health in the store.
+    def crawl(self, source: SourceConfig, force: bool = False, afresh: bool = False) -> SourceReport:
+        """Crawl one source from where its last crawl left off (from scratch when `afresh`: the stored
+        mentions were lost), then keep its state and health in the store.
 
         A source a site has blocked waits out its backoff (returns an empty report) unless `force`d.
         """
@@ -192,7 +193,8 @@ class Monitor:
         if health.backing_off(now) and not force:
             log.info("skipped %s: blocked (%s) until %s", source.name, health.blocked, health.backoff_until)
             return SourceReport()
-        result = self.crawler.crawl(source, state=self.get_state(state_key(source.name)), now=now)
+        state = None if afresh else self.get_state(state_key(source.name))
+        result = self.crawler.crawl(source, state=state, now=now)
         report = self.ingest(result.mentions)  # raises, leaving the crawl state as it was, if nothing could keep them
         report.errors, report.pages, report.skipped = result.errors, result.pages, Counter(result.skipped)
         self.put_state(state_key(source.name), result.state)

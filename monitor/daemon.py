@@ -13,7 +13,7 @@ from collections import Counter
 
 from monitor import __version__
 from monitor.alerting.acklink import AckLinks
-from monitor.alerting.notify import Notifier
+from monitor.alerting.notify import Message, Notifier
 from monitor.alerting.policy import ack_links_for
 from monitor.app import Monitor, open_queue
 from monitor.clock import Clock
@@ -21,7 +21,6 @@ from monitor.config import ConfigError, Settings, load_settings
 from monitor.config.model import SourceConfig
 from monitor.crawl.runner import CrawlRunner
 from monitor.crawl.health import load_health
-from monitor.crawl.state import state_key
 from monitor.faults import Faults
 from monitor.process import AlreadyRunning, Signals, StateLock, running_pid  # noqa: F401  (the daemon's names)
 from monitor.incident import ACKED, OPEN
@@ -65,6 +64,8 @@ class Daemon:
         self.last_evaluation: float | None = None  # wall time of the last evaluation that finished
         self._dead_seen = 0
         self._notified: set[tuple[str, str, str]] = set()
+        self._afresh: set[str] = set()  # sources to crawl from scratch (their stored mentions were deleted)
+        self._afresh_lock = threading.Lock()
         self.metrics.evaluation_age.set_function(self._evaluation_age)
         self.web = self._web(config.http.bind) if web is None else web
         self.web.daemon = self
@@ -139,8 +140,11 @@ class Daemon:
     # jobs
     def crawl(self, source: SourceConfig) -> None:
         monitor = self.monitor
+        with self._afresh_lock:
+            afresh = source.name in self._afresh
+            self._afresh.discard(source.name)
         try:
-            report = monitor.crawl(source)
+            report = monitor.crawl(source, afresh=afresh)
         except QueueBroken as exc:
             self.faults.fail(f"source {source.name}", f"crawled, but nothing could keep the mentions: {exc}")
             self.metrics.source_up.labels(source.name).set(0)
@@ -179,9 +183,11 @@ class Daemon:
         self.metrics.dead_letters.inc(new)
         channel = self.settings.config.alerting.fallback_channel
         if channel:
-            self.monitor.incidents.notifier.send(
-                channel, "【brandmon】数据进入死信文件",
-                f"{new} 条记录多次处理失败，已移入 {self.queue.dead_letter}，请检查日志后重新导入。")
+            notifier = self.monitor.incidents.notifier
+            message = Message("【brandmon】数据进入死信文件",
+                              f"{new} 条记录多次处理失败，已移入 {self.queue.dead_letter}，请检查日志后重新导入。")
+            for target in notifier.targets(channel) or ():
+                notifier.send(target, message)
 
     def drain(self) -> None:
         """Retry what waits in the queue (after an outage, a slow NLP batch, a failed item's pause)."""
@@ -352,10 +358,11 @@ class Daemon:
             self.faults.fail("store", str(exc))
 
     def _crawl_afresh(self) -> None:
-        """The mentions went with the deleted indices: forget where each crawl got to (behind any older
-        state waiting in the queue), so the next crawls fetch again what the sites still show."""
+        """The mentions went with the deleted indices: the next crawl of every source (one that starts from
+        now on, not one already in flight) ignores where the last got to and fetches what the sites show."""
+        with self._afresh_lock:
+            self._afresh.update(s.name for s in self.settings.config.sources)
         for source in self.settings.config.sources:
-            self.monitor.put_state(state_key(source.name), None)
             self.scheduler.trigger(f"crawl:{source.name}")
 
     def _check_disk(self) -> None:

@@ -4,7 +4,7 @@ block accounting, and sending on only what is new or changed."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import scrapy
@@ -88,9 +88,10 @@ class SourceSpider(scrapy.Spider):
                         keep=tracking.track_for)
 
     # what a page says, checked before it becomes a mention
-    def published(self, raw: object, where: str) -> tuple[datetime, bool]:
-        """The post's time, or the crawl's time flagged unknown (counted; the first of a crawl is logged)."""
-        when, why = read_time(raw, self.zone, self.now)
+    def published(self, raw: object, where: str, zone: tzinfo | None = None) -> tuple[datetime, bool]:
+        """The post's time (read in `zone`, the page's own, when given), or the crawl's time flagged unknown
+        (counted; the first of a crawl is logged)."""
+        when, why = read_time(raw, zone or self.zone, self.now)
         if when is not None:
             return when, False
         self._problem(TIME_UNKNOWN_STAT, "time %s (%r) at %s: stored with time_unknown", why, str(raw)[:60], where)

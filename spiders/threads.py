@@ -7,11 +7,14 @@ up. Threads no list showed but whose re-check time has come are walked once disc
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 
 from monitor.config.model import PageOptions
 from monitor.crawl.selectors import queries
+from monitor.crawl.timeparse import declared_zone
 from monitor.crawl.tracking import Visit
 from monitor.mention import Engagement, Mention, mention_id
 from spiders.base import BLOCKED_STAT, SourceSpider
@@ -27,7 +30,7 @@ class ThreadSpider(SourceSpider):
         opts = self.options
         self.json_pages = opts.format == "json"
         self.fields = FieldSet.of(opts, opts.format, opts.nested)
-        self.q = {name: queries(getattr(opts, name), opts.format) for name in ("title", "thread_next_page")}
+        self.q = {name: queries(getattr(opts, name), opts.format) for name in ("title", "thread_next_page", "page_zone")}
         self.q.update({name: queries(getattr(opts, name), "json") for name in ("ok", "blocked")})
         self._rechecks_planned = False
 
@@ -103,7 +106,7 @@ class ThreadSpider(SourceSpider):
         self.page_ok()
         title = page.value(page.root, self.q["title"]) or visit.title
         first_page = visit.pages == 1 and visit.from_start
-        mentions = self.thread_mentions(posts, response, visit, title, first_page)
+        mentions = self.thread_mentions(posts, response, visit, title, first_page, self.page_zone(page))
         known = any(self.crawl_state.has_seen(m.id) for m in mentions)
         fresh = set()
         for mention in self.fresh(mentions):
@@ -141,9 +144,16 @@ class ThreadSpider(SourceSpider):
         link = page.value(page.root, self.q["thread_next_page"])
         return response.urljoin(link) if link else None
 
+    def page_zone(self, page) -> tzinfo | None:
+        """The zone the page states for its times, unless the source names one: a board's setting beats
+        the daemon's default zone (a European phpBB read as Asia/Shanghai would be 7 hours off)."""
+        if self.source.timezone or not self.q["page_zone"]:
+            return None
+        return declared_zone(page.value(page.root, self.q["page_zone"]))
+
     # mentions
     def thread_mentions(self, posts: list[PostData], response, visit: Visit, title: str | None,
-                        first_page: bool) -> list[Mention]:
+                        first_page: bool, zone: tzinfo | None = None) -> list[Mention]:
         opts = self.options
         thread_id = self.thread_id(visit.key)
         out = []
@@ -153,7 +163,7 @@ class ThreadSpider(SourceSpider):
             try:
                 parent = self._id_of(post.parent) if post.parent else (None if first else thread_id)
                 mention = self.post_mention(post, response, visit.key, thread_id, parent, kind,
-                                            title if first else None)
+                                            title if first else None, zone)
                 if first:
                     self.thread_counts(mention, visit)
             except (ValueError, TypeError, AttributeError, OverflowError, UnicodeError, RecursionError) as exc:
@@ -162,19 +172,20 @@ class ThreadSpider(SourceSpider):
             out.append(mention)
             for child in post.nested:
                 try:
-                    out.append(self.post_mention(child, response, visit.key, thread_id, mention.id, "reply", None))
+                    out.append(self.post_mention(child, response, visit.key, thread_id, mention.id, "reply", None,
+                                                 zone))
                 except (ValueError, TypeError, AttributeError, OverflowError, UnicodeError, RecursionError) as exc:
                     self.malformed_post(response.url, exc)
         return out
 
     def post_mention(self, post: PostData, response, thread: str, thread_id: str, parent: str | None,
-                     kind: str, title: str | None) -> Mention:
+                     kind: str, title: str | None, zone: tzinfo | None = None) -> Mention:
         platform = self.source.platform_name
         text = self.cleaned(post.text)
         if not text:
             raise ValueError("no text left once control characters are stripped")
         native = self.cleaned(post.native_id, 100)
-        published, unknown = self.published(post.time, response.url)
+        published, unknown = self.published(post.time, response.url, zone)
         return Mention(
             id=mention_id(platform, native, response.url, text),
             platform=platform,

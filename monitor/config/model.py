@@ -118,6 +118,7 @@ class PageOptions(PostFields, Tracking):
     max_thread_pages: int = Field(default=10, ge=1)
     content_type: Literal["post", "comment", "reply"] = "post"
     unwrap_comments: bool = False
+    page_zone: Queries | None = None  # where a page states its times' zone ("All times are UTC+01:00")
     ok: str | None = None
     blocked: str | None = None
 
@@ -174,7 +175,7 @@ class PageOptions(PostFields, Tracking):
         return self
 
     def query_fields(self) -> tuple[str, ...]:
-        return (*PostFields.model_fields, "title", "thread_next_page")
+        return (*PostFields.model_fields, "title", "thread_next_page", "page_zone")
 
     def templates(self) -> dict[str, tuple[str, ...]]:
         return {"post_url": ("base", "thread", "id")}

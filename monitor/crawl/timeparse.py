@@ -36,12 +36,30 @@ _CLOCK_ONLY = re.compile(r"^(\d{1,2})[:：](\d{2})$")
 _AMPM = re.compile(r"\d\s*[ap]m\b", re.I)
 
 
+_DECLARED = re.compile(r"\b(?:UTC|GMT)(?:\s*([+\-\u2212])\s*(\d{1,2})(?:[:.](\d{1,2}))?)?", re.I)
+
+
+def declared_zone(text: object) -> timezone | None:
+    """The fixed offset a page states for its times ("All times are UTC+01:00", "UTC + 5.5 hours [ DST ]",
+    "GMT+8"), or None when the text names none. phpBB 3.0 adds an hour for "[ DST ]"."""
+    if not isinstance(text, str) or not (m := _DECLARED.search(text[:200])):
+        return None
+    sign = -1 if m.group(1) in ("-", "\u2212") else 1
+    hours = int(m.group(2) or 0)
+    part = m.group(3) or "0"
+    minutes = int(part) if ":" in text[m.start():m.end()] else round(float(f"0.{part}") * 60)
+    offset = sign * timedelta(hours=hours, minutes=minutes) + timedelta(hours="DST" in text)
+    if abs(offset) > timedelta(hours=14):
+        return None
+    return timezone(offset)
+
+
 def parse_time(text: str | None, zone: ZoneInfo, now: datetime) -> datetime | None:
     """The time, or None when it is missing, unreadable or impossible (see read_time)."""
     return read_time(text, zone, now)[0]
 
 
-def read_time(text: object, zone: ZoneInfo, now: datetime) -> tuple[datetime | None, str | None]:
+def read_time(text: object, zone: ZoneInfo | timezone, now: datetime) -> tuple[datetime | None, str | None]:
     """(time, None) or (None, why): absolute, ISO, RFC 822, epoch seconds/milliseconds, English month
     names, and relative times (刚刚, 半小时前, 3 分钟前, 昨天 12:30, 12:30, "5 minutes ago", "Today, 10:15")."""
     if text is None or isinstance(text, bool):
@@ -62,7 +80,7 @@ def read_time(text: object, zone: ZoneInfo, now: datetime) -> tuple[datetime | N
     return found, None
 
 
-def _parse(text: str, zone: ZoneInfo, now: datetime) -> datetime | None:
+def _parse(text: str, zone: ZoneInfo | timezone, now: datetime) -> datetime | None:
     local_now = now.astimezone(zone)
     for parse in (_iso, _rfc822):
         dt = parse(text)

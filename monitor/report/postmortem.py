@@ -31,7 +31,7 @@ BUCKETS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), ti
 EVENT_ZH = {"opened": "开启", "updated": "扩大", "notified": "已通知", "escalated": "升级", "acked": "确认",
             "assigned": "指派", "note": "备注", "resolved": "恢复", "resolved_notice": "恢复通知", "muted": "静音",
             "unmuted": "解除静音", "delivery_failed": "投递失败", "fallback": "备用通道"}
-STATUS_ZH = {"sent": "已发送", "failed": "失败", "skipped": "跳过", "pending": "发送中"}
+STATUS_ZH = {"sent": "已发送", "failed": "失败", "skipped": "跳过", "pending": "发送中", "retrying": "重试中"}
 
 
 @dataclass

@@ -129,7 +129,8 @@ def brandmon(*args: str) -> subprocess.CompletedProcess:
 def test_the_crawl_command_prints_per_source_counts_as_json_and_a_second_run_finds_nothing_new(settings):
     config = str(settings.path)
     first = json.loads(brandmon("crawl", "--config", config, "--once", "--json").stdout.strip().splitlines()[-1])
-    assert first["sources"]["xinghe-bbs"] == {"items": 7, "new": 7, "errors": 0, "pages": 7, "blocked": None}  # robots.txt is no page
+    assert first["sources"]["xinghe-bbs"] == {"items": 7, "new": 7, "errors": 0, "pages": 7, "blocked": None,
+                                               "queued": 0}  # robots.txt is no page
     assert first["sources"]["xinghe-video"]["new"] == 4 and first["mentions"] == 11  # replies naming no brand dropped
     proc = brandmon("crawl", "--config", config, "--once", "--source", "xinghe-bbs", "--json")
     second = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -1,10 +1,10 @@
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from monitor.crawl.numbers import CLAMPED, INVALID, MAX_COUNT, parse_count, read_count
-from monitor.crawl.timeparse import FUTURE, MISSING, TOO_OLD, UNREADABLE, parse_time, read_time
+from monitor.crawl.timeparse import FUTURE, MISSING, TOO_OLD, UNREADABLE, declared_zone, parse_time, read_time
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)  # 16:00 in Shanghai
@@ -79,3 +79,20 @@ def test_times_that_cannot_be_read_or_cannot_be_true_are_reported_never_invented
 ])
 def test_counts_that_no_store_can_hold_are_refused_or_clamped_never_raised(value, expected):
     assert read_count(value) == expected
+
+
+@pytest.mark.parametrize(("text", "hours"), [
+    ("All times are UTC+01:00", 1),             # phpBB 3.1+
+    ("All times are UTC + 1 hour [ DST ]", 2),  # phpBB 3.0, summer time on
+    ("All times are UTC - 5 hours", -5),
+    ("All times are UTC + 5.5 hours", 5.5),
+    ("All times are UTC", 0),
+    ("GMT+8, 2017-5-7 21:50", 8),               # the Discuz! footer
+])
+def test_a_zone_a_page_states_becomes_a_fixed_offset(text, hours):
+    assert declared_zone(text).utcoffset(None) == timedelta(hours=hours)
+
+
+@pytest.mark.parametrize("text", [None, "", "All times are", "UTC+99", "Powered by phpBB"])
+def test_a_page_naming_no_zone_leaves_the_sources_zone(text):
+    assert declared_zone(text) is None

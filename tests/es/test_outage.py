@@ -95,3 +95,28 @@ def test_a_node_stopped_mid_crawl_loses_no_mention_and_stores_none_twice(own_nod
         es.close()
         mailbox.stop()
         site.stop()
+
+
+def test_a_running_daemon_keeps_every_mention_through_an_outage_and_says_so_on_healthz(own_node, tmp_path):
+    """The short version of bench/fault_scenarios/store.py's three-minute outage."""
+    result = store_scenarios().es_down(tmp_path, seconds=20, node=own_node)
+    assert (result["lost"], result["duplicated"]) == (0, 0) and result["expected"] > 0
+    assert result["health_seconds"] is not None and result["health_seconds"] <= 30
+    assert result["queued_during_outage"] > 0
+    assert result["tracebacks"] <= 3  # one line per change of state, not one per failed call
+
+
+def test_indices_deleted_under_a_running_daemon_are_recreated_refilled_and_restart_works(es_url, tmp_path):
+    result = store_scenarios().indices_deleted(tmp_path, watch=30, es_url=es_url)
+    assert (result["lost"], result["duplicated"]) == (0, 0) and result["expected"] > 0
+    assert result["health_seconds"] is not None and result["health_seconds"] <= 30
+    assert not result["plain_state_index"] and result["restart_ok"]
+
+
+def store_scenarios():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("store_faults", ROOT / "bench" / "fault_scenarios" / "store.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
