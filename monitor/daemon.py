@@ -13,7 +13,7 @@ from collections import Counter
 
 from monitor import __version__
 from monitor.alerting.acklink import AckLinks
-from monitor.alerting.notify import Notifier
+from monitor.alerting.notify import Message, Notifier
 from monitor.alerting.policy import ack_links_for
 from monitor.app import Monitor, open_queue
 from monitor.clock import Clock
@@ -182,10 +182,14 @@ class Daemon:
         """Dead letters need a person: counted, in /healthz, and told to the fallback channel if there is one."""
         self.metrics.dead_letters.inc(new)
         channel = self.settings.config.alerting.fallback_channel
-        if channel:
-            self.monitor.incidents.notifier.send(
-                channel, "【brandmon】数据进入死信文件",
-                f"{new} 条记录多次处理失败，已移入 {self.queue.dead_letter}，请检查日志后重新导入。")
+        notifier = self.monitor.incidents.notifier
+        message = Message("【brandmon】数据进入死信文件",
+                          f"{new} 条记录多次处理失败，已移入 {self.queue.dead_letter}，请检查日志后重新导入。",
+                          severity="warning")
+        for target in (notifier.targets(channel) or []) if channel else []:
+            outcome = notifier.send(target, message)
+            if not outcome.ok:
+                log.error("could not tell %s about the dead letters: %s", target.key, outcome.error)
 
     def drain(self) -> None:
         """Retry what waits in the queue (after an outage, a slow NLP batch, a failed item's pause)."""
