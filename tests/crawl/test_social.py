@@ -12,7 +12,7 @@ import hashlib
 from datetime import datetime, timezone
 
 from tests.crawl.conftest import by_native_id, make_source
-from tests.crawl.fixture_site import REAL
+from tests.crawl.fixture_site import REAL, Reply
 
 NOW = datetime(2020, 6, 18, 12, 0, tzinfo=timezone.utc)
 XIAOCAI = "MS4wLjABAAAAAI3oSIRdM9cE-AflbGPjaw_xUg6xajgGJtM_yX4hkCY"
@@ -82,3 +82,66 @@ def test_xiaohongshu_note_list_gives_each_note_with_its_author_and_likes_as_prin
     assert notes["655f0be2000000001701c4be"].engagement.likes == 97000  # printed "9.7万"
     assert first.url == "https://www.xiaohongshu.com/explore/6624e7e100000000010332f2"
     assert all(m.time_unknown for m in result.mentions)
+
+
+def test_xiaohongshu_keyword_search_gives_the_newest_notes_with_their_utc_times(serve, runner):
+    site = serve("xiaohongshu")
+    site.real("/api/sns/v10/search/notes?keyword=衣服&page=1", "xiaohongshu/app_search_notes.json")
+    source = make_source("xhs-search", "social", {"preset": "xiaohongshu", "base_url": site.url, "keywords": ["衣服"],
+                                                  "max_thread_pages": 1},
+                         platform="xiaohongshu", allow_networks=["127.0.0.1/32"])
+    result = runner.crawl(source, now=datetime(2023, 5, 4, 5, 0, tzinfo=timezone.utc))
+    notes = by_native_id(result)
+    assert len(result.mentions) == 10 and list(notes)[0] == "64533a53000000001203ef7d"
+    first = notes["64533a53000000001203ef7d"]
+    assert first.text.startswith("整理了下我种草的宝宝衣服，发现真的太好看了")
+    assert (first.author.name, first.author.id, first.engagement.likes) == ("蓝无机", "60967c79000000000100b83e", 0)
+    assert first.published_at == datetime(2023, 5, 4, 4, 53, 39, tzinfo=timezone.utc) and not first.time_unknown
+    last = notes["645339be0000000011013c61"]
+    assert (last.author.name, last.published_at) == ("没头脑", datetime(2023, 5, 4, 4, 51, 10, tzinfo=timezone.utc))
+    assert notes["645339fa00000000270129f8"].engagement.likes == 2
+    assert site.hits_of("/api/sns/v10/search/notes") == 1
+
+
+NOTE = "6447b072000000002700297d"
+ROOT = "6447b3cf000000001803a63c"
+NO_MORE_REPLIES = b'{"code":0,"success":true,"data":{"comments":[],"has_more":false}}'  # written here: an empty reply page
+
+
+def xhs_comments(site, **options):
+    return make_source("xhs-comments", "comments", {"preset": "xiaohongshu", "base_url": site.url,
+                                                    "targets": [NOTE], **options},
+                       platform="xiaohongshu", allow_networks=["127.0.0.1/32"])
+
+
+def test_xiaohongshu_comments_come_with_ip_location_and_their_inline_replies(serve, runner):
+    site = serve("xiaohongshu")
+    site.real(f"/api/sns/web/v2/comment/page?note_id={NOTE}&cursor=", "xiaohongshu/app_note_comments.json")
+    result = runner.crawl(xhs_comments(site, sub_url=None, sub_post=None), now=datetime(2023, 5, 5, tzinfo=timezone.utc))
+    found = by_native_id(result)
+    assert len(result.mentions) == 30  # 15 comments, each with the one reply shown inline
+    root = found[ROOT]
+    assert (root.text, root.content_type, root.parent_id) == ("链接蹲", "comment", f"xiaohongshu:thread:{NOTE}")
+    assert (root.author.name, root.author.id, root.ip_location) == ("倒头就睡不醒", "60e6a3c6000000000100a902", "湖北")
+    assert (root.engagement.likes, root.engagement.comments) == (50, 13)
+    assert root.published_at == datetime(2023, 4, 25, 11, 4, 47, tzinfo=timezone.utc)
+    reply = found["6447cb69000000001500238f"]
+    assert (reply.content_type, reply.parent_id, reply.author.name, reply.ip_location) == ("reply", root.id, "小甜菜.",
+                                                                                         "黑龙江")
+    assert reply.published_at == datetime(2023, 4, 25, 12, 45, 29, tzinfo=timezone.utc)
+    assert found["64487fa4000000001402c209"].ip_location == "广东"
+
+
+def test_xiaohongshu_replies_past_the_inline_one_are_read_from_the_reply_page(serve, runner):
+    site = serve("xiaohongshu")
+    site.real(f"/api/sns/web/v2/comment/page?note_id={NOTE}&cursor=", "xiaohongshu/app_note_comments.json")
+    site.route("/api/sns/web/v2/comment/sub/page", Reply(body=NO_MORE_REPLIES, content_type="application/json"))
+    site.real(f"/api/sns/web/v2/comment/sub/page?note_id={NOTE}&root_comment_id={ROOT}", "xiaohongshu/app_sub_comments.json")
+    result = runner.crawl(xhs_comments(site), now=datetime(2023, 5, 5, tzinfo=timezone.utc))
+    found = by_native_id(result)
+    replies = [m for m in result.mentions if m.parent_id == found[ROOT].id]
+    assert sorted(m.native_id for m in replies) == ["6447b61c0000000007021b6c", "6447bab20000000014039b1e",
+                                                    "6447c10c000000001402eba7", "6447cb69000000001500238f",
+                                                    "6447cb82000000000702745e", "6447cdfa00000000070258fa"]
+    assert found["6447cdfa00000000070258fa"].author.name == "皮卡丘"
+    assert len(result.mentions) == 35
