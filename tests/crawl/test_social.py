@@ -23,7 +23,7 @@ XHS_USER = "5a177936e8ac2b535e9441b3"
 def test_every_saved_platform_answer_is_listed_in_the_provenance_file_with_its_checksum():
     with open(REAL / "PROVENANCE.tsv", encoding="utf-8", newline="") as f:
         listed = {row["file"]: row for row in csv.DictReader(f, delimiter="\t")}
-    for folder in ("douyin", "xiaohongshu"):
+    for folder in ("douyin", "xiaohongshu", "zhihu"):
         for path in (REAL / folder).iterdir():
             row = listed[f"{folder}/{path.name}"]
             assert hashlib.sha256(path.read_bytes()).hexdigest() == row["sha256"]
@@ -145,3 +145,38 @@ def test_xiaohongshu_replies_past_the_inline_one_are_read_from_the_reply_page(se
                                                     "6447cb82000000000702745e", "6447cdfa00000000070258fa"]
     assert found["6447cdfa00000000070258fa"].author.name == "皮卡丘"
     assert len(result.mentions) == 35
+
+
+def test_zhihu_search_gives_the_answer_with_its_author_votes_and_utc_time(serve, runner):
+    site = serve("zhihu")
+    site.real("/api/v4/search_v3?q=Kotlin", "zhihu/search_v3_general.json")
+    source = make_source("zhihu-search", "social", {"preset": "zhihu", "base_url": site.url, "keywords": ["Kotlin"]},
+                         platform="zhihu", allow_networks=["127.0.0.1/32"])
+    result = runner.crawl(source, now=datetime(2025, 8, 8, tzinfo=timezone.utc))
+    [answer] = result.mentions
+    assert answer.native_id == "1936787046304842491" and answer.content_type == "post"
+    assert answer.text.startswith("以前我也是Kotlin信徒，直到现在我也觉得Kotlin在语言上可圈可点。")
+    assert (answer.author.name, answer.author.id, answer.author.followers) == ("脱敏作者", "redacted-author-id", 552)
+    assert (answer.engagement.likes, answer.engagement.comments) == (101, 71)
+    assert answer.published_at == datetime(2025, 8, 7, 5, 53, 35, tzinfo=timezone.utc)
+    assert answer.url == "https://www.zhihu.com/answer/1936787046304842491"
+    assert site.hits_of("/api/v4/search_v3") == 1  # paging.is_end: no second page
+
+
+def test_zhihu_comments_carry_the_ip_location_of_their_comment_tag(serve, runner):
+    # Reconstruction: the real saved comment object inside a comment page written here (no saved page found).
+    comment = (REAL / "zhihu/comment_v5_comment.json").read_bytes()
+    page = b'{"data":[' + comment + b'],"paging":{"is_end":true}}'
+    site = serve("zhihu")
+    site.route("/api/v4/comment_v5/answers/1936787046304842491/root_comment",
+               Reply(body=page, content_type="application/json"))
+    source = make_source("zhihu-comments", "comments", {"preset": "zhihu", "base_url": site.url,
+                                                        "targets": ["1936787046304842491"]},
+                         platform="zhihu", allow_networks=["127.0.0.1/32"])
+    result = runner.crawl(source, now=datetime(2025, 8, 8, tzinfo=timezone.utc))
+    [comment] = result.mentions
+    assert (comment.native_id, comment.content_type) == ("11253652875", "comment")
+    assert comment.text == "我不在乎你其它的观点, 但是, 你骂Maven/Gradle的话, 那我们就是朋友."
+    assert (comment.author.name, comment.ip_location, comment.engagement.likes) == ("脱敏用户001", "上海", 37)
+    assert comment.published_at == datetime(2025, 8, 7, 7, 11, 34, tzinfo=timezone.utc)
+    assert comment.parent_id == "zhihu:thread:1936787046304842491"
