@@ -77,5 +77,12 @@ class SocialSpider(CommentsSpider):
         return out
 
 
+    def post_mention(self, post, *args, **kwargs):
+        mention = super().post_mention(post, *args, **kwargs)
+        if mention.status is not None:
+            mention.status = self.options.status_names.get(mention.status, mention.status)
+        return mention
+
+
 class ComplaintsSpider(SocialSpider):
     name = "complaints"

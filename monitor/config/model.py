@@ -352,6 +352,7 @@ class SocialOptions(CommentPages):
     creators: tuple[str, ...] = ()
     content_type: Literal["post", "comment", "reply"] = "post"
     max_thread_pages: int = Field(default=2, ge=1)
+    status_names: dict[str, str] = {}  # the platform's status codes as PR staff read them (黑猫投诉: 4 → 处理中)
 
     @field_validator("keywords", "creators", mode="before")
     @classmethod

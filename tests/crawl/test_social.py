@@ -180,3 +180,21 @@ def test_zhihu_comments_carry_the_ip_location_of_their_comment_tag(serve, runner
     assert (comment.author.name, comment.ip_location, comment.engagement.likes) == ("脱敏用户001", "上海", 37)
     assert comment.published_at == datetime(2025, 8, 7, 7, 11, 34, tzinfo=timezone.utc)
     assert comment.parent_id == "zhihu:thread:1936787046304842491"
+
+
+def test_heimao_complaints_keep_their_status_as_pr_staff_read_it(serve, runner):
+    # Reconstruction (tests/fixtures/sites/heimao, written here): no real saved 黑猫投诉 answer was found.
+    site = serve("heimao")
+    site.file("/api/index/s?keywords=星河&page=1", "search-page-1.json", content_type="application/json")
+    site.route("/api/index/s", Reply(body=b'{"result":{"status":{"code":0},"data":{"lists":[]}}}',
+                                     content_type="application/json"))
+    source = make_source("heimao", "complaints", {"preset": "heimao", "base_url": site.url, "keywords": ["星河"]},
+                         platform="heimao", allow_networks=["127.0.0.1/32"])
+    result = runner.crawl(source, now=datetime(2025, 11, 23, 4, 0, tzinfo=timezone.utc))
+    found = by_native_id(result)
+    assert {sn: m.status for sn, m in found.items()} == {"17390001001": "处理中", "17390000990": "已完成"}
+    open_one = found["17390001001"]
+    assert open_one.text.startswith("11月买的星河X5手机，充电十分钟机身烫手")
+    assert (open_one.author.name, open_one.author.id) == ("黑猫用户7788", "6001001001")
+    assert open_one.published_at == datetime(2025, 11, 23, 0, 0, tzinfo=timezone.utc)
+    assert open_one.url == "https://tousu.sina.com.cn/complaint/view/17390001001/"
