@@ -353,6 +353,9 @@ class SocialOptions(CommentPages):
     content_type: Literal["post", "comment", "reply"] = "post"
     max_thread_pages: int = Field(default=2, ge=1)
     status_names: dict[str, str] = {}  # the platform's status codes as PR staff read them (黑猫投诉: 4 → 处理中)
+    # Polite by default: the preset's pace when the source sets no `delay` / `concurrency` of its own.
+    polite_delay: Duration = timedelta(seconds=5)
+    polite_concurrency: int = Field(default=1, ge=1)
 
     @field_validator("keywords", "creators", mode="before")
     @classmethod

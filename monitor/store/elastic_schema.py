@@ -46,7 +46,6 @@ MENTION_PROPERTIES: dict[str, Any] = {
     "engagement": {"properties": {"likes": LONG, "comments": LONG, "reposts": LONG, "views": LONG}},
     "engagement_total": LONG,
     "ip_location": KEYWORD,
-    "status": KEYWORD,
     "brands": KEYWORD,
     "tokens": {"type": "keyword", "normalizer": "lowercase", "ignore_above": 256},  # jieba words, for Kibana
     "keywords": KEYWORD,

@@ -1,7 +1,10 @@
 """Social and complaint platforms (spiders/social.py) on real saved API answers, served byte for byte from
 a loopback server: Douyin creators' posts and a Xiaohongshu note list (tests/fixtures/real/PROVENANCE.tsv).
 
-Neither saved answer carries a post time (Douyin's 2020 aweme/post pages have no create_time, the
+Every source here sets `delay: 0s`: the presets' polite pace (one request at a time, 5–10 s apart) is
+checked on the crawler's settings instead of by waiting.
+
+Neither saved Douyin nor the Xiaohongshu note-list answer carries a post time (Douyin's 2020 aweme/post pages have no create_time, the
 Xiaohongshu note list none at all): those posts are flagged time_unknown at the crawl's time, never dated.
 """
 
@@ -30,9 +33,25 @@ def test_every_saved_platform_answer_is_listed_in_the_provenance_file_with_its_c
             assert len(row["commit"]) == 40 and "/" in row["repo"]
 
 
+def test_a_preset_paces_requests_politely_unless_the_source_sets_its_own_delay():
+    from scrapy.crawler import Crawler
+    from scrapy.utils.project import get_project_settings
+
+    from spiders.social import SocialSpider
+
+    def pace(**fields):
+        crawler = Crawler(SocialSpider, get_project_settings())
+        SocialSpider.from_crawler(crawler, source=make_source("pace", "social", {"preset": "douyin", "creators": ["a"]},
+                                                              **fields))
+        return crawler.settings.getfloat("DOWNLOAD_DELAY"), crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+
+    assert pace() == (8.0, 1)
+    assert pace(delay="2s", concurrency=2) == (2.0, 2)
+
+
 def douyin(site, creators, **options):
     return make_source("douyin-watch", "social", {"preset": "douyin", "base_url": site.url, "creators": creators,
-                                                  **options}, platform="douyin", allow_networks=["127.0.0.1/32"])
+                                                  **options}, platform="douyin", allow_networks=["127.0.0.1/32"], delay="0s")
 
 
 def test_douyin_creator_pages_give_every_video_with_author_followers_and_engagement(serve, runner):
@@ -69,7 +88,7 @@ def test_xiaohongshu_note_list_gives_each_note_with_its_author_and_likes_as_prin
     site.real(f"/api/sns/web/v1/user_posted?user_id={XHS_USER}&cursor=", "xiaohongshu/web_v2_note_collect_page.json")
     source = make_source("xhs-watch", "social", {"preset": "xiaohongshu", "base_url": site.url,
                                                  "creators": [XHS_USER], "max_thread_pages": 1},
-                         platform="xiaohongshu", allow_networks=["127.0.0.1/32"])
+                         platform="xiaohongshu", allow_networks=["127.0.0.1/32"], delay="0s")
     result = runner.crawl(source, now=NOW)
     notes = by_native_id(result)
     assert list(notes) == ["6624e7e100000000010332f2", "65a5fb8c000000001200b58c", "66af4b910000000027012681",
@@ -89,7 +108,7 @@ def test_xiaohongshu_keyword_search_gives_the_newest_notes_with_their_utc_times(
     site.real("/api/sns/v10/search/notes?keyword=衣服&page=1", "xiaohongshu/app_search_notes.json")
     source = make_source("xhs-search", "social", {"preset": "xiaohongshu", "base_url": site.url, "keywords": ["衣服"],
                                                   "max_thread_pages": 1},
-                         platform="xiaohongshu", allow_networks=["127.0.0.1/32"])
+                         platform="xiaohongshu", allow_networks=["127.0.0.1/32"], delay="0s")
     result = runner.crawl(source, now=datetime(2023, 5, 4, 5, 0, tzinfo=timezone.utc))
     notes = by_native_id(result)
     assert len(result.mentions) == 10 and list(notes)[0] == "64533a53000000001203ef7d"
@@ -111,7 +130,7 @@ NO_MORE_REPLIES = b'{"code":0,"success":true,"data":{"comments":[],"has_more":fa
 def xhs_comments(site, **options):
     return make_source("xhs-comments", "comments", {"preset": "xiaohongshu", "base_url": site.url,
                                                     "targets": [NOTE], **options},
-                       platform="xiaohongshu", allow_networks=["127.0.0.1/32"])
+                       platform="xiaohongshu", allow_networks=["127.0.0.1/32"], delay="0s")
 
 
 def test_xiaohongshu_comments_come_with_ip_location_and_their_inline_replies(serve, runner):
@@ -151,7 +170,7 @@ def test_zhihu_search_gives_the_answer_with_its_author_votes_and_utc_time(serve,
     site = serve("zhihu")
     site.real("/api/v4/search_v3?q=Kotlin", "zhihu/search_v3_general.json")
     source = make_source("zhihu-search", "social", {"preset": "zhihu", "base_url": site.url, "keywords": ["Kotlin"]},
-                         platform="zhihu", allow_networks=["127.0.0.1/32"])
+                         platform="zhihu", allow_networks=["127.0.0.1/32"], delay="0s")
     result = runner.crawl(source, now=datetime(2025, 8, 8, tzinfo=timezone.utc))
     [answer] = result.mentions
     assert answer.native_id == "1936787046304842491" and answer.content_type == "post"
@@ -172,7 +191,7 @@ def test_zhihu_comments_carry_the_ip_location_of_their_comment_tag(serve, runner
                Reply(body=page, content_type="application/json"))
     source = make_source("zhihu-comments", "comments", {"preset": "zhihu", "base_url": site.url,
                                                         "targets": ["1936787046304842491"]},
-                         platform="zhihu", allow_networks=["127.0.0.1/32"])
+                         platform="zhihu", allow_networks=["127.0.0.1/32"], delay="0s")
     result = runner.crawl(source, now=datetime(2025, 8, 8, tzinfo=timezone.utc))
     [comment] = result.mentions
     assert (comment.native_id, comment.content_type) == ("11253652875", "comment")
@@ -189,7 +208,7 @@ def test_heimao_complaints_keep_their_status_as_pr_staff_read_it(serve, runner):
     site.route("/api/index/s", Reply(body=b'{"result":{"status":{"code":0},"data":{"lists":[]}}}',
                                      content_type="application/json"))
     source = make_source("heimao", "complaints", {"preset": "heimao", "base_url": site.url, "keywords": ["星河"]},
-                         platform="heimao", allow_networks=["127.0.0.1/32"])
+                         platform="heimao", allow_networks=["127.0.0.1/32"], delay="0s")
     result = runner.crawl(source, now=datetime(2025, 11, 23, 4, 0, tzinfo=timezone.utc))
     found = by_native_id(result)
     assert {sn: m.status for sn, m in found.items()} == {"17390001001": "处理中", "17390000990": "已完成"}
