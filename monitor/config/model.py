@@ -619,6 +619,12 @@ class AlertingConfig(Strict):
     channel_limits: dict[str, int] = {}
     channel_keywords: dict[str, str] = {}
     pending_timeout: Duration = timedelta(minutes=5)
+    # one incident per rule and brand, or per brand: a later finding of another rule joins the open one
+    incident_per: Literal["rule", "brand"] = "rule"
+    # an open incident whose count grows this many times since its last notice, or whose severity rises,
+    # notifies again from its playbook's first step (at most once per renotify_interval)
+    renotify_growth: float | None = Field(default=3.0, gt=1)
+    renotify_interval: Duration = timedelta(minutes=30)
     kibana_url: str | None = None
     message: MessageOptions = MessageOptions()
 
