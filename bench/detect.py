@@ -166,6 +166,8 @@ def _crawl_health(stream, store, arrivals, t: float, size: float) -> None:
                              blocked="HTTP 403" if dark else None)
         health = load_health(store, name)
         when = datetime.fromtimestamp(crawl_at, timezone.utc)
+        if health.backing_off(when):  # the scheduler waits out a block's backoff, as the daemon does
+            continue
         save_health(store, record_crawl(health, result, when, timedelta(seconds=interval)))
 
 
