@@ -16,7 +16,7 @@ realert 1 h, on the same store at the same moments.
 
     python bench/detect.py [--seed 101] [--days 49] [--rules rules/] [--step 5m] [--sentiment truth|model]
 
-Tuning used seeds 1–3; report on others (the default, 101, is one of those).
+The shipped rules were set looking at seed 1; report on held-out seeds (the default, 101, is one).
 """
 
 from __future__ import annotations
