@@ -262,3 +262,32 @@ from monitor.commands import queue as queue_commands  # noqa: E402
 queue_commands.add_to(main)
 from monitor.commands import incident as incident_commands  # noqa: E402
 incident_commands.add_to(main)
+
+# Under a Chinese locale the overview speaks Chinese (each command's own --help stays in English for now).
+SHORT_ZH = {
+    "ack": "确认事件：停止升级通知（--note 记入时间线）", "assign": "指派事件负责人", "check": "检查配置、规则与预案",
+    "crawl": "立即抓取一次各来源并入库", "demo": "在本机完整演示一遍：抓取、分析、告警、确认",
+    "es": "Elasticsearch 索引的创建与迁移", "incidents": "列出事件（最新在前）", "kibana": "导入 Kibana 视图与仪表盘",
+    "nlp": "评估与训练情感模型", "note": "为事件添加备注", "postmortem": "生成事件复盘（Markdown、HTML 与图表）",
+    "queue": "回复队列：待回复的负面提及（最早在前），指派、处理、暂缓", "reload": "让运行中的守护进程重新加载配置",
+    "report": "生成或发送日报、周报、月报", "resolve": "手动恢复事件并发送恢复通知", "rules": "规则：回测等",
+    "run": "运行守护进程：抓取、分析、检测、升级通知、定时报告", "search": "检索提及（关键词可省略，只用筛选条件）",
+    "silence": "静默某品牌或规则的通知", "status": "守护进程、各来源健康、未结事件与存储状态",
+    "timeline": "打印事件时间线",
+}
+
+
+def _localise_overview() -> None:
+    from monitor.i18n import is_zh
+
+    if not is_zh():
+        return
+    main.help = ("brandmon：监测论坛、评论区与资讯中关于您品牌的讨论，分析情感，并把危机升级通知到负责的人。\n\n"
+                 "先运行 `brandmon demo`；然后复制 config.example.yaml 修改，`brandmon check -c config.yaml` "
+                 "通过后再 `brandmon run`。")
+    for name, text in SHORT_ZH.items():
+        if name in main.commands:
+            main.commands[name].short_help = text
+
+
+_localise_overview()

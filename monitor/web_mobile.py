@@ -152,7 +152,8 @@ def incident_post(daemon, incident_id: str, form: dict[str, str]) -> Page:
         done = "已标记恢复，恢复通知已发出。"
     else:
         return Page(400, "未知操作", f"<p>不支持的操作：{escape(action)}</p>")
-    log.info("incident %s: %s through its link by %s", incident.id, action, by)
+    past = {"ack": "acknowledged", "assign": "assigned", "resolve": "resolved"}[action]
+    log.info("incident %s %s through its link by %s", incident.id, past, by)
     return incident_page(daemon, incident.id, form, done=done)
 
 

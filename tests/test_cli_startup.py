@@ -47,3 +47,18 @@ rules_dir: {ROOT / 'monitor' / 'demo' / 'rules'}
     proc, names = imported("ack", "INC-1", "--by", "小王", "-c", str(config))
     assert proc.returncode == 0 and proc.stdout.strip() == "INC-1: acked"
     assert not names & NLP and not {n.split(".")[0] for n in names} & NLP
+
+
+def test_the_overview_follows_a_chinese_locale_and_stays_english_otherwise():
+    import os
+
+    def overview(lang: str) -> str:
+        env = {**os.environ, "LANG": lang, "LC_ALL": "", "LC_MESSAGES": "", "LANGUAGE": ""}
+        env.pop("BRANDMON_LANG", None)
+        return subprocess.run([sys.executable, "-m", "monitor", "--help"], capture_output=True, text=True, cwd=ROOT,
+                              timeout=300, env=env).stdout
+
+    zh = overview("zh_CN.UTF-8")
+    assert zh.splitlines()[2].strip().startswith("brandmon：监测论坛")
+    assert any(line.split()[:1] == ["queue"] and "回复队列" in line for line in zh.splitlines())
+    assert overview("en_US.UTF-8").splitlines()[2].strip().startswith("brandmon: watch forums")
