@@ -95,7 +95,7 @@ def record_crawl(health: CrawlHealth, result: "CrawlResult", now: datetime, inte
     if result.blocked:
         health.blocks_in_a_row += 1
         health.blocked_since = health.blocked_since or now
-        wait = max(interval, BACKOFF_MIN) * 2 ** (health.blocks_in_a_row - 1)
+        wait = max(interval, BACKOFF_MIN) * 2 ** min(health.blocks_in_a_row - 1, 16)  # no overflow after days blocked
         health.backoff_until = now + min(wait, BACKOFF_MAX)
     else:
         health.blocks_in_a_row, health.blocked_since, health.backoff_until = 0, None, None

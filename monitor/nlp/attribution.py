@@ -11,9 +11,15 @@ import re
 from collections.abc import Iterable
 
 from monitor.config.model import BrandConfig
-from monitor.nlp.brands import _alternation
+from monitor.nlp.normalize import fold
 
 _CLAUSE = re.compile(r"[，,。.！!？?；;：:\n…~～]+")
+
+
+def _alternation(terms: Iterable[str]) -> re.Pattern | None:
+    """Any of the names, compared as the normalised, lower-cased text holds them; longest first."""
+    folded = sorted({f for f in (fold(t) for t in terms) if f}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(t) for t in folded)) if folded else None
 
 
 class CrisisAttribution:
