@@ -1,165 +1,324 @@
-"""Spike detection quality: the seasonal Poisson rule against ElastAlert's ratio-with-floors spike rule.
+"""Detection a PR team can trust: the shipped rules and notification policy replayed over a realistic stream.
 
-A generated year of hourly negative-mention counts for several brands (day/night and weekday rhythm,
-slow trend, over-dispersed noise, a few benign busy days such as launches) with injected surges.
-Both detectors see each hour once, in order, as the daemon would. Prints recall (`project` is the
-seasonal rule, `baseline` ElastAlert's method), false alarms per brand-month and the median delay
-from a surge's start to the end of the hour that caught it. Deterministic for a given --seed.
+The stream (bench/stream.py) has eight brands from 20 to 3,000 mentions a day over seven weeks, with
+labelled crises of five shapes and labelled benign surprises (双11, launches, spam and bot waves, repost
+storms, competitor crises, big accounts, a first-crawl backlog, sources going dark). Mentions reach the
+store when the crawler would have stored them, through the real NLP stage (brand matching, words,
+crisis terms) and repost clustering, with the stream's true sentiment labels (`--sentiment model` scores
+them instead). Every `--step` the real rule engine and notification policy run with an injected clock;
+the playbooks' notifications go to a recording notifier.
 
-    python bench/detect.py [--seed 42] [--brands 6] [--days 365]
+Per crisis shape: recall, median and p90 delay (minutes from the first crisis post to the first
+notification), incidents and first notifications per crisis. False incidents per brand-month are split
+by benign cause. The baseline is ElastAlert2's spike rule (negative mentions, 1 h against the hour
+before, spike_height 3, threshold_cur 5) and frequency rule (10 crisis-term mentions in 1 h), each with
+realert 1 h, on the same store at the same moments.
+
+    python bench/detect.py [--seed 101] [--days 49] [--rules rules/] [--step 5m] [--sentiment truth|model]
+
+Tuning used seeds 1–3; report on others (the default, 101, is one of those).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import statistics
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
-from datetime import timedelta
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from monitor.config.rules import SpikeRule  # noqa: E402
-from monitor.detect.seasonal import SpikeTest, SeasonalBaseline  # noqa: E402
+import stream as streams  # noqa: E402
 
-HOUR = 3600
-START = 1_767_225_600  # 2026-01-01 00:00 UTC
-RATES = (0.3, 1.0, 3.0, 10.0, 40.0, 150.0)  # mean negative mentions per hour, one per brand
-SURGES_PER_BRAND = 12
-MERGE_GAP = 3  # fired hours closer than this are one alarm, as one incident would be
-ELASTALERT = {"spike_height": 3.0, "threshold_cur": 5, "threshold_ref": 1}  # timeframe: 1h
+from monitor.alerting.backtest import DryRunNotifier  # noqa: E402
+from monitor.alerting.policy import IncidentManager  # noqa: E402
+from monitor.clock import FakeClock  # noqa: E402
+from monitor.config import load_settings  # noqa: E402
+from monitor.config.durations import parse_duration  # noqa: E402
+from monitor.crawl.health import load_health, record_crawl, save_health  # noqa: E402
+from monitor.crawl.runner import CrawlResult  # noqa: E402
+from monitor.detect.engine import evaluate_rules  # noqa: E402
+from monitor.importer import Importer, to_mention  # noqa: E402
+from monitor.store.base import Query  # noqa: E402
+from monitor.store.sqlite import SqliteStore  # noqa: E402
 
-
-@dataclass(frozen=True)
-class Surge:
-    start: int
-    hours: int
-
-    def covers(self, hour: int) -> bool:
-        return self.start <= hour < self.start + self.hours
-
-
-def rhythm(hours: np.ndarray) -> np.ndarray:
-    """Quiet nights, busy evenings, livelier weekends."""
-    hour_of_day = hours % 24
-    day = (hours // 24 + 3) % 7  # 2026-01-01 was a Thursday; 0 = Monday
-    daily = np.select([hour_of_day < 7, hour_of_day < 12, hour_of_day < 19, hour_of_day < 23],
-                      [0.25, 1.0, 1.2, 1.8], 0.8)
-    return daily * np.where(day >= 5, 1.3, 1.0)
+CACHE = Path(tempfile.gettempdir()) / "brandmon-bench-detect"
+REALERT = 3600
+EPISODE_GAP = 2 * 3600  # ElastAlert alerts closer than this are one incident, as the playbooks resolve after 2 h
 
 
-def generate(rng: np.random.Generator, rate: float, n_hours: int) -> tuple[np.ndarray, list[Surge]]:
-    hours = np.arange(n_hours)
-    trend = 1 + 0.4 * np.sin(2 * np.pi * hours / n_hours + rng.uniform(0, 2 * np.pi))
-    mean = rate * rhythm(hours) * trend
-    for day in rng.choice(np.arange(21, n_hours // 24), size=4, replace=False):  # launches, sales: busy, not crises
-        mean[day * 24:(day + 1) * 24] *= 1.6
-    counts = rng.poisson(rng.gamma(20.0, mean / 20.0))  # gamma-Poisson: over-dispersed like real chatter
-    surges = []
-    starts = sorted(rng.choice(np.arange(21 * 24, n_hours - 24), size=SURGES_PER_BRAND, replace=False))
-    for start in starts:
-        if surges and start < surges[-1].start + surges[-1].hours + 48:
-            continue
-        surge = Surge(int(start), int(rng.integers(2, 7)))
-        size = rng.uniform(1.5, 5.0)
-        for h in range(surge.start, surge.start + surge.hours):
-            counts[h] += rng.poisson(size * max(mean[h], 3.0))
-        surges.append(surge)
-    return counts, surges
+def write_config(folder: Path, stream: streams.Stream, rules: Path) -> Path:
+    brands = "\n".join(f"  - name: {b.name}\n    aliases: [{', '.join(b.aliases)}]\n    competitors: [{b.competitor}]"
+                       for b in stream.brands)
+    sources = "\n".join(f"  - name: {s[0]}\n    type: feed\n    platform: {s[1]}\n    start_urls: [\"http://127.0.0.1:9/{s[0]}\"]"
+                        f"\n    interval: {s[3]}m" for s in stream.sources)
+    path = folder / "config.yaml"
+    path.write_text(f"timezone: Asia/Shanghai\nstate_dir: {folder / 'state'}\nbrands:\n{brands}\nsources:\n{sources}\n"
+                    f"channels:\n  console: \"console://\"\n  pr_oncall: \"console://\"\n  pr_manager: \"console://\"\n"
+                    f"rules_dir: {rules.resolve()}\nstore:\n  path: {folder / 'brandmon.db'}\nalerting:\n  incident_per: brand\n", encoding="utf-8")
+    return path
 
 
-def seasonal_fired(counts: np.ndarray, rule: SpikeRule) -> list[bool]:
-    """The spike rule's model, fed one finished hour at a time."""
-    test = SpikeTest(rule.min_count, rule.ratio, rule.p_value, rule.pseudo_count)
-    baseline = SeasonalBaseline.create(rule.bucket, timedelta(weeks=1), rule.smoothing, "UTC")
-    fired = []
-    for h, count in enumerate(counts):
-        start = START + h * HOUR
-        trusted = baseline.trusted(start + HOUR, rule.warmup)
-        fired.append(trusted and test.anomalous(int(count), baseline.expected(start), baseline.dispersion))
-        baseline.fold(start, int(count), test)
-    return fired
-
-
-def elastalert_fired(counts: np.ndarray) -> list[bool]:
-    """ElastAlert's spike: this hour against the hour before, with floors on both."""
-    fired = [False]
-    for ref, cur in zip(counts, counts[1:]):
-        fired.append(bool(cur >= ELASTALERT["threshold_cur"] and ref >= ELASTALERT["threshold_ref"]
-                          and cur >= ELASTALERT["spike_height"] * ref))
-    return fired
-
-
-def alarms(fired: list[bool]) -> list[tuple[int, int]]:
-    """Fired hours merged into alarms (first hour, last hour)."""
-    out: list[tuple[int, int]] = []
-    for h, on in enumerate(fired):
-        if not on:
-            continue
-        if out and h - out[-1][1] <= MERGE_GAP:
-            out[-1] = (out[-1][0], h)
-        else:
-            out.append((h, h))
+def prepared(stream: streams.Stream, settings, sentiment: str) -> list[tuple[float, object]]:
+    """(arrival, mention) after the NLP stage and clustering, in arrival order; cached per seed and mode."""
+    key = f"seed{stream.seed}-d{stream.days}-{sentiment}-{_source_digest()}.pkl"
+    path = CACHE / key
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    with tempfile.TemporaryDirectory(prefix="brandmon-bench-nlp-") as folder:
+        scratch = SqliteStore(Path(folder) / "nlp.db")
+        importer = Importer(settings.config.brands, settings.config.nlp, scratch, keep_sentiment=sentiment == "truth")
+        out = []
+        records = stream.mentions
+        for i in range(0, len(records), 2000):
+            chunk = records[i:i + 2000]
+            mentions = [to_mention(r) for r in chunk]
+            arrival = {r["id"]: r["arrives"] for r in chunk}
+            for m in mentions:
+                m.crawled_at = datetime.fromtimestamp(arrival[m.id], timezone.utc)
+            result = importer.stage.process(mentions, keep_sentiment=importer.keep_sentiment)
+            importer.clusters.assign(result.accepted)
+            out += [(arrival[m.id], m) for m in result.accepted]
+        scratch.close()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(out))
     return out
 
 
-def score(fired: list[bool], surges: list[Surge]) -> tuple[int, int, list[float]]:
-    """Detected surges, false alarms, and delays in minutes (to the end of the first hour that fired)."""
-    detected, delays = 0, []
-    for surge in surges:
-        hits = [h for h in range(surge.start, surge.start + surge.hours) if fired[h]]
-        if hits:
-            detected += 1
-            delays.append((hits[0] - surge.start + 1) * 60.0)
-    false = sum(1 for first, last in alarms(fired)
-                if not any(s.covers(h) for s in surges for h in range(first, last + 1)))
-    return detected, false, delays
+def _source_digest() -> str:
+    import hashlib
+
+    files = [ROOT / "bench" / "stream.py", ROOT / "monitor" / "mention.py", ROOT / "monitor" / "nlp" / "pipeline.py", ROOT / "monitor" / "nlp" / "attribution.py",
+             ROOT / "monitor" / "nlp" / "cluster.py", ROOT / "monitor" / "nlp" / "sentiment.py"]
+    return hashlib.sha1(b"".join(f.read_bytes() for f in files)).hexdigest()[:10]
+
+
+class RecordingNotifier(DryRunNotifier):
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self.sent: list = []
+
+    def send(self, target, message):
+        self.sent.append(target)
+        return super().send(target, message)
+
+
+def replay(stream: streams.Stream, settings, mentions, step: timedelta, store_path: Path) -> dict:
+    store = SqliteStore(store_path)
+    clock = FakeClock(datetime.fromtimestamp(stream.start, timezone.utc))
+    notifier = RecordingNotifier(settings.config)
+    manager = IncidentManager(settings, store, notifier, clock)
+    size = step.total_seconds()
+    by_source = defaultdict(list)
+    for arrives, m in mentions:
+        by_source[m.source].append(arrives)
+    arrivals = {s: np.array(sorted(v)) for s, v in by_source.items()}
+    ea_fired: dict[tuple[str, str], list[float]] = defaultdict(list)
+    i, t = 0, stream.start + size
+    evaluate_seconds = 0.0
+    while t <= stream.end:
+        batch = []
+        while i < len(mentions) and mentions[i][0] <= t:
+            batch.append(mentions[i][1])
+            i += 1
+        if batch:
+            store.upsert(batch)
+        now = datetime.fromtimestamp(t, timezone.utc)
+        clock.set(now)
+        _crawl_health(stream, store, arrivals, t, size)
+        began = time.perf_counter()
+        manager.handle(evaluate_rules(settings, store, now))
+        manager.tick()
+        evaluate_seconds += time.perf_counter() - began
+        _elastalert(stream, store, now, ea_fired)
+        if int(t - stream.start) % (7 * 86400) == 0:
+            print(f"replayed {int((t - stream.start) // 86400)} of {stream.days} days", file=sys.stderr)
+        t += size
+    incidents = store.incidents(limit=1_000_000)
+    deliveries = store.deliveries()
+    store.close()
+    return {"incidents": incidents, "deliveries": deliveries, "elastalert": ea_fired,
+            "evaluate_seconds": evaluate_seconds, "messages": len(notifier.sent)}
+
+
+def _crawl_health(stream, store, arrivals, t: float, size: float) -> None:
+    """Each source's crawls as the crawl would record them: blocked while dark, new items as they arrive."""
+    for name, _, _, minutes, _ in stream.sources:
+        interval = minutes * 60
+        added = stream.source_added.get(name, stream.start)
+        crawl_at = (t // interval) * interval
+        if crawl_at <= t - size or crawl_at < added:
+            continue
+        dark = any(s <= crawl_at < e for s, e in stream.dark.get(name, ()))
+        got = arrivals.get(name, np.array([]))
+        new = int(np.searchsorted(got, crawl_at + 120) - np.searchsorted(got, crawl_at - interval + 120))
+        result = CrawlResult(name, pages=0 if dark else 3, errors=1 if dark else 0, new=0 if dark else new,
+                             blocked="HTTP 403" if dark else None)
+        health = load_health(store, name)
+        when = datetime.fromtimestamp(crawl_at, timezone.utc)
+        save_health(store, record_crawl(health, result, when, timedelta(seconds=interval)))
+
+
+def _elastalert(stream, store, now: datetime, fired) -> None:
+    hour = timedelta(hours=1)
+    for b in stream.brands:
+        cur = store.count(Query(brand=b.name, sentiments=("negative",), start=now - hour, end=now))
+        ref = store.count(Query(brand=b.name, sentiments=("negative",), start=now - 2 * hour, end=now - hour))
+        if cur >= 5 and ref >= 1 and cur >= 3 * ref:
+            _realert(fired[("spike", b.name)], now.timestamp())
+        if store.count(Query(brand=b.name, crisis=True, start=now - hour, end=now)) >= 10:
+            _realert(fired[("frequency", b.name)], now.timestamp())
+
+
+def _realert(alerts: list[float], at: float) -> None:
+    if not alerts or at - alerts[-1] >= REALERT:
+        alerts.append(at)
+
+
+# scoring
+
+def _first_posts(stream, mentions) -> dict[str, float]:
+    first: dict[str, float] = {}
+    truth = {r["id"]: r["truth"] for r in stream.mentions}
+    for _, m in mentions:
+        t = truth.get(m.id)
+        if t and t["label"] == "crisis":
+            ts = m.published_at.timestamp()
+            first[t["event"]] = min(first.get(t["event"], ts), ts)
+    return first
+
+
+def _alarms_project(run: dict) -> list[dict]:
+    sent = defaultdict(list)
+    for d in run["deliveries"]:
+        if d.status == "sent" and d.step != "resolved":
+            sent[d.incident_id].append((d.at.timestamp(), d.step))
+    out = []
+    for inc in run["incidents"]:
+        steps = sorted(sent.get(inc.id, []))
+        first_steps = sorted({at for at, key in steps if key.endswith("0.0")})
+        out.append({"id": inc.id, "rule": inc.rule, "brand": inc.brand or None, "group": inc.group,
+                    "opened": inc.opened_at.timestamp(), "last": inc.last_seen_at.timestamp(),
+                    "notified": sorted(at for at, _ in steps), "first_steps": first_steps,
+                    "step_keys": sorted({key for _, key in steps})})
+    return out
+
+
+def _alarms_elastalert(fired) -> list[dict]:
+    out = []
+    for (rule, brand), alerts in fired.items():
+        episode: list[float] = []
+        for at in alerts + [float("inf")]:
+            if episode and at - episode[-1] > EPISODE_GAP:
+                out.append({"id": f"{rule}:{brand}:{episode[0]}", "rule": rule, "brand": brand, "group": None,
+                            "opened": episode[0], "last": episode[-1], "notified": episode,
+                            "first_steps": episode, "step_keys": []})
+                episode = []
+            episode.append(at)
+    return out
+
+
+def score(stream: streams.Stream, alarms: list[dict], first_post: dict[str, float]) -> dict:
+    crises = [e for e in stream.events if e.label == "crisis"]
+    per_shape: dict[str, dict] = {s: {"crises": 0, "detected": 0, "delays": [], "incidents": [], "first_notices": []}
+                                  for s in streams.SHAPES}
+    claimed = set()
+    for c in crises:
+        begin = first_post.get(c.id, c.start)
+        mine = [a for a in alarms if a["brand"] == c.brand and a["opened"] <= c.end + 2 * 3600
+                and a["last"] + 2 * 3600 >= begin]
+        claimed.update(a["id"] for a in mine)
+        after = [t for a in mine for t in a["notified"] if t >= begin]
+        shape = per_shape[c.kind]
+        shape["crises"] += 1
+        shape["incidents"].append(len([a for a in mine if a["opened"] >= begin - 3600]) or len(mine))
+        shape["first_notices"].append(len([t for a in mine for t in a["first_steps"] if t >= begin - 3600]))
+        if after:
+            shape["detected"] += 1
+            shape["delays"].append((min(after) - begin) / 60)
+    dark = [e for e in stream.events if e.kind == "source_dark"]
+    ops = {"source_dark": len(dark), "detected": 0}
+    for e in dark:
+        hit = [a for a in alarms if a["group"] == e.source and e.start <= a["opened"] <= e.end]
+        claimed.update(a["id"] for a in hit)
+        ops["detected"] += bool(hit)
+    false = Counter()
+    for a in alarms:
+        if a["id"] in claimed or a["opened"] < stream.scored_from:
+            continue
+        false[_cause(stream, a)] += 1
+    brand_months = len(stream.brands) * (stream.days - streams.WARMUP_DAYS) / 30.44
+    report = {}
+    for name, s in per_shape.items():
+        d = sorted(s["delays"])
+        report[name] = {"crises": s["crises"], "recall": round(s["detected"] / s["crises"], 3) if s["crises"] else None,
+                        "median_delay_min": round(statistics.median(d), 1) if d else None,
+                        "p90_delay_min": round(float(np.percentile(d, 90)), 1) if d else None,
+                        "incidents_per_crisis": s["incidents"], "first_notifications_per_crisis": s["first_notices"]}
+    return {"shapes": report, "ops": ops, "false_incidents": dict(false),
+            "false_per_brand_month": round(sum(false.values()) / brand_months, 3), "brand_months": round(brand_months, 2)}
+
+
+def _cause(stream, alarm: dict) -> str:
+    if alarm["brand"] is None:
+        backlog = [e for e in stream.events if e.kind == "backlog" and e.source == alarm["group"]
+                   and e.start - 3600 <= alarm["opened"] <= e.end + 6 * 3600]
+        return "backlog" if backlog else "quiet_source"
+    near = [e for e in stream.events if e.label == "benign" and (e.brand == alarm["brand"] or e.kind == "backlog")
+            and e.start - 3600 <= alarm["opened"] <= e.end + 3 * 3600]
+    if near:
+        return min(near, key=lambda e: abs(alarm["opened"] - e.start)).kind
+    pre = [e for e in stream.events if e.label == "crisis" and e.brand == alarm["brand"]
+           and e.start - 24 * 3600 <= alarm["opened"] < e.start]
+    return "precursor" if pre else "chatter"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--brands", type=int, default=len(RATES))
-    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--seed", type=int, default=101)
+    parser.add_argument("--days", type=int, default=49)
+    parser.add_argument("--rules", type=Path, default=ROOT / "rules")
+    parser.add_argument("--step", default="5m")
+    parser.add_argument("--sentiment", choices=("truth", "model"), default="truth")
     args = parser.parse_args()
     started = time.perf_counter()
-    rng = np.random.default_rng(args.seed)
-    rule = SpikeRule.model_validate({"name": "bench", "type": "spike", "bucket": "1h", "season": "week"})
-    n_hours = args.days * 24
-    totals = {name: {"detected": 0, "false": 0, "delays": []} for name in ("project", "baseline")}
-    n_surges = 0
-    for b in range(args.brands):
-        rate = RATES[b % len(RATES)]
-        counts, surges = generate(rng, rate, n_hours)
-        n_surges += len(surges)
-        for name, fired in (("project", seasonal_fired(counts, rule)), ("baseline", elastalert_fired(counts))):
-            detected, false, delays = score(fired, surges)
-            totals[name]["detected"] += detected
-            totals[name]["false"] += false
-            totals[name]["delays"] += delays
-            print(f"brand {b} ({rate:>5}/h) {name:<8}: {detected}/{len(surges)} surges, {false} false alarms",
-                  file=sys.stderr)
-    brand_months = args.brands * args.days / 30.44
-    recall = {n: t["detected"] / n_surges for n, t in totals.items()}
-    false_rate = {n: round(t["false"] / brand_months, 3) for n, t in totals.items()}
-    delay = {n: statistics.median(t["delays"]) if t["delays"] else None for n, t in totals.items()}
-    for name in totals:
-        print(f"{name:<8}: recall {recall[name]:.3f}, {false_rate[name]} false alarms per brand-month, "
-              f"median delay {delay[name]} min")
+    stream = streams.generate(args.seed, args.days)
+    with tempfile.TemporaryDirectory(prefix="brandmon-bench-detect-") as folder:
+        settings = load_settings(write_config(Path(folder), stream, args.rules))
+        mentions = prepared(stream, settings, args.sentiment)
+        prepared_at = time.perf_counter()
+        run = replay(stream, settings, mentions, parse_duration(args.step), Path(folder) / "replay.db")
+    first = _first_posts(stream, mentions)
+    project = score(stream, _alarms_project(run), first)
+    baseline = score(stream, _alarms_elastalert(run["elastalert"]), first)
+    for name, result in (("project", project), ("elastalert", baseline)):
+        for shape, s in result["shapes"].items():
+            print(f"{name:<10} {shape:<13} recall {s['recall']}  median {s['median_delay_min']} min  "
+                  f"p90 {s['p90_delay_min']} min  incidents {s['incidents_per_crisis']}  "
+                  f"first notices {s['first_notifications_per_crisis']}", file=sys.stderr)
+        print(f"{name:<10} false incidents per brand-month {result['false_per_brand_month']}  {result['false_incidents']}  "
+              f"ops {result['ops']}", file=sys.stderr)
+    recall = lambda r: min(s["recall"] for s in r["shapes"].values() if s["recall"] is not None)  # noqa: E731
     print(json.dumps({
-        "metric": "spike_recall", "unit": "fraction of injected surges detected",
-        "project": round(recall["project"], 3), "baseline": round(recall["baseline"], 3),
-        "ratio": round(recall["project"] / recall["baseline"], 3) if recall["baseline"] else None,
-        "detail": {"false_alarms_per_brand_month": false_rate, "median_delay_minutes": delay,
-                   "surges": n_surges, "brands": args.brands, "days": args.days, "seed": args.seed,
-                   "rule": {"p_value": rule.p_value, "ratio": rule.ratio, "min_count": rule.min_count,
-                            "pseudo_count": rule.pseudo_count, "smoothing": rule.smoothing, "warmup": "7d"},
-                   "elastalert": ELASTALERT, "seconds": round(time.perf_counter() - started, 2)},
+        "metric": "worst_shape_recall", "unit": "fraction of labelled crises notified, worst crisis shape",
+        "project": recall(project), "baseline": recall(baseline),
+        "ratio": round(recall(project) / recall(baseline), 3) if recall(baseline) else None,
+        "detail": {"project": project, "elastalert": baseline, "messages": run["messages"],
+                   "mentions": len(mentions), "seed": args.seed, "days": args.days, "step": args.step,
+                   "sentiment": args.sentiment, "rules": str(args.rules),
+                   "seconds": {"prepare": round(prepared_at - started, 1),
+                               "evaluate": round(run["evaluate_seconds"], 1),
+                               "total": round(time.perf_counter() - started, 1)}},
     }, ensure_ascii=False))
 
 

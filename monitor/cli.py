@@ -254,6 +254,8 @@ from monitor.commands import es as es_commands  # noqa: E402
 es_commands.add_to(main)
 from monitor.commands import nlp as nlp_commands  # noqa: E402
 nlp_commands.add_to(main)
+from monitor.commands import importing as importing_commands  # noqa: E402
+importing_commands.add_to(main)
 from monitor.commands import nlp_labels as nlp_label_commands  # noqa: E402
 nlp_label_commands.add_to(nlp_commands.nlp)
 from monitor.commands import queue as queue_commands  # noqa: E402

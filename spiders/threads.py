@@ -200,9 +200,11 @@ class ThreadSpider(SourceSpider):
             native_id=native,
             thread_id=thread_id,
             parent_id=parent,
-            author=self.author(post.author_id, post.author),
-            engagement=Engagement(likes=self.count(post.likes), comments=self.count(post.replies)),
+            author=self.author(post.author_id, post.author, post.followers),
+            engagement=Engagement(likes=self.count(post.likes), comments=self.count(post.replies),
+                                  reposts=self.count(post.reposts), views=self.count(post.views)),
             ip_location=self.cleaned(post.ip_location, 100),
+            status=self.cleaned(post.status, 40),
         )
 
     def thread_counts(self, mention: Mention, visit: Visit) -> None:

@@ -226,11 +226,13 @@ def counts(expected: set[str], stored: list[str]) -> dict:
 
 
 def log_figures(daemon: Daemon, since: float) -> dict:
-    """Log lines written after the fault and how many carried a traceback (goal: a handful, not hundreds)."""
+    """Log lines written after the fault, how many carried a traceback and how many were fault changes
+    (goal: a handful, not hundreds)."""
     records = daemon.records()
     start = time.time() - (time.monotonic() - since)
     after = [r for r in records if _epoch(r["ts"]) >= start]
-    return {"log_lines": len(after), "tracebacks": sum(1 for r in after if "exc" in r)}
+    return {"log_lines": len(after), "tracebacks": sum(1 for r in after if "exc" in r),
+            "fault_lines": sum(1 for r in after if r["logger"] == "monitor.faults")}
 
 
 def _epoch(ts: str) -> float:

@@ -6,6 +6,7 @@ Incidents, timelines and baselines go to a throwaway store, so a backtest never 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,18 @@ class DryRunNotifier(Notifier):
         return Outcome(True, 1)
 
 
-def backtest(settings: Settings, store: Store, start: datetime, end: datetime, step: timedelta) -> list[Incident]:
-    """The incidents that would have opened between start and end, oldest first."""
+@dataclass(frozen=True)
+class Replay:
+    """What the replay opened, oldest first, and every delivery the phones would have received."""
+
+    incidents: list[Incident]
+    deliveries: list[Delivery]
+
+
+def backtest(settings: Settings, store: Store, start: datetime, end: datetime, step: timedelta,
+             progress=lambda done: None) -> Replay:
+    """Detection and the notification policy (grouping, inhibition, quiet hours, escalation, re-notification)
+    every `step` from start to end, with the clock at each moment; nothing leaves the process."""
     if end <= start:
         raise ValueError("the backtest must end after it starts")
     if step <= timedelta(0):
@@ -111,6 +122,8 @@ def backtest(settings: Settings, store: Store, start: datetime, end: datetime, s
                 manager.handle(evaluate_rules(settings, replay, clock.now()))
                 manager.tick()
                 clock.advance(step)
-            return sorted(scratch.incidents(limit=1_000_000), key=lambda i: i.opened_at)
+                progress(step)
+            return Replay(sorted(scratch.incidents(limit=1_000_000), key=lambda i: i.opened_at),
+                          scratch.deliveries())
         finally:
             scratch.close()

@@ -86,7 +86,8 @@ class Dispatcher:
     def due(self, incident: Incident, rows: list[Delivery], now: datetime) -> list[Notice]:
         """The next notice of each of the incident's lanes; records give-ups and removed channels on the way."""
         playbook = thaw(incident.playbook)
-        steps = [s for s in schedule(playbook, incident.escalate_from or incident.opened_at) if s.due_at <= now]
+        wave = (incident.wave or {}).get("n", 0)  # a grown incident's re-notification has steps of its own
+        steps = [s for s in schedule(playbook, incident.escalate_from or incident.opened_at, wave) if s.due_at <= now]
         log_rows = {(d.step, d.channel): d for d in rows}
         self._give_up(incident, steps, log_rows, now)
         lanes: dict[str, list[_Entry]] = {}

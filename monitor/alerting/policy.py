@@ -23,6 +23,7 @@ from monitor.alerting.silences import Silences
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.config.model import Config
+from monitor.config.rules import SEVERITY_RANK
 from monitor.detect.finding import Finding
 from monitor.incident import ACKED, OPEN, RESOLVED, Delivery, Event, Incident
 from monitor.mention import Mention
@@ -35,6 +36,11 @@ def _example(m: Mention) -> dict:
     return {"id": m.id, "url": m.url, "platform": m.platform, "author": m.author.name,
             "followers": m.author.followers, "text": m.text[:200], "published_at": m.published_at.isoformat(),
             "sentiment": m.sentiment, "categories": list(m.categories)}
+
+
+def _measure(finding: Finding) -> str:
+    """Counts compare like with like: the same rule over the same window length."""
+    return f"{finding.rule}/{finding.figures.get('window_minutes', '')}"
 
 
 def ack_links_for(config: Config, clock: Clock) -> AckLinks | None:
@@ -82,18 +88,26 @@ class IncidentManager:
 
     # findings → incidents
     def handle(self, findings: list[Finding]) -> list[Incident]:
-        """Open one incident per fingerprint, or refresh the one already open."""
+        """Open one incident per fingerprint (or per brand, with incident_per: brand), or refresh the one open."""
         active = {i.fingerprint: i for i in self._active()}
-        touched = []
-        for finding in findings:
-            incident = active.get(finding.fingerprint)
+        touched: dict[int, Incident] = {}
+        gravest_first = sorted(enumerate(findings), key=lambda f: -SEVERITY_RANK[f[1].severity])
+        for n, finding in gravest_first:  # the gravest finding of a tick opens its brand's incident
+            incident = active.get(finding.fingerprint) or self._same_brand(finding, active)
             if incident is None:
                 incident = self._open(finding)
-                active[finding.fingerprint] = incident
             else:
                 self._refresh(incident, finding)
-            touched.append(incident)
-        return touched
+            active[finding.fingerprint] = incident
+            touched[n] = incident
+        return [touched[n] for n in range(len(findings))]
+
+    def _same_brand(self, finding: Finding, active: dict[str, Incident]) -> Incident | None:
+        """With incident_per: brand, a finding joins its brand's open incident: one crisis, one incident."""
+        if self.alerting.incident_per != "brand" or not finding.brand:
+            return None
+        same = [i for i in active.values() if i.brand == finding.brand and i.group == finding.group]
+        return max(same, key=lambda i: i.opened_at) if same else None
 
     def _active(self) -> list[Incident]:
         return self.store.incidents(states=(OPEN, ACKED), limit=10000)
@@ -109,6 +123,7 @@ class IncidentManager:
             keywords=finding.keywords, examples=[_example(m) for m in finding.examples], group=finding.group,
             window_start=finding.window_start, window_end=finding.window_end,
             escalate_from=now + self.alerting.group_wait,
+            wave={"n": 0, "at": now.isoformat(), "counts": {_measure(finding): finding.figures.get("count", 0)}},
         )
         self.store.save_incident(incident)
         self._event(incident, "opened", finding.title)
@@ -116,14 +131,56 @@ class IncidentManager:
         return incident
 
     def _refresh(self, incident: Incident, finding: Finding) -> None:
-        grew = finding.figures.get("count", 0) > incident.figures.get("count", 0)
+        same_rule = finding.rule == incident.rule
+        grew = not same_rule or finding.figures.get("count", 0) > incident.figures.get("count", 0)
         changes = {"last_seen_at": self.clock.now(), "window_end": finding.window_end or incident.window_end}
-        if grew:
+        if grew and (same_rule or SEVERITY_RANK[finding.severity] >= SEVERITY_RANK[incident.severity]):
             changes.update(figures=finding.figures, title=finding.title, keywords=finding.keywords,
                            examples=[_example(m) for m in finding.examples])
+        counts = dict((incident.wave or {}).get("counts") or {})
+        if _measure(finding) not in counts:  # a rule (or window) joining the incident: growth is measured from here
+            counts[_measure(finding)] = finding.figures.get("count", 0)
+            changes["wave"] = {**(incident.wave or {}), "counts": counts}
         self._update(incident, **changes)
         if grew:
             self._event(incident, "updated", finding.title)
+        reason = self._renotify_reason(incident, finding)
+        if reason:
+            self._renotify(incident, finding, reason)
+
+    # re-notification of a growing incident
+    def _renotify_reason(self, incident: Incident, finding: Finding) -> str | None:
+        """A graver severity, or a count grown renotify_growth times since the last notice (per rule)."""
+        now = self.clock.now()
+        wave = incident.wave or {}
+        if SEVERITY_RANK[finding.severity] > SEVERITY_RANK[incident.severity]:
+            return f"严重程度升级：{incident.severity} → {finding.severity}（{finding.rule}）"
+        if wave.get("at") and now - datetime.fromisoformat(wave["at"]) < self.alerting.renotify_interval:
+            return None
+        growth = self.alerting.renotify_growth
+        before = (wave.get("counts") or {}).get(_measure(finding))
+        count = finding.figures.get("count", 0)
+        if growth and before and count >= growth * before:
+            return f"规模扩大：{before} → {count}（{finding.rule}）"
+        return None
+
+    def _renotify(self, incident: Incident, finding: Finding, reason: str) -> None:
+        """Start the playbook again from its first step, under the graver severity's playbook if it rose.
+        An incident nobody was told about yet just takes the graver playbook: its first message is still to come."""
+        now = self.clock.now()
+        told = any(d.status == SENT for d in self.store.deliveries(incident.id))
+        wave = incident.wave or {}
+        changes: dict = {"wave": {"n": wave.get("n", 0) + told, "at": now.isoformat(),
+                                  "counts": {**(wave.get("counts") or {}), _measure(finding): finding.figures.get("count", 0)}}}
+        if told:
+            changes["escalate_from"] = now
+        if SEVERITY_RANK[finding.severity] > SEVERITY_RANK[incident.severity]:
+            changes.update(severity=finding.severity, playbook=freeze(self.settings.playbooks[finding.playbook]),
+                           title=finding.title, figures=finding.figures, state=OPEN)
+        self._update(incident, **changes)
+        self._event(incident, "renotify" if told else "updated", reason)
+        if told:
+            log.info("incident %s notifies again: %s", incident.id, reason)
 
     # escalation
     def tick(self) -> TickReport:

@@ -32,6 +32,9 @@ def run(ctx: click.Context, config_path: Path) -> None:
     if ctx.find_root().get_parameter_source("log_level").name == "DEFAULT":
         logging.getLogger().setLevel(logging.INFO)
         logging.getLogger("scrapy").setLevel(logging.WARNING)  # per-crawl banners would drown the daemon's own lines
+        # one line per Elasticsearch request, and one per failed request while it is down: the daemon's
+        # own fault lines say when the store goes and comes back
+        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     signals = Signals()
     signals.install()
     settings = _settings(config_path)

@@ -44,12 +44,15 @@ def rules() -> None:
 @CONFIG_OPTION
 @click.option("--from", "start", required=True, help="Start: ISO time (config zone unless given) or a duration ago (7d).")
 @click.option("--to", "end", default="0s", show_default=True, help="End, like --from (default: now).")
-@click.option("--step", default="10m", show_default=True, help="How far the clock moves between evaluations.")
-@click.option("--json", "as_json", is_flag=True, help='Print {"incidents": [...]} as JSON on the last line.')
+@click.option("--step", default="5m", show_default=True, help="How far the clock moves between evaluations.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"incidents": [...], "notifications": [...]} as one JSON object on the last line.')
 def backtest(config_path: Path, start: str, end: str, step: str, as_json: bool) -> None:
-    """Replay stored mentions through the rules and the policy, and list the incidents that would have opened.
+    """Replay stored mentions through the rules AND the notification policy with a moving clock: the
+    incidents that would have opened and every message the phones would have received.
 
-    Nothing is sent and the live incidents and baselines are left alone.
+    Grouping, inhibition, quiet hours, escalation steps and re-notification on growth all apply; nothing
+    is sent and the live incidents and baselines are left alone. Load history first with `brandmon import`.
     """
     from monitor.alerting.backtest import backtest as run
     from monitor.store import open_store
@@ -58,22 +61,38 @@ def backtest(config_path: Path, start: str, end: str, step: str, as_json: bool) 
     zone = settings.config.zone
     now = Clock().now()
     begin, finish = _when(start, zone, now), _when(end, zone, now)
+    every = _duration(step)
     store = open_store(settings.config)
     try:
-        incidents = run(settings, store, begin, finish, _duration(step))
+        steps = max(int((finish - begin) / every), 0) + 1
+        with click.progressbar(length=steps, label="replaying", file=sys.stderr) as bar:
+            replay = run(settings, store, begin, finish, every, progress=lambda _: bar.update(1))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     finally:
         store.close()
-    rows = [{"rule": i.rule, "brand": i.brand, "group": i.group, "opened_at": i.opened_at.isoformat(),
-             "severity": i.severity, "title": i.title} for i in incidents]
+    sent = {}
+    for d in replay.deliveries:
+        if d.status == "sent":
+            sent.setdefault((d.incident_id, d.step), []).append(d)
+    notifications = [{"incident": key[0], "step": key[1], "channels": sorted(d.channel for d in rows),
+                      "at": min(d.at for d in rows).isoformat()}
+                     for key, rows in sorted(sent.items(), key=lambda kv: min(d.at for d in kv[1]))]
+    rows = [{"id": i.id, "rule": i.rule, "brand": i.brand, "group": i.group, "severity": i.severity,
+             "opened_at": i.opened_at.isoformat(), "title": i.title,
+             "cluster_sizes": i.figures.get("clusters", []), "renotified": (i.wave or {}).get("n", 0)}
+            for i in replay.incidents]
     if as_json:
-        click.echo(json.dumps({"incidents": rows}, ensure_ascii=False))
+        click.echo(json.dumps({"from": begin.isoformat(), "to": finish.isoformat(), "step": format_duration(every),
+                               "incidents": rows, "notifications": notifications}, ensure_ascii=False))
         return
-    click.echo(f"{len(rows)} incident(s) from {begin.astimezone(zone):%Y-%m-%d %H:%M} "
-               f"to {finish.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})")
-    for i in incidents:
-        click.echo(f"  {i.opened_at.astimezone(zone):%Y-%m-%d %H:%M}  [{i.severity}] {i.rule}  {i.title}")
+    click.echo(f"{len(rows)} incident(s), {len(notifications)} notification(s) from "
+               f"{begin.astimezone(zone):%Y-%m-%d %H:%M} to {finish.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})")
+    for i in replay.incidents:
+        click.echo(f"  {i.opened_at.astimezone(zone):%Y-%m-%d %H:%M}  {i.id}  [{i.severity}] {i.rule}  {i.title}")
+    for n in notifications:
+        at = datetime.fromisoformat(n["at"]).astimezone(zone)
+        click.echo(f"    {at:%m-%d %H:%M}  {n['incident']}  {n['step']} → {', '.join(n['channels'])}")
 
 
 @click.group()

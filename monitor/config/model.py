@@ -86,6 +86,10 @@ class PostFields(Strict):
     replies: Queries | None = None
     ip_location: Queries | None = None
     parent: Queries | None = None
+    followers: Queries | None = None  # the author's follower count, where the platform prints it by the post
+    reposts: Queries | None = None
+    views: Queries | None = None
+    status: Queries | None = None  # where a complaint stands (黑猫投诉: 处理中 / 已完成)
     skip: Queries | None = None  # true (JSON) or found (HTML) for posts that are no one's words: system notices
 
 
@@ -335,8 +339,57 @@ class FeedOptions(Strict):
         return False
 
 
+class SocialOptions(CommentPages):
+    """A platform's JSON search and creator feeds, newest first until known posts. Presets: xiaohongshu,
+    douyin, zhihu, kuaishou, toutiao (monitor/crawl/presets/social/); each documents its endpoints."""
+
+    spider_type: ClassVar[str] = "social"
+
+    url: str = "{target}"  # unused: searches and creators have their own templates
+    search_url: str | None = None  # {base}, {keyword} (URL-quoted), {cursor}, {page}
+    creator_url: str | None = None  # {base}, {creator}, {cursor}, {page}
+    keywords: tuple[str, ...] = ()
+    creators: tuple[str, ...] = ()
+    content_type: Literal["post", "comment", "reply"] = "post"
+    max_thread_pages: int = Field(default=2, ge=1)
+    status_names: dict[str, str] = {}  # the platform's status codes as PR staff read them (黑猫投诉: 4 → 处理中)
+    # Polite by default: the preset's pace when the source sets no `delay` / `concurrency` of its own.
+    polite_delay: Duration = timedelta(seconds=5)
+    polite_concurrency: int = Field(default=1, ge=1)
+
+    @field_validator("keywords", "creators", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        return tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+    @model_validator(mode="after")
+    def _something_to_watch(self) -> "SocialOptions":
+        if not self.keywords and not self.creators:
+            raise ValueError("set keywords (or creators) to watch")
+        if self.keywords and not self.search_url:
+            raise ValueError("keywords need a search_url (or a preset that has one)")
+        if self.creators and not self.creator_url:
+            raise ValueError("creators need a creator_url (this preset has none)")
+        return self
+
+    def templates(self) -> dict[str, tuple[str, ...]]:
+        return {**super().templates(), "search_url": ("base", "keyword", "cursor", "page"),
+                "creator_url": ("base", "creator", "cursor", "page")}
+
+    @property
+    def has_own_urls(self) -> bool:
+        return True
+
+
+class ComplaintsOptions(SocialOptions):
+    """Complaint platforms searched for the brand; each complaint keeps its status. Preset: heimao."""
+
+    spider_type: ClassVar[str] = "complaints"
+
+
 SPIDER_OPTIONS: dict[str, type[Strict]] = {"forum": ForumOptions, "comments": CommentsOptions,
-                                           "weibo": WeiboOptions, "feed": FeedOptions}
+                                           "weibo": WeiboOptions, "feed": FeedOptions,
+                                           "social": SocialOptions, "complaints": ComplaintsOptions}
 
 
 class SourceConfig(Strict):
@@ -363,7 +416,7 @@ class SourceConfig(Strict):
     # inside these networks (e.g. "10.1.0.0/16" for an intranet forum)
     allowed_hosts: tuple[str, ...] = ()
     allow_networks: tuple[str, ...] = ()
-    options: ForumOptions | CommentsOptions | WeiboOptions | FeedOptions | None = None
+    options: ForumOptions | CommentsOptions | WeiboOptions | FeedOptions | SocialOptions | ComplaintsOptions | None = None
 
     @field_validator("type")
     @classmethod
@@ -566,6 +619,12 @@ class AlertingConfig(Strict):
     channel_limits: dict[str, int] = {}
     channel_keywords: dict[str, str] = {}
     pending_timeout: Duration = timedelta(minutes=5)
+    # one incident per rule and brand, or per brand: a later finding of another rule joins the open one
+    incident_per: Literal["rule", "brand"] = "rule"
+    # an open incident whose count grows this many times since its last notice, or whose severity rises,
+    # notifies again from its playbook's first step (at most once per renotify_interval)
+    renotify_growth: float | None = Field(default=3.0, gt=1)
+    renotify_interval: Duration = timedelta(minutes=30)
     kibana_url: str | None = None
     message: MessageOptions = MessageOptions()
 

@@ -48,15 +48,18 @@ class Grouped(RuleBase):
     group_by: Literal["source", "platform"] | None = None
 
 
-class SpikeRule(Grouped):
-    """Counts per bucket against a seasonal baseline (same slot of the week or day), persisted in the store.
+class Seasonal(Strict):
+    """A rule that learns what is normal for each brand: counts per `bucket` against the same slot of the
+    week (or day), persisted in the store, with no alarms until `warmup` of history.
 
-    Fires when the latest `consecutive` buckets each hold at least `min_count`, at least `ratio` times the
-    expected count (plus `pseudo_count`, so an empty baseline is never divided by) and a count that a
-    Poisson process at that rate reaches with probability at most `p_value`.
+    A count is unusual when it holds at least `min_count`, at least `ratio` times the expected count
+    (plus `pseudo_count`, so an empty baseline is never divided by), and a Poisson process widened by
+    the brand's measured over-dispersion reaches it with probability at most `p_value`. Each of the
+    `windows` (ending now, default one bucket) is judged against the same baseline, so a 15-minute
+    window catches a sudden crisis and a 6-hour one a slow burn. `count: stories` counts a repost
+    storm or a copy-paste wave once (distinct clusters), `mentions` counts every copy.
     """
 
-    type: Literal["spike"]
     bucket: Duration = timedelta(hours=1)
     season: Literal["week", "day", "none"] = "week"
     history: Duration = timedelta(weeks=4)
@@ -66,10 +69,11 @@ class SpikeRule(Grouped):
     p_value: float = Field(default=0.001, gt=0, lt=1)
     min_count: int = Field(default=5, ge=1)
     ratio: float = Field(default=2.0, ge=1)
-    consecutive: int = Field(default=1, ge=1, le=24)
+    windows: tuple[Duration, ...] = ()
+    count: Literal["mentions", "stories"] = "mentions"
 
     @model_validator(mode="after")
-    def _fits_the_season(self) -> "SpikeRule":
+    def _fits_the_season(self):
         season = SEASONS[self.season]
         if self.bucket < timedelta(minutes=1):
             raise ValueError("bucket must be at least 1m")
@@ -77,6 +81,31 @@ class SpikeRule(Grouped):
             raise ValueError(f"bucket must divide the season ({self.season}) evenly")
         if self.history < self.bucket * 2:
             raise ValueError("history must hold at least two buckets")
+        if any(w < timedelta(minutes=1) or w > self.history / 2 for w in self.windows):
+            raise ValueError("each window must be at least 1m and at most half the history")
+        return self
+
+    @property
+    def judged(self) -> tuple[timedelta, ...]:
+        return self.windows or (self.bucket,)
+
+
+class SpikeRule(Grouped, Seasonal):
+    """Matching mentions (negative by default in the shipped rules) against the brand's seasonal baseline.
+
+    With `share_lift`, the matching share of all the brand's mentions in the window must also rise above
+    its own normal share s₀ to at least s₀ + share_lift·(1 − s₀): a launch or 双11 that brings more of
+    everything, complaints included in their usual proportion, is busy but not a crisis.
+    """
+
+    type: Literal["spike"]
+    consecutive: int = Field(default=1, ge=1, le=24)
+    share_lift: float | None = Field(default=None, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _one_way_of_sliding(self) -> "SpikeRule":
+        if self.consecutive > 1 and self.windows:
+            raise ValueError("consecutive buckets and windows do not combine; use one")
         return self
 
 
@@ -88,23 +117,38 @@ class ThresholdRule(Grouped):
     min_count: int = Field(ge=1)
 
 
-class KeywordRule(RuleBase):
-    """Mentions carrying crisis terms (the built-in lexicon unless keywords are given)."""
+class KeywordRule(RuleBase, Seasonal):
+    """Mentions carrying crisis terms (the built-in lexicon unless keywords are given).
+
+    `against: baseline` (as the shipped rule does) judges them against the brand's own normal rate of
+    them, like a spike: a brand with 400 mentions a day always has some 投诉 and 退款. `against: fixed`
+    (the default, for rules written before) fires on `min_count` in `window`, whatever is normal.
+    """
 
     type: Literal["keyword"]
     keywords: tuple[str, ...] = ()
+    against: Literal["baseline", "fixed"] = "fixed"
     window: Duration = timedelta(minutes=30)
-    min_count: int = Field(default=1, ge=1)
 
 
 class InfluencerRule(RuleBase):
-    """A matching mention (negative by default) by an author with a large audience or a post with reach."""
+    """A matching mention (negative by default) by an author with a large audience or a post with reach.
+
+    The bars are the brand's own: a mention counts when its followers (or engagement: likes, comments and
+    reposts) reach `factor` times the brand's `quantile` of matching mentions over `history`, and at least
+    `min_followers` (`min_engagement`). Until `warmup` of history, the fixed minimums alone decide.
+    """
 
     type: Literal["influencer"]
     filter: MentionFilter = MentionFilter(sentiment=("negative",))
     window: Duration = timedelta(hours=1)
     min_followers: int | None = Field(default=None, ge=1)
     min_engagement: int | None = Field(default=None, ge=1)
+    relative: bool = True
+    quantile: float = Field(default=0.999, gt=0.5, lt=1)
+    factor: float = Field(default=2.0, ge=1)
+    history: Duration = timedelta(weeks=2)
+    warmup: Duration = timedelta(weeks=1)
 
     @model_validator(mode="after")
     def _one_bar(self) -> "InfluencerRule":
@@ -114,13 +158,22 @@ class InfluencerRule(RuleBase):
 
 
 class SentimentShareRule(RuleBase):
-    """The share of one sentiment among a brand's mentions in `window`, once there are `min_volume` of them."""
+    """The share of one sentiment among a brand's mentions in `window`, once there are `min_volume` of them.
+
+    With `lift`, the share is judged against the brand's own share over `history`: it must reach
+    s₀ + lift·(1 − s₀) (and `share`), and a binomial test at s₀ must give at most `p_value`, so a brand
+    whose normal negative share is 40 % is not flagged every evening.
+    """
 
     type: Literal["sentiment_share"]
     sentiment: Literal["negative", "neutral", "positive"] = "negative"
     window: Duration = timedelta(hours=1)
     share: float = Field(gt=0, lt=1)
     min_volume: int = Field(default=20, ge=1)
+    lift: float | None = Field(default=None, gt=0, lt=1)
+    p_value: float = Field(default=0.001, gt=0, lt=1)
+    history: Duration = timedelta(weeks=2)
+    warmup: Duration = timedelta(weeks=1)
 
     @field_validator("filter")
     @classmethod
@@ -131,7 +184,12 @@ class SentimentShareRule(RuleBase):
 
 
 class FlatlineRule(RuleBase):
-    """A source (or a brand) that used to be heard has gone silent: the crawler is probably blocked."""
+    """A source (or a brand) that used to be heard has gone silent: the crawler is probably blocked.
+
+    `of: source` reads the crawl's health: blocked, or failing, for `window`; or crawling fine but with
+    nothing new for `window` while the source's own rhythm (its mentions per hour of the week) makes such
+    a silence less likely than `p_value`. `of: brand` counts the brand's mentions as before.
+    """
 
     type: Literal["flatline"]
     of: Literal["source", "brand"] = "source"
@@ -139,6 +197,8 @@ class FlatlineRule(RuleBase):
     max_count: int = Field(default=0, ge=0)
     baseline: Duration = timedelta(days=1)
     min_baseline: int = Field(default=10, ge=1)
+    p_value: float = Field(default=0.001, gt=0, lt=1)
+    warmup: Duration = timedelta(weeks=1)
 
     @model_validator(mode="after")
     def _baseline_longer(self) -> "FlatlineRule":
@@ -156,6 +216,7 @@ class NewTopicRule(RuleBase):
     min_count: int = Field(default=5, ge=1)
     ratio: float = Field(default=5.0, gt=1)
     candidates: int = Field(default=10, ge=1, le=50)
+    warmup: Duration | None = None  # default: the baseline period
 
     @model_validator(mode="after")
     def _baseline_longer(self) -> "NewTopicRule":

@@ -14,7 +14,8 @@ from monitor.mention import Mention
 log = logging.getLogger(__name__)
 
 SPIDERS = {"forum": "spiders.forum.ForumSpider", "comments": "spiders.comments.CommentsSpider",
-           "weibo": "spiders.weibo.WeiboSpider", "feed": "spiders.feed.FeedSpider"}
+           "weibo": "spiders.weibo.WeiboSpider", "feed": "spiders.feed.FeedSpider",
+           "social": "spiders.social.SocialSpider", "complaints": "spiders.social.ComplaintsSpider"}
 
 
 @dataclass

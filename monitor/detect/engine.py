@@ -8,7 +8,7 @@ from collections.abc import Callable
 from monitor.config import Settings
 from monitor.detect import flatline, influencer, keyword, new_topic, share, spike, threshold
 from monitor.detect.finding import Finding, RuleContext
-from monitor.store.base import Store
+from monitor.store.base import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ def evaluate_rules(settings: Settings, store: Store, now) -> list[Finding]:
             continue
         try:
             findings += EVALUATORS[rule.type](rule, ctx)
+        except StoreUnavailable:  # not this rule's fault: the whole evaluation waits for the store
+            raise
         except Exception:  # one broken rule must not silence the others
             log.exception("rule %s failed", rule.name)
     return findings

@@ -1,25 +1,51 @@
-"""Keyword: mentions carrying crisis terms (召回, 爆炸, 维权…) or the rule's own keywords."""
+"""Keyword: mentions carrying crisis terms (召回, 爆炸, 维权…) or the rule's own keywords.
+
+Judged against the brand's own normal rate of them (the spike rule's seasonal baseline and windows),
+unless the rule says `against: fixed`: every brand with a few hundred mentions a day hears 投诉 and 退款.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from monitor.config.rules import KeywordRule
-from monitor.detect.finding import Finding, RuleContext, make_finding, minutes, scopes
+from monitor.detect.finding import Finding, RuleContext, Scope, make_finding, minutes, scopes
+from monitor.detect.spike import counting, judge, learnt_baseline, test_of, with_clusters
+
+
+def _matching(rule: KeywordRule, scope: Scope) -> Scope:
+    query = replace(scope.query, keywords=rule.keywords) if rule.keywords else replace(scope.query, crisis=True)
+    return counting(rule, replace(scope, query=query))
 
 
 def evaluate(rule: KeywordRule, ctx: RuleContext) -> list[Finding]:
+    test = test_of(rule)
     findings = []
     for scope in scopes(rule, ctx):
-        window = scope.window(ctx.now - rule.window, ctx.now)
-        window = replace(window, keywords=rule.keywords) if rule.keywords else replace(window, crisis=True)
-        count = ctx.store.count(window)
-        if count < rule.min_count:
-            continue
-        seen = ctx.store.find(window, limit=50)
+        matching = _matching(rule, scope)
+        if rule.against == "fixed":
+            window = matching.window(ctx.now - rule.window, ctx.now)
+            count, expected = ctx.store.count(window), None
+            if count < rule.min_count:
+                continue
+        else:
+            baseline = learnt_baseline(rule, matching, ctx, test)
+            if not baseline.trusted(ctx.now.timestamp(), rule.warmup):
+                continue
+            verdict = judge(rule, matching, ctx, test, baseline)
+            if verdict is None:
+                continue
+            window, count, expected = verdict.window, verdict.count, verdict.expected
+        mentions = replace(window, unique=False)
+        seen = ctx.store.find(mentions, limit=50)
         terms = sorted({t for m in seen for t in (m.crisis_terms or [])} | set(rule.keywords))
-        span = minutes(rule.window)
-        figures = {"count": count, "window_minutes": span, "terms": terms}
-        title = f"{scope.label} 出现危机词：{'、'.join(terms[:5]) or '关键词'}（{span} 分钟 {count} 条）"
-        findings.append(make_finding(rule, scope, ctx, window, title, figures))
+        span = minutes(window.end - window.start)
+        unit = "个话题" if window.unique else "条"
+        figures = {"count": count, "window_minutes": span, "terms": terms, "counted": rule.count}
+        usual = ""
+        if expected is not None:
+            figures["baseline"] = round(expected, 2)
+            usual = f"，平时约 {expected:.1f}"
+        title = f"{scope.label} 出现危机词：{'、'.join(terms[:5]) or '关键词'}（{span} 分钟 {count} {unit}{usual}）"
+        findings.append(with_clusters(make_finding(rule, scope, ctx, mentions, title, figures)))
     return findings

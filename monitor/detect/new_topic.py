@@ -1,7 +1,9 @@
 """New topic: keywords surging now that were rare over the whole baseline before (a story the brand never had).
 
 A term is new when the window holds at least `ratio` times as many mentions of it as the entire
-baseline period did: a word the brand hears every day never qualifies, however busy the hour.
+baseline period did: a word the brand hears every day never qualifies, however busy the hour. Until
+the brand has history older than `warmup` (default: the whole baseline), every word would look new,
+so the rule waits; a first crawl of a fresh install is not a new topic.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from monitor.detect.finding import Finding, RuleContext, make_finding, minutes, 
 def evaluate(rule: NewTopicRule, ctx: RuleContext) -> list[Finding]:
     findings = []
     for scope in scopes(rule, ctx):
+        warmup = rule.warmup or rule.baseline
+        if ctx.store.count(scope.window(ctx.now - rule.baseline - warmup, ctx.now - warmup)) == 0:
+            continue
         window = scope.window(ctx.now - rule.window, ctx.now)
         candidates = [(t, n) for t, n in ctx.store.top_terms(window, rule.candidates) if n >= rule.min_count]
         if not candidates:

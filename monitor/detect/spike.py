@@ -1,8 +1,10 @@
-"""Spike: the latest buckets hold far more matching mentions than the seasonal baseline expects.
+"""Spike: matching mentions far above the brand's seasonal baseline, in any of the judged windows.
 
 The baseline lives in the store (get_state/put_state), so a restart neither forgets it nor re-learns
 the crisis; after downtime it catches up on at most `history`. A bucket is learnt one bucket after it
-ends, so mentions crawled a little late still count in it.
+ends, so mentions crawled a little late still count in it. The keyword and sentiment-share rules use
+the same baselines (`learnt_baseline`, `judge`), so every rule that compares against history shares one
+model and one warm-up.
 """
 
 from __future__ import annotations
@@ -10,26 +12,107 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from monitor.config.rules import SEASONS, SpikeRule
+from monitor.config.rules import SEASONS, Seasonal, SpikeRule
 from monitor.detect.finding import Finding, RuleContext, Scope, make_finding, minutes, scopes
 from monitor.detect.seasonal import SeasonalBaseline, SpikeTest
+from monitor.store.base import Query
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The most unusual judged window: its count, expectation and p-value."""
+
+    window: Query
+    count: int
+    expected: float
+    p: float
+    ratio: float
+
+    @property
+    def minutes(self) -> int:
+        return minutes(self.window.end - self.window.start)
+
+
+def test_of(rule: Seasonal) -> SpikeTest:
+    return SpikeTest(rule.min_count, rule.ratio, rule.p_value, rule.pseudo_count)
 
 
 def evaluate(rule: SpikeRule, ctx: RuleContext) -> list[Finding]:
-    test = SpikeTest(rule.min_count, rule.ratio, rule.p_value, rule.pseudo_count)
+    test = test_of(rule)
     findings = []
     for scope in scopes(rule, ctx):
-        baseline = learnt_baseline(rule, scope, ctx, test)
-        if baseline.trusted(ctx.now.timestamp(), rule.warmup):
-            finding = _judge(rule, scope, ctx, test, baseline)
-            if finding is not None:
-                findings.append(finding)
+        counted = counting(rule, scope)
+        baseline = learnt_baseline(rule, counted, ctx, test)
+        if not baseline.trusted(ctx.now.timestamp(), rule.warmup):
+            continue
+        if rule.consecutive > 1:
+            finding = _consecutive(rule, counted, ctx, test, baseline)
+        else:
+            verdict = judge(rule, counted, ctx, test, baseline)
+            if verdict is not None and rule.share_lift is not None:
+                verdict = _share_rose(rule, scope, ctx, test, baseline, verdict)
+            finding = None if verdict is None else _finding(rule, counted, ctx, verdict, baseline, test)
+        if finding is not None:
+            findings.append(finding)
     return findings
 
 
-def _judge(rule: SpikeRule, scope: Scope, ctx: RuleContext, test: SpikeTest, baseline: SeasonalBaseline) -> Finding | None:
+def counting(rule: Seasonal, scope: Scope) -> Scope:
+    """The scope counting stories (distinct clusters) or mentions, as the rule says."""
+    return replace(scope, query=replace(scope.query, unique=rule.count == "stories"))
+
+
+def judge(rule: Seasonal, scope: Scope, ctx: RuleContext, test: SpikeTest, baseline: SeasonalBaseline) -> Verdict | None:
+    """The judged window with the smallest p-value among those that are anomalous, or None."""
+    best = None
+    for span in rule.judged:
+        window = scope.window(ctx.now - span, ctx.now)
+        count = ctx.store.count(window)
+        if count < rule.min_count:
+            continue
+        expected = baseline.expected_between(window.start.timestamp(), window.end.timestamp())
+        if not test.anomalous(count, expected, baseline.dispersion):
+            continue
+        p = test.p(count, expected, baseline.dispersion)
+        if best is None or p < best.p:
+            best = Verdict(window, count, expected, p, count / test.rate(expected))
+    return best
+
+
+def _share_rose(rule: SpikeRule, scope: Scope, ctx: RuleContext, test: SpikeTest, baseline: SeasonalBaseline,
+                verdict: Verdict) -> Verdict | None:
+    """The matching share of everything the brand heard must have risen well above its own normal share."""
+    everything = replace(scope, query=replace(scope.query, sentiments=(), keywords=(), crisis=False))
+    total_baseline = learnt_baseline(rule, everything, ctx, test, part="all")
+    start, end = verdict.window.start.timestamp(), verdict.window.end.timestamp()
+    normal_total = total_baseline.expected_between(start, end)
+    normal_share = min(verdict.expected / normal_total, 1.0) if normal_total > 0 else 0.0
+    total = ctx.store.count(everything.window(verdict.window.start, verdict.window.end))
+    share = verdict.count / total if total else 0.0
+    return verdict if share >= normal_share + rule.share_lift * (1 - normal_share) else None
+
+
+def _finding(rule: SpikeRule, scope: Scope, ctx: RuleContext, v: Verdict, baseline: SeasonalBaseline,
+             test: SpikeTest) -> Finding:
+    unit = "个话题" if scope.query.unique else "条"
+    figures = {"count": v.count, "baseline": round(v.expected, 2), "ratio": round(v.ratio, 1),
+               "p_value": float(f"{v.p:.2g}"), "window_minutes": v.minutes, "counted": rule.count}
+    title = f"{scope.label} 声量激增：{v.minutes} 分钟 {v.count} {unit}（平时约 {v.expected:.1f}）"
+    return with_clusters(make_finding(rule, scope, ctx, replace(v.window, unique=False), title, figures))
+
+
+def with_clusters(finding: Finding) -> Finding:
+    """The alert shows how big each story is: the largest clusters among the examples."""
+    sizes = sorted({(m.cluster_id or m.id, m.cluster_size) for m in finding.examples}, key=lambda c: -c[1])
+    if sizes and sizes[0][1] > 1:
+        finding.figures["clusters"] = [size for _, size in sizes]
+    return finding
+
+
+def _consecutive(rule: SpikeRule, scope: Scope, ctx: RuleContext, test: SpikeTest, baseline: SeasonalBaseline) -> Finding | None:
     """The latest `consecutive` sliding buckets, newest first, must all be anomalous."""
     counts, expectations = [], []
     for k in range(rule.consecutive):
@@ -40,20 +123,18 @@ def _judge(rule: SpikeRule, scope: Scope, ctx: RuleContext, test: SpikeTest, bas
             return None
         counts.append(count)
         expectations.append(expected)
-    count, expected = counts[0], expectations[0]
     window = scope.window(ctx.now - rule.bucket * rule.consecutive, ctx.now)
-    span = minutes(rule.bucket)
-    figures = {"count": count, "baseline": round(expected, 2), "ratio": round(count / test.rate(expected), 1),
-               "p_value": float(f"{test.p(count, expected, baseline.dispersion):.2g}"), "window_minutes": span}
-    if rule.consecutive > 1:
-        figures["counts"] = counts[::-1]
-    title = f"{scope.label} 声量激增：{span} 分钟 {count} 条（基线 {expected:.1f}）"
-    return make_finding(rule, scope, ctx, window, title, figures)
+    verdict = Verdict(scope.window(ctx.now - rule.bucket, ctx.now), counts[0], expectations[0],
+                      test.p(counts[0], expectations[0], baseline.dispersion), counts[0] / test.rate(expectations[0]))
+    finding = _finding(rule, scope, ctx, verdict, baseline, test)
+    finding.figures["counts"] = counts[::-1]
+    finding.window_start = window.start
+    return finding
 
 
-def learnt_baseline(rule: SpikeRule, scope: Scope, ctx: RuleContext, test: SpikeTest) -> SeasonalBaseline:
+def learnt_baseline(rule: Seasonal, scope: Scope, ctx: RuleContext, test: SpikeTest, part: str = "") -> SeasonalBaseline:
     """Load the scope's baseline, fold in every bucket finished since, and save it back."""
-    key = f"spike:{rule.name}:{scope.brand}:{scope.group or ''}"
+    key = f"{rule.type}:{rule.name}:{scope.brand}:{scope.group or ''}" + (f":{part}" if part else "")
     signature = _signature(rule, scope, ctx.config.timezone)
     state = ctx.store.get_state(key)
     if state and state.get("signature") == signature:
@@ -72,7 +153,7 @@ def learnt_baseline(rule: SpikeRule, scope: Scope, ctx: RuleContext, test: Spike
     return baseline
 
 
-def _signature(rule: SpikeRule, scope: Scope, zone: str) -> str:
+def _signature(rule: Seasonal, scope: Scope, zone: str) -> str:
     """What the learnt numbers depend on: change any of it and the baseline is learnt afresh."""
     basis = [rule.bucket.total_seconds(), rule.season, rule.smoothing, zone, repr(scope.query)]
     return hashlib.sha1(json.dumps(basis, ensure_ascii=False).encode()).hexdigest()[:12]

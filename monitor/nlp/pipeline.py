@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from monitor.config.model import BrandConfig, NlpConfig
 from monitor.mention import Mention
+from monitor.nlp.attribution import CrisisAttribution
 from monitor.nlp.brands import BrandMatcher
 from monitor.nlp.categories import Categorizer
 from monitor.nlp.normalize import clean, normalize_many
@@ -52,6 +53,7 @@ class NlpStage:
     def __init__(self, brands: tuple[BrandConfig, ...], nlp: NlpConfig) -> None:
         self._segmenter = self._segmenter_for(brands, nlp)
         self._matcher = BrandMatcher(brands, self._segmenter)
+        self._attribution = CrisisAttribution(brands)
         self._official = OfficialAccounts(brands)
         self._categorizer = Categorizer(nlp.categories.terms, nlp.categories.only)
         self._scorer = get_scorer(nlp.sentiment.model, nlp.models_dir)
@@ -70,7 +72,8 @@ class NlpStage:
     def model(self) -> str:
         return f"{self._scorer.name}@{self._scorer.version}"
 
-    def process(self, mentions: list[Mention]) -> StageResult:
+    def process(self, mentions: list[Mention], keep_sentiment: bool = False) -> StageResult:
+        """`keep_sentiment` keeps the labels (and scores) the mentions came with, for imported history."""
         for m in mentions:
             m.text = clean(m.text[:MAX_TEXT_CHARS])
             if m.title:
@@ -85,21 +88,24 @@ class NlpStage:
                 kept.append((mention, norm))
         # A repost storm is one text many times over once links are gone: read it once.
         distinct = list({norm: None for _, norm in kept})
-        scores, labels = classify(self._scorer, [norm.scored for norm in distinct], *self._thresholds)
+        if keep_sentiment:
+            scores, labels = [None] * len(distinct), [None] * len(distinct)
+        else:
+            scores, labels = classify(self._scorer, [norm.scored for norm in distinct], *self._thresholds)
         crisis = crisis_terms_many([norm.plain for norm in distinct])
-        understood = {norm: (*self._segmenter.analyse(norm.plain), terms, round(float(score), 4), label)
+        understood = {norm: (*self._segmenter.analyse(norm.plain), self._attribution.own(norm.plain.lower(), terms),
+                             None if score is None else round(float(score), 4), label)
                       for norm, score, label, terms in zip(distinct, scores, labels, crisis)}
         categories: dict = {}
         for mention, norm in kept:
             tokens, keywords, terms, score, label = understood[norm]
             mention.tokens, mention.keywords, mention.crisis_terms = list(tokens), list(keywords), list(terms)
-            mention.sentiment = score
-            mention.sentiment_label = label
+            if label is not None:
+                mention.sentiment, mention.sentiment_label, mention.model = score, label, self.model
             if mention.sentiment_label == "negative" or terms:  # a complaint: what about?
                 if norm not in categories:
                     categories[norm] = self._categorizer.categorize(norm.plain)
                 mention.categories = list(categories[norm])
             else:
                 mention.categories = []
-            mention.model = self.model
         return StageResult(accepted=[m for m, _ in kept], irrelevant=len(mentions) - len(kept))

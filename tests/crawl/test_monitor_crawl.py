@@ -139,7 +139,7 @@ def test_the_crawl_command_prints_per_source_counts_as_json_and_a_second_run_fin
 
 def test_scrapy_lists_the_spiders_and_crawls_a_configured_source_from_the_project_root(settings, tmp_path):
     listed = subprocess.run(["scrapy", "list"], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert listed.stdout.split() == ["comments", "feed", "forum", "weibo"]
+    assert listed.stdout.split() == ["comments", "complaints", "feed", "forum", "social", "weibo"]
     out = Path(tmp_path) / "items.jsonl"
     proc = subprocess.run(["scrapy", "crawl", "forum", "-a", f"config={settings.path}", "-a", "source=xinghe-bbs",
                            "-O", str(out), "-s", "LOG_LEVEL=WARNING"], capture_output=True, text=True, cwd=ROOT,

@@ -156,7 +156,7 @@ def test_an_acker_name_with_a_line_break_and_markup_is_kept_as_one_plain_line(ru
     proc = brandmon("incidents", "-c", str(running.config), "--json")
     [acked] = [i for i in json.loads(proc.stdout.strip().splitlines()[-1])["incidents"] if i["id"] == incident_id]
     assert acked["acked_by"] == '赵六 {"level": "ERROR", "msg": "forged"} x'[:40]
-    lines = [r for r in running.logs() if "acknowledged through its link" in r["msg"] and incident_id in r["msg"]]
+    lines = [r for r in running.logs() if "through its link by" in r["msg"] and incident_id in r["msg"]]
     assert len(lines) == 1 and "\n" not in lines[0]["msg"]
 
 

@@ -34,8 +34,8 @@ def test_weibo_posts_tell_praise_from_complaint(figures):
 
 def test_weibo_posts_get_three_labels_pr_staff_can_act_on(figures):
     usual = figures["smp2020_usual"]
-    assert usual.macro_f1 >= 0.66
-    assert usual.negative_precision >= 0.80 and usual.negative_recall >= 0.78
+    assert usual.macro_f1 >= 0.68
+    assert usual.negative_precision >= 0.82 and usual.negative_recall >= 0.78
 
 
 def test_covid_weibo_posts_hold_up_as_well(figures):
@@ -47,7 +47,7 @@ def test_forum_opinions_are_read_better_than_by_chance(figures):
     """Car-forum aspect opinions are the weak spot (see the data card): 72% neutral, mild complaints."""
     forum = figures["car_forum"]
     assert forum.polar_accuracy >= 0.69
-    assert forum.macro_f1 >= 0.37
+    assert forum.macro_f1 >= 0.36
 
 
 def test_fixtures_are_three_labelled_and_documented():

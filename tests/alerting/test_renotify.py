@@ -1,0 +1,68 @@
+"""One crisis, one incident per brand; an incident that grows or turns graver tells people again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from monitor.alerting.notify import Notifier
+from monitor.alerting.policy import IncidentManager
+from monitor.store.sqlite import SqliteStore
+from tests.alerting.incidents import finding, settings_for
+
+
+@pytest.fixture
+def manager(tmp_path, clock, receiver):
+    settings = settings_for({"oncall": receiver.url("oncall"), "lead": receiver.url("lead")}, incident_per="brand",
+                            renotify_growth=3, renotify_interval="30m")
+    store = SqliteStore(tmp_path / "db.sqlite")
+    yield IncidentManager(settings, store, Notifier(settings.config, sleep=lambda s: None), clock)
+    store.close()
+
+
+def test_a_second_rule_on_the_same_brand_joins_its_open_incident(manager, receiver, clock):
+    manager.handle([finding(clock, rule="crisis_keyword", severity="warning", count=4)])
+    manager.tick()
+    clock.advance(timedelta(minutes=5))
+    manager.handle([finding(clock, rule="negative_share", severity="warning", count=5),
+                    finding(clock, brand="华为", severity="warning")])
+    manager.tick()
+    assert sorted((i.brand, i.rule) for i in manager.store.incidents()) == [("华为", "negative_spike"),
+                                                                            ("小米", "crisis_keyword")]
+    assert [m["title"][:6] for m in receiver.received] == ["【警告】小米", "【警告】华为"]
+
+
+def test_a_routine_incident_that_turns_critical_takes_the_critical_playbook_and_notifies_again(manager, receiver, clock):
+    [incident] = manager.handle([finding(clock, rule="crisis_keyword", severity="warning", count=4)])
+    manager.tick()
+    clock.advance(timedelta(minutes=10))
+    manager.handle([finding(clock, rule="negative_spike", severity="critical", count=40)])
+    manager.tick()
+    [grown] = manager.store.incidents()
+    assert grown.id == incident.id and grown.severity == "critical" and grown.wave["n"] == 1
+    assert [m["title"].split("】")[0] for m in receiver.received] == ["【警告", "【严重"]
+    assert [(d.step, d.channel) for d in manager.store.deliveries(incident.id)] == [("0.0", "oncall"),
+                                                                                    ("w1/0.0", "oncall")]
+    assert "再次通知" in receiver.received[1]["message"]
+    assert [e.kind for e in manager.store.events(incident.id)].count("renotify") == 1
+
+
+def test_findings_of_one_tick_open_the_incident_at_the_gravest_severity_with_one_message(manager, receiver, clock):
+    manager.handle([finding(clock, rule="crisis_keyword", severity="warning"), finding(clock, severity="critical")])
+    manager.tick()
+    [incident] = manager.store.incidents()
+    assert incident.severity == "critical" and len(receiver.received) == 1
+
+
+def test_growth_by_the_factor_notifies_again_once_and_smaller_growth_does_not(manager, receiver, clock):
+    [incident] = manager.handle([finding(clock, count=10)])
+    manager.tick()
+    for minutes, count in ((10, 25), (40, 29), (45, 31), (50, 60)):
+        clock.set(incident.opened_at + timedelta(minutes=minutes))
+        manager.handle([finding(clock, count=count)])
+        manager.tick()
+    first_steps = [d.step for d in manager.store.deliveries(incident.id) if d.step.endswith("0.0")]
+    assert first_steps == ["0.0", "w1/0.0"]  # 25 is too soon and too small; 31 ≥ 3 × 10 after 30 min
+    [event] = [e for e in manager.store.events(incident.id) if e.kind == "renotify"]
+    assert "规模扩大：10 → 31" in event.detail
