@@ -217,3 +217,16 @@ def test_heimao_complaints_keep_their_status_as_pr_staff_read_it(serve, runner):
     assert (open_one.author.name, open_one.author.id) == ("黑猫用户7788", "6001001001")
     assert open_one.published_at == datetime(2025, 11, 23, 0, 0, tzinfo=timezone.utc)
     assert open_one.url == "https://tousu.sina.com.cn/complaint/view/17390001001/"
+
+
+def test_a_second_search_crawl_finds_nothing_new_and_reads_only_the_first_page(serve, runner):
+    site = serve("xiaohongshu")
+    site.real("/api/sns/v10/search/notes?keyword=衣服&page=1", "xiaohongshu/app_search_notes.json")
+    source = make_source("xhs-search", "social", {"preset": "xiaohongshu", "base_url": site.url, "keywords": ["衣服"]},
+                         platform="xiaohongshu", allow_networks=["127.0.0.1/32"], delay="0s")
+    now = datetime(2023, 5, 4, 5, 0, tzinfo=timezone.utc)
+    first = runner.crawl(source, now=now)
+    assert len(first.mentions) == 10 and site.hits_of("/api/sns/v10/search/notes") == 2  # page 2: not served
+    site.hits.clear()
+    second = runner.crawl(source, state=first.state, now=now.replace(minute=10))
+    assert second.mentions == [] and site.hits_of("/api/sns/v10/search/notes") == 1  # known notes: no page 2
