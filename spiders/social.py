@@ -56,15 +56,16 @@ class SocialSpider(CommentsSpider):
                                        cursor=cursor, page=page)
 
     def next_url(self, page, response, visit: Visit, found: int) -> str | None:
+        """The feed's own way of paging: its template's {cursor}, else {page}, else a next link (Zhihu)."""
         if self.q["end"] and page.raw(page.root, self.q["end"]):
             return None
-        if self.q["cursor"]:
-            cursor = page.value(page.root, self.q["cursor"])
-            return self.page_url(visit.key, cursor) if cursor else None
         template = self.options.search_url if visit.key.startswith(SEARCH) else self.options.creator_url
+        if "{cursor}" in template:
+            cursor = page.value(page.root, self.q["cursor"]) if self.q["cursor"] else None
+            return self.page_url(visit.key, cursor) if cursor else None
         if "{page}" in template:
             return self.page_url(visit.key, page=visit.pages + 1) if found else None
-        link = page.value(page.root, self.q["thread_next_page"])  # Zhihu's paging.next: the whole next URL
+        link = page.value(page.root, self.q["thread_next_page"])
         return response.urljoin(link) if link else None
 
     def thread_mentions(self, posts, response, visit: Visit, title, first_page, zone=None):

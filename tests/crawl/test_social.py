@@ -1,12 +1,12 @@
 """Social and complaint platforms (spiders/social.py) on real saved API answers, served byte for byte from
-a loopback server: Douyin creators' posts and a Xiaohongshu note list (tests/fixtures/real/PROVENANCE.tsv).
+a loopback server (tests/fixtures/real/PROVENANCE.tsv): Douyin creators' posts, Xiaohongshu search, note
+list, comments and replies, Zhihu search and a comment; 黑猫投诉 on a page written here (none found saved).
 
 Every source here sets `delay: 0s`: the presets' polite pace (one request at a time, 5–10 s apart) is
 checked on the crawler's settings instead of by waiting.
 
-Neither saved Douyin nor the Xiaohongshu note-list answer carries a post time (Douyin's 2020 aweme/post pages have no create_time, the
-Xiaohongshu note list none at all): those posts are flagged time_unknown at the crawl's time, never dated.
-"""
+Neither the saved Douyin pages (2020, no create_time) nor the Xiaohongshu note list carry a post time:
+those posts are flagged time_unknown at the crawl's time, never dated."""
 
 from __future__ import annotations
 
@@ -64,11 +64,13 @@ def test_douyin_creator_pages_give_every_video_with_author_followers_and_engagem
     first = posts["6839298761143930116"]
     assert first.text.startswith("这份工作让我走出了抑郁症#美团外卖小姐姐")
     assert (first.content_type, first.parent_id) == ("post", None)
-    assert (first.author.name, first.author.id, first.author.followers) == ("小蔡\ue04a", "52895175925", 344496)  # a private-use emoji, as saved
+    # the name ends in a private-use emoji, as saved
+    assert (first.author.name, first.author.id, first.author.followers) == ("小蔡\ue04a", "52895175925", 344496)
     assert (first.engagement.likes, first.engagement.comments, first.engagement.reposts) == (4517, 479, 27)
     assert first.url == "https://www.douyin.com/video/6839298761143930116"
     last = posts["6815512416311315715"]
-    assert (last.author.name, last.author.id, last.author.followers) == ("Lx", "61431549002", 56822)  # each video carries its own snapshot of the count
+    # each video carries its own snapshot of the follower count (56818 … 56822 on this page)
+    assert (last.author.name, last.author.id, last.author.followers) == ("Lx", "61431549002", 56822)
     assert (last.engagement.likes, last.engagement.comments) == (74, 10)
     assert all(m.time_unknown and m.published_at == NOW for m in result.mentions)
 
@@ -217,3 +219,16 @@ def test_heimao_complaints_keep_their_status_as_pr_staff_read_it(serve, runner):
     assert (open_one.author.name, open_one.author.id) == ("黑猫用户7788", "6001001001")
     assert open_one.published_at == datetime(2025, 11, 23, 0, 0, tzinfo=timezone.utc)
     assert open_one.url == "https://tousu.sina.com.cn/complaint/view/17390001001/"
+
+
+def test_a_second_search_crawl_finds_nothing_new_and_reads_only_the_first_page(serve, runner):
+    site = serve("xiaohongshu")
+    site.real("/api/sns/v10/search/notes?keyword=衣服&page=1", "xiaohongshu/app_search_notes.json")
+    source = make_source("xhs-search", "social", {"preset": "xiaohongshu", "base_url": site.url, "keywords": ["衣服"]},
+                         platform="xiaohongshu", allow_networks=["127.0.0.1/32"], delay="0s")
+    now = datetime(2023, 5, 4, 5, 0, tzinfo=timezone.utc)
+    first = runner.crawl(source, now=now)
+    assert len(first.mentions) == 10 and site.hits_of("/api/sns/v10/search/notes") == 2  # page 2: not served
+    site.hits.clear()
+    second = runner.crawl(source, state=first.state, now=now.replace(minute=10))
+    assert second.mentions == [] and site.hits_of("/api/sns/v10/search/notes") == 1  # known notes: no page 2
