@@ -26,8 +26,8 @@ class CrisisAttribution:
     def __init__(self, brands: Iterable[BrandConfig]) -> None:
         brands = tuple(brands)
         ours = {t for b in brands for t in b.terms}
-        self._ours = _alternation(ours, noisy=False)
-        self._others = _alternation({c for b in brands for c in b.competitors} - ours, noisy=False)
+        self._ours = _alternation(ours)
+        self._others = _alternation({c for b in brands for c in b.competitors} - ours)
 
     def own(self, folded: str, terms: list[str]) -> list[str]:
         """The crisis terms of a normalised, lower-cased text that are about a configured brand."""
