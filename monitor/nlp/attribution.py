@@ -11,23 +11,17 @@ import re
 from collections.abc import Iterable
 
 from monitor.config.model import BrandConfig
-from monitor.nlp.normalize import fold
+from monitor.nlp.brands import _alternation
 
 _CLAUSE = re.compile(r"[，,。.！!？?；;：:\n…~～]+")
-
-
-def _alternation(terms: Iterable[str]) -> re.Pattern | None:
-    """Any of the names, compared as the normalised, lower-cased text holds them; longest first."""
-    folded = sorted({f for f in (fold(t) for t in terms) if f}, key=len, reverse=True)
-    return re.compile("|".join(re.escape(t) for t in folded)) if folded else None
 
 
 class CrisisAttribution:
     def __init__(self, brands: Iterable[BrandConfig]) -> None:
         brands = tuple(brands)
         ours = {t for b in brands for t in b.terms}
-        self._ours = _alternation(ours)
-        self._others = _alternation({c for b in brands for c in b.competitors} - ours)
+        self._ours = _alternation(ours, noisy=False)
+        self._others = _alternation({c for b in brands for c in b.competitors} - ours, noisy=False)
 
     def own(self, folded: str, terms: list[str]) -> list[str]:
         """The crisis terms of a normalised, lower-cased text that are about a configured brand."""
