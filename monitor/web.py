@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, unquote
 from waitress.server import create_server
 
 from monitor import web_mobile
+from monitor.alerting.acklink import AckLinkError
 from monitor.metrics import CONTENT_TYPE
 
 if TYPE_CHECKING:
@@ -150,6 +151,9 @@ class WebServer:
         elif req.path == "/queue":
             if self._ready(req):
                 self._queue_get(req, _query(req.query))
+        elif req.path.startswith("/reports/"):
+            if self._ready(req):
+                self._report_get(req, _query(req.query))
         else:
             _send_page(req, 404, "找不到页面", "<p>这里只有 /healthz、/metrics、事件链接和回复队列链接。</p>")
 
@@ -184,6 +188,22 @@ class WebServer:
 
     def _queue_post(self, req: Request, form: dict[str, str]) -> None:
         _send_mobile(req, web_mobile.queue_post(self.daemon, form))
+
+    def _report_get(self, req: Request, params: dict[str, str]) -> None:
+        """A report the chat digest links to: signed like the ack links, one file of state_dir/reports."""
+        from monitor.report.send import REPORT_NAME, report_subject, served_report  # charts load only when asked
+        name = unquote(req.path[len("/reports/"):])
+        links = self.daemon.ack_links
+        path = self.daemon.settings.config.state_dir / "reports" / name
+        if links is None or not REPORT_NAME.fullmatch(name) or not path.is_file():
+            _send_page(req, 404, "找不到报告", "<p>报告不存在或已被清理。</p>")
+            return
+        try:
+            links.verify(report_subject(name), params.get("exp", ""), params.get("sig", ""))
+        except AckLinkError:
+            _send_page(req, 403, "链接无效或已过期", "<p>请使用群消息中的最新报告链接。</p>")
+            return
+        req.respond(200, "text/html; charset=utf-8", served_report(path))
 
 
 def _send_mobile(req: Request, page: "web_mobile.Page") -> None:

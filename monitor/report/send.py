@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import apprise
 
+from monitor.alerting.policy import ack_links_for
 from monitor.alerting.notify import Message, Notifier
+from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.config.model import ReportSchedule
 from monitor.report import charts
@@ -65,13 +69,36 @@ def write_report(report: Report, out: Path) -> list[Path]:
     return written
 
 
-def report_link(settings: Settings, html: Path) -> str:
-    """Where chat readers find the full report: under http.public_url when the daemon serves it, else the file."""
-    public = settings.config.http.public_url
-    return f"{public.rstrip('/')}/reports/{html.name}" if public else str(html.resolve())
+def report_link(settings: Settings, html: Path, clock: Clock) -> str:
+    """Where chat readers find the full report: a signed, expiring link to the daemon's copy when it serves
+    signed links (http.public_url and ack_secret), else the file."""
+    links = ack_links_for(settings.config, clock)
+    if links is None or html.parent != settings.config.state_dir / "reports":
+        return str(html.resolve())
+    return links.link(f"reports/{quote(html.name)}", report_subject(html.name))
 
 
-def send_to_channel(settings: Settings, channel: str, report: Report, html: Path | None = None) -> bool:
+def report_subject(name: str) -> str:
+    """What a report link's signature covers: that one file."""
+    return f"report:{name}"
+
+
+REPORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.html")
+_CHART_SRC = re.compile(r"src='([A-Za-z0-9][A-Za-z0-9._-]*\.png)'")
+
+
+def served_report(html: Path) -> bytes:
+    """A saved HTML report as one page for the phone: its chart files (beside it) inlined as data URIs."""
+    def inline(match: re.Match) -> str:
+        chart = html.with_name(match.group(1))
+        if not chart.is_file():
+            return match.group(0)
+        return f"src='data:image/png;base64,{base64.b64encode(chart.read_bytes()).decode('ascii')}'"
+    return _CHART_SRC.sub(inline, html.read_text(encoding="utf-8")).encode("utf-8")
+
+
+def send_to_channel(settings: Settings, channel: str, report: Report, html: Path | None = None,
+                    clock: Clock = Clock()) -> bool:
     """Every URL of the channel gets the report; True only when all of them took it. Chat URLs get a digest
     linking to `html` (written under state_dir/reports when not given)."""
     ok = True
@@ -89,7 +116,7 @@ def send_to_channel(settings: Settings, channel: str, report: Report, html: Path
             if html is None:
                 html = settings.config.state_dir / "reports" / f"report-{report.generated_at:%Y%m%d-%H%M%S}.html"
                 write_report(report, html)
-            title, body = chat_digest(report, report_link(settings, html), shape)
+            title, body = chat_digest(report, report_link(settings, html, clock), shape)
             ok = notifier.send(target, Message(title, body)).ok and ok
     return ok
 

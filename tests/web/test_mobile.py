@@ -9,13 +9,15 @@ from urllib.parse import urlparse
 
 import pytest
 
-from monitor.alerting.acklink import AckLinks
+from monitor.alerting.acklink import QUEUE, AckLinks
 from monitor.clock import Clock
+from monitor.config import load_settings
 from monitor.demo.mailbox import free_port
 from tests.alerting.conftest import Receiver
 from tests.conftest import ROOT
 from tests.daemon.conftest import ACK_SECRET, NEW_RULE, DaemonProcess, brandmon, daemon_config, metric
 from monitor.demo.site import DemoSite
+from monitor.report.send import report_link
 from tests.web.cdp import Browser, chromium_binary
 
 ARTEFACTS = ROOT / "test-artefacts" / "mobile"
@@ -115,3 +117,23 @@ def test_a_forged_queue_link_is_refused(running, browser):
     url = json.loads(brandmon("queue", "--link", "-c", str(running.config), "--json").stdout)["url"]
     browser.open(url[:-4] + ("0000" if not url.endswith("0000") else "1111"))
     assert browser.evaluate("document.querySelector('h1').textContent") == "无法打开"
+
+
+def test_the_report_link_of_a_chat_digest_opens_the_saved_report_with_its_charts_and_a_forged_one_is_refused(
+        running, browser):
+    settings = load_settings(running.config)
+    folder = settings.config.state_dir / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    browser.open(AckLinks(ACK_SECRET, running.base, timedelta(hours=1), Clock()).link("queue", QUEUE))
+    (folder / "weekly-20261130-0900-all-b1-volume.png").write_bytes(browser.screenshot(ARTEFACTS / "chart.png"))
+    html = folder / "weekly-20261130-0900-all.html"
+    html.write_text("<html><body><h1>周报</h1><img src='weekly-20261130-0900-all-b1-volume.png'></body></html>",
+                    encoding="utf-8")
+    link = report_link(settings, html, Clock())
+    assert urlparse(link).path == "/reports/weekly-20261130-0900-all.html"
+    browser.open(link)
+    assert browser.evaluate("document.querySelector('h1').textContent") == "周报"
+    assert browser.evaluate("document.querySelector('img').src.slice(0, 22)") == "data:image/png;base64,"
+    assert browser.evaluate("document.querySelector('img').naturalWidth") > 0
+    browser.open(link.replace("sig=", "sig=0"))
+    assert browser.evaluate("document.querySelector('h1').textContent") == "链接无效或已过期"
