@@ -7,6 +7,7 @@ import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from monitor.nlp.evaluate import PairFigures
 
 
 @dataclass(frozen=True)
@@ -17,27 +18,12 @@ class Miss:
 
 
 @dataclass(frozen=True)
-class BrandEvaluation:
+class BrandEvaluation(PairFigures):
     n: int
     true_positives: int
     false_positives: int
     false_negatives: int
     misses: tuple[Miss, ...] = field(default=())
-
-    @property
-    def precision(self) -> float:
-        found = self.true_positives + self.false_positives
-        return self.true_positives / found if found else 1.0
-
-    @property
-    def recall(self) -> float:
-        labelled = self.true_positives + self.false_negatives
-        return self.true_positives / labelled if labelled else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
     def to_json(self) -> dict:
         return {"n": self.n, "precision": round(self.precision, 4), "recall": round(self.recall, 4),

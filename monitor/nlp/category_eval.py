@@ -6,29 +6,15 @@ import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from monitor.nlp.evaluate import PairFigures
 
 
 @dataclass(frozen=True)
-class CategoryFigures:
+class CategoryFigures(PairFigures):
     name: str
     true_positives: int
     false_positives: int
     false_negatives: int
-
-    @property
-    def precision(self) -> float:
-        found = self.true_positives + self.false_positives
-        return self.true_positives / found if found else 1.0
-
-    @property
-    def recall(self) -> float:
-        labelled = self.true_positives + self.false_negatives
-        return self.true_positives / labelled if labelled else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
 
 @dataclass(frozen=True)

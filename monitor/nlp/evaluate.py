@@ -9,6 +9,30 @@ from monitor.mention import Mention
 from monitor.nlp.sentiment import LABELS
 
 
+class PairFigures:
+    """Precision, recall and F1 of anything that counts true_positives, false_positives and false_negatives
+    over (text, label) pairs: the brand and the category evaluations share one definition."""
+
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+
+    @property
+    def precision(self) -> float:
+        found = self.true_positives + self.false_positives
+        return self.true_positives / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        labelled = self.true_positives + self.false_negatives
+        return self.true_positives / labelled if labelled else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """Three-way figures of the labels as called, plus positive-vs-negative accuracy of the score.
