@@ -45,11 +45,10 @@ def _nlp_config(config_path: Path | None) -> "NlpConfig":
     return _settings(config_path).config.nlp
 
 
-def _labelled(path: Path) -> list[tuple[str, str]]:
-    from monitor.nlp.sentiment import read_training_csv
-
+def read_rows(path: Path, reader, empty: str = "no labelled rows") -> list:
+    """A labelled file read by `reader`, or one clear line and exit 2 (not UTF-8, malformed, or empty)."""
     try:
-        rows = read_training_csv(path)
+        rows = reader(path)
     except UnicodeDecodeError as exc:
         click.echo(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})", err=True)
         sys.exit(2)
@@ -57,9 +56,16 @@ def _labelled(path: Path) -> list[tuple[str, str]]:
         click.echo(str(exc), err=True)
         sys.exit(2)
     if not rows:
-        click.echo(f"{path}: no labelled rows (columns label,text; label negative, neutral, positive, or 1/0)",
-                   err=True)
+        click.echo(f"{path}: {empty}", err=True)
         sys.exit(2)
+    return rows
+
+
+def _labelled(path: Path) -> list[tuple[str, str]]:
+    from monitor.nlp.sentiment import read_training_csv
+
+    return read_rows(path, read_training_csv,
+                     "no labelled rows (columns label,text; label negative, neutral, positive, or 1/0)")
     return rows
 
 

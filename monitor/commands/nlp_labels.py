@@ -3,28 +3,13 @@ labelled sentences before going live."""
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
 import click
 
 from monitor.cli import CONFIG_OPTION, _emit_json, _settings
-
-
-def _read(path: Path, reader):
-    try:
-        rows = reader(path)
-    except UnicodeDecodeError as exc:
-        click.echo(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})", err=True)
-        sys.exit(2)
-    except (ValueError, csv.Error) as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
-    if not rows:
-        click.echo(f"{path}: no labelled rows", err=True)
-        sys.exit(2)
-    return rows
+from monitor.commands.nlp import read_rows
 
 
 @click.command("eval-brands")
@@ -39,7 +24,7 @@ def eval_brands(csv_path: Path, config_path: Path, as_json: bool) -> None:
     from monitor.nlp.pipeline import NlpStage
 
     config = _settings(config_path).config
-    rows = _read(csv_path, read_labelled)
+    rows = read_rows(csv_path, read_labelled)
     known = {b.name for b in config.brands}
     unknown = sorted({b for _, labelled in rows for b in labelled} - known)
     if unknown:
@@ -71,7 +56,7 @@ def eval_categories(csv_path: Path, config_path: Path | None, as_json: bool) -> 
 
     cfg = _nlp_config(config_path).categories
     categorizer = Categorizer(cfg.terms, cfg.only)
-    rows = _read(csv_path, read_labelled)
+    rows = read_rows(csv_path, read_labelled)
     unknown = sorted({c for _, labelled in rows for c in labelled} - set(categorizer.names))
     if unknown:
         click.echo(f"{csv_path}: unknown categories {', '.join(unknown)} (known: {', '.join(categorizer.names)})",
