@@ -64,7 +64,9 @@ class Daemon:
         self.last_evaluation: float | None = None  # wall time of the last evaluation that finished
         self._dead_seen = 0
         self._notified: set[tuple[str, str, str]] = set()
-        self._afresh: set[str] = set()  # sources to crawl from scratch (their stored mentions were deleted)
+        self._afresh: dict[str, int] = {}  # source → repair number: to crawl from scratch (mentions deleted)
+        self._repairs = 0
+        self._last_repair = ""  # what verify() said it repaired, for the fault's reason
         self._afresh_lock = threading.Lock()
         self.metrics.evaluation_age.set_function(self._evaluation_age)
         self.web = self._web(config.http.bind) if web is None else web
@@ -141,14 +143,17 @@ class Daemon:
     def crawl(self, source: SourceConfig) -> None:
         monitor = self.monitor
         with self._afresh_lock:
-            afresh = source.name in self._afresh
-            self._afresh.discard(source.name)
+            repair = self._afresh.get(source.name)
         try:
-            report = monitor.crawl(source, afresh=afresh)
+            report = monitor.crawl(source, afresh=repair is not None)
         except QueueBroken as exc:
             self.faults.fail(f"source {source.name}", f"crawled, but nothing could keep the mentions: {exc}")
             self.metrics.source_up.labels(source.name).set(0)
             raise
+        if repair is not None:
+            with self._afresh_lock:  # done, unless another repair asked again meanwhile
+                if self._afresh.get(source.name) == repair:
+                    del self._afresh[source.name]
         self.faults.ok(f"source {source.name}")
         health = load_health(monitor, source.name)
         last_success = health.last_success
@@ -341,17 +346,7 @@ class Daemon:
             self.metrics.queue_restored.inc()
             self.faults.fail("queue", f"{restored.reason}; {restored.items} waiting items were written back")
         self._check_disk()
-        verify = getattr(self.store, "verify", None)
-        if verify is not None:
-            try:
-                if verify() == "ok":
-                    self.faults.ok("indices")
-                else:  # shown until the next heartbeat finds them whole
-                    self.faults.fail("indices", "Elasticsearch indices or template were missing and have been "
-                                                "recreated; every source is crawled afresh to refill them")
-                    self._crawl_afresh()
-            except Exception as exc:
-                self.faults.fail("indices", f"{type(exc).__name__}: {exc}")
+        self._check_indices()
         self.metrics.store_up.set(1 if self._ping() and not self.faults.down("store") else 0)
         self._count_queue()
         try:
@@ -359,11 +354,36 @@ class Daemon:
         except StoreUnavailable as exc:  # /healthz says so
             self.faults.fail("store", str(exc))
 
+    def _check_indices(self) -> None:
+        """Elasticsearch: indices deleted or wrong under the running daemon. The store repairs them in
+        verify() or in whichever write finds them gone first, and verify() reports every repair, so the
+        fault is shown whoever repaired. It stays until every source has been crawled afresh."""
+        verify = getattr(self.store, "verify", None)
+        if verify is None:
+            return
+        try:
+            repaired = verify()
+        except Exception as exc:
+            self.faults.fail("indices", f"{type(exc).__name__}: {exc}")
+            return
+        if repaired != "ok":
+            self._last_repair = repaired
+            self._crawl_afresh()
+        with self._afresh_lock:
+            waiting = sorted(set(self._afresh) & {s.name for s in self.settings.config.sources})
+        if waiting:
+            self.faults.fail("indices", f"Elasticsearch indices were deleted or wrong and have been repaired "
+                                        f"({self._last_repair}); refilling: "
+                                        f"{', '.join(waiting)} still to be crawled afresh")
+        else:
+            self.faults.ok("indices")
+
     def _crawl_afresh(self) -> None:
         """The mentions went with the deleted indices: the next crawl of every source (one that starts from
         now on, not one already in flight) ignores where the last got to and fetches what the sites show."""
         with self._afresh_lock:
-            self._afresh.update(s.name for s in self.settings.config.sources)
+            self._repairs += 1
+            self._afresh.update((s.name, self._repairs) for s in self.settings.config.sources)
         for source in self.settings.config.sources:
             self.scheduler.trigger(f"crawl:{source.name}")
 

@@ -26,7 +26,8 @@ from monitor.store import matching
 from monitor.store.base import Query, Store, UpsertResult, raising_unavailable
 from monitor.store.elastic_bulk import BACKOFF, Action, BulkSender, Unreachable, retryable
 from monitor.store.elastic_schema import (DELIVERY_FIELDS, EVENT_FIELDS, FAMILY_PROPERTIES, INCIDENT_FIELDS, Layout,
-                                          MappingOutdated, install, mention_doc, mention_from, only)
+                                          MappingOutdated, install, mend_months, mention_doc, mention_from,
+                                          only)
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class ElasticStore(Store):
         self._known_state: dict[str, Any] = {}  # last values seen, served while the cluster is away
         self._dirty: set[str] = set()  # indices written since the last refresh
         self._fresh: dict[str, str] = {}  # mention id → index, for those written since the last refresh
+        self._repaired: list[str] = []  # what any call recreated since verify() last reported it
 
     # setup
     def ensure_setup(self) -> str:
@@ -103,19 +105,28 @@ class ElasticStore(Store):
                 return "ok"
             status = install(self.es, self.layout)
             if status != "ok" and self._seen_ready:
-                log.warning("Elasticsearch indices under '%s' were missing and have been recreated (%s)",
-                            self.layout.prefix, status)
+                self._repaired.append(status)  # 'created' (the template too) or 'completed'
             self._ready = self._seen_ready = True
             return status
 
     def verify(self) -> str:
         """Check, and repair, the template, indices and aliases under a running daemon (someone may have
-        deleted them): 'ok', or what was recreated. Raises StoreUnavailable with the reason otherwise."""
+        deleted them, or a write auto-created a monthly index while the template was gone): 'ok', or what
+        was repaired since the last call, by this check or by any write that found its index gone first.
+        The one place a repair is reported, so the caller (the daemon's heartbeat) never misses one.
+        Raises StoreUnavailable with the reason when the check cannot run."""
         with self._lock:
             self._ready = False
-            status = self._setup()
+            self._setup()
+            mended = mend_months(self.es, self.layout)
+            if mended:
+                self._repaired.append(f"rebuilt {', '.join(mended)}")
             self._answered()
-            return status
+            repaired, self._repaired = self._repaired, []
+        if not repaired:
+            return "ok"
+        log.info("Elasticsearch indices under '%s' repaired: %s", self.layout.prefix, "; ".join(repaired))
+        return "; ".join(dict.fromkeys(repaired))
 
     def clear_history(self) -> None:
         """Delete incidents, timelines, the notification log and named state; mentions stay.

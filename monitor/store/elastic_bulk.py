@@ -22,6 +22,11 @@ def retryable(status: int) -> bool:
     return status == 429 or status >= 500
 
 
+def _blocked(error: Any) -> bool:
+    """A write block on the index (one being rebuilt: ElasticStore.verify): "not now", like 429."""
+    return isinstance(error, dict) and error.get("type") == "cluster_block_exception"
+
+
 class Unreachable(Exception):
     """Elasticsearch did not take the batch: down, or busy past every retry. Nothing of it is lost
     only if the caller keeps the batch (in the daemon's queue)."""
@@ -121,11 +126,11 @@ class BulkSender:
                         report.done += 1  # already gone: what a delete wants
                     elif status < 300:
                         report.done += 1
-                    elif retryable(status):
+                    elif retryable(status) or _blocked(result.get("error")):
                         again.append((action, lines))
                     else:
                         report.errors.append(DocError(action.id, action.index, status, _reason(result.get("error"))))
-                why = f"{len(again)} of {len(chunk)} documents busy (429/5xx)"
+                why = f"{len(again)} of {len(chunk)} documents busy (429/5xx or a write block)"
             if not again:
                 return
             wait = next(waits, None)

@@ -122,6 +122,14 @@ class Layout:
             return None
         return datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=timezone.utc)
 
+    def holding(self, month_index: str) -> str:
+        """Where mend_months keeps a month's documents while it rebuilds the month (outside every pattern
+        and alias of the layout)."""
+        return month_index.replace(f"{self.prefix}-mentions-", f"{self.prefix}-mending-", 1)
+
+    def month_of_holding(self, holding: str) -> str:
+        return holding.replace(f"{self.prefix}-mending-", f"{self.prefix}-mentions-", 1)
+
     def alias(self, family: str) -> str:
         return f"{self.prefix}-{family}"
 
@@ -184,15 +192,56 @@ def _family_index(es: Elasticsearch, layout: Layout, family: str) -> bool:
     squatter = es.indices.exists(index=alias)
     created = create_index(es, name, family, layout.version, alias=None if squatter else alias)
     if squatter:
-        from elasticsearch import helpers  # scroll + bulk: the cluster may lack _reindex
-
-        helpers.bulk(es, ({"_op_type": "index", "_index": name, "_id": hit["_id"], "_source": hit["_source"]}
-                          for hit in helpers.scan(es, index=alias, query={"query": {"match_all": {}}})),
-                     refresh=True)
+        _copy(es, alias, name)
         es.indices.delete(index=alias)
     if squatter or not created:
         es.indices.update_aliases(actions=[{"add": {"index": name, "alias": alias}}])
     return True
+
+
+def mend_months(es: Elasticsearch, layout: Layout) -> list[str]:
+    """Rebuild monthly mentions indices that lack this version's mapping or the read alias; their names.
+
+    A bulk write in the seconds between the template's deletion and its repair makes Elasticsearch
+    auto-create the month with guessed mappings and outside `<prefix>-mentions`, where no read finds
+    its mentions. Its documents go to a holding index (writes to the month wait meanwhile: the write
+    block makes the bulk sender retry), the month is created again from the template, and they come
+    back without overwriting anything written since. A holding index left by a crash is finished."""
+    found = es.indices.get(index=layout.mentions_pattern, features=["aliases", "mappings"],
+                           ignore_unavailable=True, allow_no_indices=True).body
+    wrong = sorted(name for name, body in found.items()
+                   if layout.mentions not in (body.get("aliases") or {})
+                   or (body.get("mappings") or {}).get("_meta", {}).get("version") != layout.version)
+    for name in wrong:
+        es.indices.add_block(index=name, block="write")
+        holding = layout.holding(name)
+        create_index(es, holding, "mentions", layout.version)
+        _copy(es, name, holding)
+        es.indices.delete(index=name)
+    left = es.indices.get(index=layout.holding(layout.mentions_pattern), features=["aliases"],
+                          ignore_unavailable=True, allow_no_indices=True).body
+    mended = []
+    for holding in sorted(left):
+        name = layout.month_of_holding(holding)
+        create_index(es, name, "mentions", layout.version, alias=layout.mentions)
+        _copy(es, holding, name, op="create")
+        es.indices.delete(index=holding)
+        mended.append(name)
+    return mended
+
+
+def _copy(es: Elasticsearch, source: str, target: str, op: str = "index") -> None:
+    """Every document of `source` into `target` (scroll + bulk: the cluster may lack _reindex); with
+    op 'create', one that `target` already holds is left as it is there."""
+    from elasticsearch import helpers
+
+    es.indices.refresh(index=source)
+    _, errors = helpers.bulk(es, ({"_op_type": op, "_index": target, "_id": hit["_id"], "_source": hit["_source"]}
+                                  for hit in helpers.scan(es, index=source, query={"query": {"match_all": {}}})),
+                             refresh=True, raise_on_error=False)
+    failed = [e for e in errors if next(iter(e.values())).get("status") != 409]
+    if failed:
+        raise RuntimeError(f"copying {source} to {target}: {len(failed)} documents refused, first: {failed[0]}")
 
 
 def create_index(es: Elasticsearch, name: str, family: str, version: int, alias: str | None = None) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ import pytest
 from monitor.config.model import ElasticConfig
 from monitor.store.base import Query, StoreUnavailable
 from monitor.store.elastic import ElasticStore
-from monitor.store.elastic_schema import MAPPING_VERSION
+from monitor.store.elastic_schema import MAPPING_VERSION, create_index, mention_doc
 from tests.es.proxy import FaultProxy
 from tests.store.records import incident, mention
 
@@ -109,6 +110,20 @@ def test_a_busy_cluster_is_retried_with_backoff(proxied_store, proxy):
     assert proxied_store.count(Query()) == 5
 
 
+def test_a_month_under_a_write_block_is_retried_until_the_block_lifts_not_refused(elastic_store, es):
+    elastic_store.upsert([mention(1, 0)])
+    month = elastic_store.layout.month_index(mention(1, 0).published_at)
+    es.indices.add_block(index=month, block="write")  # what verify() does while it rebuilds a month
+    lift = threading.Timer(1.0, lambda: es.indices.put_settings(index=month, settings={"index.blocks.write": False}))
+    lift.start()
+    try:
+        result = elastic_store.upsert([mention(2, 0), mention(3, 0)])
+    finally:
+        lift.join()
+    assert (result.new, result.refused) == (2, ())
+    assert elastic_store.count(Query()) == 3
+
+
 def test_a_cluster_busy_past_every_retry_raises_store_unavailable(proxied_store, proxy):
     proxied_store.ensure_setup()
     proxy.busy(4, status=503)
@@ -184,6 +199,45 @@ def test_indices_deleted_under_a_running_store_are_recreated_never_auto_created_
     assert es.indices.exists_alias(name=f"{es_prefix}-state")
     assert elastic_store.get_state("cursor") == {"page": 2}
     assert elastic_store.verify() == "ok"
+
+
+def test_a_repair_made_by_a_write_is_still_reported_by_the_next_verify(elastic_store, es, es_prefix):
+    elastic_store.put_state("cursor", {"page": 1})
+    es.indices.delete(index=",".join(es.indices.get(index=f"{es_prefix}-*")))
+    with pytest.raises(StoreUnavailable, match="index_not_found"):
+        elastic_store.put_state("cursor", {"page": 2})
+    elastic_store.put_state("cursor", {"page": 2})  # this write recreates them: the template was still there
+    assert elastic_store.verify() == "completed"  # the heartbeat hears of it all the same
+    assert elastic_store.verify() == "ok"
+
+
+def test_a_month_auto_created_while_the_template_was_gone_is_rebuilt_with_its_mentions(elastic_store, es, es_prefix):
+    elastic_store.upsert([mention(1, 0)])
+    es.indices.delete(index=",".join(es.indices.get(index=f"{es_prefix}-*")))
+    es.indices.delete_index_template(name=f"{es_prefix}-mentions")
+    elastic_store.upsert([mention(2, 0), mention(3, 0)])  # Elasticsearch makes the month up, mapping guessed
+    month = elastic_store.layout.month_index(mention(2, 0).published_at)
+    assert not es.indices.exists_alias(name=f"{es_prefix}-mentions", index=month)
+    assert elastic_store.verify() == f"created; rebuilt {month}"
+    [mapping] = es.indices.get_mapping(index=f"{es_prefix}-mentions").values()
+    assert (mapping["mappings"]["_meta"]["version"], mapping["mappings"]["properties"]["brands"]["type"]) == (
+        MAPPING_VERSION, "keyword")
+    assert sorted(m.id for m in elastic_store.find(Query(), 10)) == sorted([mention(2, 0).id, mention(3, 0).id])
+    assert es.indices.get(index=f"{es_prefix}-mending-*", ignore_unavailable=True, allow_no_indices=True).body == {}
+    assert elastic_store.verify() == "ok"
+
+
+def test_a_month_half_rebuilt_when_the_process_died_is_finished_by_the_next_verify(elastic_store, es, es_prefix):
+    elastic_store.ensure_setup()
+    month = elastic_store.layout.month_index(mention(1, 0).published_at)
+    holding = elastic_store.layout.holding(month)
+    create_index(es, holding, "mentions", MAPPING_VERSION)  # the crash: documents only in the holding index
+    for m in (mention(1, 0), mention(2, 0)):
+        es.index(index=holding, id=m.id, document=mention_doc(m), refresh=True)
+    elastic_store.upsert([mention(3, 0)])  # a write since: the template makes the month again
+    assert elastic_store.verify() == f"rebuilt {month}"
+    assert sorted(m.id for m in elastic_store.find(Query(), 10)) == sorted(mention(i, 0).id for i in (1, 2, 3))
+    assert not es.indices.exists(index=holding)
 
 
 def test_a_plain_index_squatting_an_alias_name_is_folded_into_the_real_index_at_setup(elastic_store, es, es_prefix):
