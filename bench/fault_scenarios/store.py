@@ -188,14 +188,23 @@ def expected_ids(folder: Path, site: DemoSite) -> set[str]:
         store.close()
 
 
-def es_ids(es_url: str, prefix: str) -> list[str]:
-    from elasticsearch import Elasticsearch, helpers
+def es_ids(es_url: str, prefix: str, tries: int = 10) -> list[str]:
+    """The mention ids behind the read alias. Indices the daemon has just recreated may answer 503 for a
+    moment (shards not yet started): asked again, a second apart, before that counts as a failure."""
+    from elasticsearch import ApiError, Elasticsearch, helpers
 
     es = Elasticsearch(es_url, request_timeout=30)
     try:
-        es.indices.refresh(index=f"{prefix}-mentions", ignore_unavailable=True, allow_no_indices=True)
-        return [h["_id"] for h in helpers.scan(es, index=f"{prefix}-mentions", _source=False,
-                                               ignore_unavailable=True)]
+        for attempt in range(1, tries + 1):
+            try:
+                es.indices.refresh(index=f"{prefix}-mentions", ignore_unavailable=True, allow_no_indices=True)
+                return [h["_id"] for h in helpers.scan(es, index=f"{prefix}-mentions", _source=False,
+                                                       ignore_unavailable=True)]
+            except ApiError as exc:
+                if exc.meta.status < 500 or attempt == tries:
+                    raise
+                time.sleep(1.0)
+        return []  # tries < 1
     finally:
         es.close()
 
