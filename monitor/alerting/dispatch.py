@@ -241,20 +241,58 @@ class Dispatcher:
     def _ack_url(self, incident: Incident) -> str | None:
         return self.ack_links.url(incident.id) if self.ack_links else None
 
-    def resolved(self, incident: Incident) -> None:
-        """The resolved notice goes to every URL that was told about the incident (quick retries only)."""
-        reached = sorted({d.channel for d in self.store.deliveries(incident.id) if d.status == SENT})
+    def resolved(self, incident: Incident, now: datetime) -> bool:
+        """The resolved notice to every URL that was told about the incident, each retried on its own with
+        backoff like any notice until `give_up_after` from the resolution; True while one still waits
+        (call again later: the caller keeps the incident on its list of notices to finish)."""
+        log_rows = self.store.deliveries(incident.id)
+        rows = {d.channel: d for d in log_rows if d.step == RESOLVED_STEP}
+        reached = sorted({d.channel for d in log_rows if d.status == SENT and d.step != RESOLVED_STEP})
+        waiting = False
         for key in reached:
-            target = next((t for t in self.notifier.targets(channel_of(key)) or () if t.key == key), None)
-            if target is None or not self.store.claim_delivery(incident.id, RESOLVED_STEP, key, self.clock.now()):
+            row = rows.get(key)
+            in_flight = row is not None and row.status == PENDING and now - row.at < self.alerting.pending_timeout
+            if row is not None and (row.status in DONE or in_flight):
+                waiting |= in_flight
                 continue
-            shape = self.notifier.shape(target)
-            title, body = resolved_message(incident, self.style, shape)
-            outcome = self.notifier.send(target, Message(title, body, "html" if shape.html else "text", "info"))
-            self.store.finish_delivery(incident.id, RESOLVED_STEP, key, SENT if outcome.ok else FAILED,
-                                       self.clock.now(), outcome.attempts, outcome.error)
-            if outcome.ok:
-                self._event(incident, "resolved_notice", f"恢复通知 → {key}")
+            if row is not None and now - (incident.resolved_at or row.at) >= self.alerting.give_up_after:
+                error = f"gave up after {self.alerting.give_up_after}: {row.error or 'interrupted'}"
+                self.store.finish_delivery(incident.id, RESOLVED_STEP, key, FAILED, now, row.attempts, error)
+                self._event(incident, "gave_up", f"恢复通知 → {key}：{self.alerting.give_up_after} 内 "
+                                                 f"{row.attempts} 次未送达，放弃")
+                log.error("incident %s: gave up delivering the resolved notice to %s", incident.id, key)
+                continue
+            if row is not None and row.status == RETRYING and now < row.at + self._backoff(row.attempts):
+                waiting = True
+                continue
+            target = next((t for t in self.notifier.targets(channel_of(key)) or () if t.key == key), None)
+            if target is None:  # the URL left the config: nobody to tell there
+                if row is not None:
+                    self.store.finish_delivery(incident.id, RESOLVED_STEP, key, FAILED, now, row.attempts,
+                                               "channel removed from the config")
+                continue
+            waiting |= not self._send_resolved(incident, target, row, now)
+        return waiting
+
+    def _send_resolved(self, incident: Incident, target: Target, row: Delivery | None, now: datetime) -> bool:
+        if row is None:
+            if not self.store.claim_delivery(incident.id, RESOLVED_STEP, target.key, now):
+                return True  # another process has it
+        else:
+            self.store.finish_delivery(incident.id, RESOLVED_STEP, target.key, PENDING, now, row.attempts, row.error)
+        shape = self.notifier.shape(target)
+        title, body = resolved_message(incident, self.style, shape)
+        outcome = self.notifier.send(target, Message(title, body, "html" if shape.html else "text", "info"))
+        attempts = (row.attempts if row else 0) + 1
+        self.store.finish_delivery(incident.id, RESOLVED_STEP, target.key, SENT if outcome.ok else RETRYING,
+                                   self.clock.now(), attempts, outcome.error)
+        if outcome.ok:
+            self._event(incident, "resolved_notice", f"恢复通知 → {target.key}"
+                                                     + (f"（第 {attempts} 次尝试）" if attempts > 1 else ""))
+        elif attempts == 1:
+            self._event(incident, "delivery_failed", f"恢复通知 → {target.key}: {outcome.error}（将重试）")
+            log.warning("resolved notice to %s failed (will retry): %s", target.key, outcome.error)
+        return outcome.ok
 
     def _event(self, incident: Incident, kind: str, detail: str) -> None:
         self.store.add_event(Event(incident.id, self.clock.now(), kind, detail))

@@ -31,6 +31,8 @@ from monitor.store.base import Store
 
 log = logging.getLogger(__name__)
 
+RESOLVED_WAITING_KEY = "alerting:resolved-notices-waiting"
+
 
 def _example(m: Mention) -> dict:
     return {"id": m.id, "url": m.url, "platform": m.platform, "author": m.author.name,
@@ -203,6 +205,7 @@ class IncidentManager:
             elif not self._held(incident, live, logs, now):
                 due += self.dispatcher.due(incident, logs[incident.id], now)
         report.notified, report.failed = self.dispatcher.deliver(due)
+        self._retry_resolved(now)
         return report
 
     def _muted(self, incident: Incident, live: list[Incident], muters: list[Muter],
@@ -269,7 +272,26 @@ class IncidentManager:
         self._event(incident, "resolved", ("手动恢复" if by else "一段时间内未再触发，自动恢复")
                     + (f"：{note}" if note else ""), actor=by)
         report.resolved += 1
-        self.dispatcher.resolved(incident)
+        if self.dispatcher.resolved(incident, self.clock.now()):
+            self._resolved_waiting(add=incident.id)
+
+    def _resolved_waiting(self, add: str | None = None, done: frozenset[str] = frozenset()) -> list[str]:
+        """Resolved incidents whose resolved notice still waits for a URL (named state: survives a restart)."""
+        waiting = [i for i in self.store.get_state(RESOLVED_WAITING_KEY) or [] if i not in done]
+        if add is not None and add not in waiting:
+            waiting.append(add)
+        if add is not None or done:
+            self.store.put_state(RESOLVED_WAITING_KEY, waiting)
+        return waiting
+
+    def _retry_resolved(self, now: datetime) -> None:
+        finished = set()
+        for incident_id in self._resolved_waiting():
+            incident = self.store.get_incident(incident_id)
+            if incident is None or not self.dispatcher.resolved(incident, now):
+                finished.add(incident_id)
+        if finished:
+            self._resolved_waiting(done=frozenset(finished))
 
     def _update(self, incident: Incident, **changes) -> Incident:
         """Apply changes to the stored copy, so an ack written meanwhile (CLI, ack link) is not overwritten."""

@@ -47,6 +47,48 @@ def test_the_resolved_notice_reaches_the_fallback_that_was_used(managers, receiv
     assert receiver.received[1]["title"].startswith("【已恢复】")
 
 
+def test_a_resolved_notice_to_a_server_that_is_down_is_retried_after_a_restart_until_it_arrives_once(
+        managers, receiver, clock):
+    manager = managers(channels={"oncall": receiver.url("oncall")})
+    [incident] = manager.handle([finding(clock)])
+    manager.tick()
+    receiver.down = {"/oncall"}
+    manager.resolve(incident.id, "王经理")
+    clock.advance(timedelta(minutes=5))
+    manager.tick()  # still down: tried again, kept
+    receiver.down = set()
+    restarted = managers(channels={"oncall": receiver.url("oncall")})  # what waits is in the store
+    clock.advance(timedelta(minutes=5))
+    restarted.tick()
+    restarted.tick()
+    assert receiver.paths() == ["/oncall", "/oncall"]
+    assert receiver.received[1]["title"].startswith("【已恢复】")
+    row = next(d for d in restarted.store.deliveries(incident.id) if d.step == "resolved")
+    assert (row.channel, row.status, row.attempts) == ("oncall", "sent", 3)
+    timeline = [(e.kind, e.detail) for e in restarted.store.events(incident.id)
+                if e.kind in ("delivery_failed", "resolved_notice")]
+    assert [kind for kind, _ in timeline] == ["delivery_failed", "resolved_notice"]
+    assert timeline[1][1] == "恢复通知 → oncall（第 3 次尝试）"
+
+
+def test_a_resolved_notice_is_given_up_after_the_give_up_age_and_the_timeline_says_so(managers, receiver, clock):
+    manager = managers(channels={"oncall": receiver.url("oncall")}, give_up_after="10m")
+    [incident] = manager.handle([finding(clock)])
+    manager.tick()
+    receiver.down = {"/oncall"}
+    manager.resolve(incident.id, "王经理")
+    clock.advance(timedelta(minutes=10))
+    manager.tick()
+    receiver.down = set()
+    clock.advance(timedelta(minutes=10))
+    manager.tick()
+    assert receiver.paths() == ["/oncall"]  # the alert, and no late resolved notice
+    row = next(d for d in manager.store.deliveries(incident.id) if d.step == "resolved")
+    assert (row.status, row.attempts) == ("failed", 1)
+    [gave_up] = [e.detail for e in manager.store.events(incident.id) if e.kind == "gave_up"]
+    assert gave_up == "恢复通知 → oncall：0:10:00 内 1 次未送达，放弃"
+
+
 def test_a_retry_that_succeeds_needs_no_fallback(managers, receiver, clock):
     manager = managers(fallback_channel="backup")
     receiver.fail_next = 1
