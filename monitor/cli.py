@@ -191,39 +191,6 @@ def incident_manager(settings: "Settings"):
     return IncidentManager(settings, open_store(settings.config), Notifier(settings.config), Clock())
 
 
-def _incident_command(action: str):
-    @CONFIG_OPTION
-    @click.argument("incident_id")
-    @click.option("--by", default=None, help="Who is acting (default: the shell user).")
-    @click.option("--note", default=None, help="A note for the timeline and the post-mortem.")
-    @click.option("--json", "as_json", is_flag=True, help="Print the incident as JSON.")
-    def command(config_path: Path, incident_id: str, by: str | None, note: str | None, as_json: bool) -> None:
-        import getpass
-
-        from monitor.i18n import t
-        from monitor.sanitize import clean_name
-
-        manager = incident_manager(_settings(config_path))
-        try:
-            incident = getattr(manager, action)(incident_id, clean_name(by) or getpass.getuser(), note)
-        except KeyError:
-            click.echo(t(f"没有事件 {incident_id}", f"no incident {incident_id}"), err=True)
-            sys.exit(1)
-        finally:
-            manager.store.close()
-        if as_json:
-            _emit_json(incident.to_dict())
-        else:
-            click.echo(f"{incident.id}: {incident.state}")
-    return command
-
-
-main.command("ack", help="Acknowledge an incident: escalation stops (--note goes on its timeline).")(
-    _incident_command("ack"))
-main.command("resolve", help="Resolve an incident by hand and send the resolved notice (--note: why).")(
-    _incident_command("resolve"))
-
-
 @main.command()
 @CONFIG_OPTION
 @click.argument("incident_id")

@@ -45,7 +45,7 @@ rules_dir: {ROOT / 'monitor' / 'demo' / 'rules'}
                                  title="t", playbook={}, opened_at=now, last_seen_at=now))
     store.close()
     proc, names = imported("ack", "INC-1", "--by", "小王", "-c", str(config))
-    assert proc.returncode == 0 and proc.stdout.strip() == "INC-1: acked"
+    assert proc.returncode == 0 and proc.stdout.strip() == "INC-1: acked, 小王"  # ID: state, owner
     assert not names & NLP and not {n.split(".")[0] for n in names} & NLP
 
 

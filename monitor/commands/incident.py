@@ -1,4 +1,8 @@
-"""Owning an incident: `brandmon assign`, `brandmon note` and `brandmon postmortem`."""
+"""Acting on an incident from the shell: `brandmon ack`, `resolve`, `assign`, `note` and `postmortem`.
+
+Each change prints one line, `ID: state` and the owner when there is one (`INC-1123-a1b2c3: acked, 小王`),
+or the incident as JSON with --json; an unknown id exits 1.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,21 @@ import click
 
 from monitor.cli import CONFIG_OPTION, _emit_json, _settings, incident_manager
 from monitor.i18n import t
+from monitor.sanitize import clean_name, clean_text
+
+NOTE_CHARS = 200  # as on the incident page's form
+
+BY_OPTION = click.option("--by", default=None, help="Who is acting (default: the shell user).")
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the incident as JSON.")
 
 
-def _act(config_path: Path, incident_id: str, as_json: bool, action) -> None:
+def _act(config_path: Path, incident_id: str, as_json: bool, action, by: str | None) -> None:
+    """Apply `action(manager, who)` to the incident and print the result. `who` is `by` or the shell user;
+    names and notes are cleaned to one line (monitor/sanitize.py), as on the incident page, because they
+    go into the log, the timeline and the post-mortem's Markdown."""
     manager = incident_manager(_settings(config_path))
     try:
-        incident = action(manager)
+        incident = action(manager, clean_name(by) or getpass.getuser())
     except KeyError:
         click.echo(t(f"没有事件 {incident_id}", f"no incident {incident_id}"), err=True)
         sys.exit(1)
@@ -27,28 +40,56 @@ def _act(config_path: Path, incident_id: str, as_json: bool, action) -> None:
         click.echo(f"{incident.id}: {incident.state}" + (f", {incident.assignee}" if incident.assignee else ""))
 
 
+@click.command("ack")
+@CONFIG_OPTION
+@click.argument("incident_id")
+@BY_OPTION
+@click.option("--note", default=None, help="A note for the timeline and the post-mortem.")
+@JSON_OPTION
+def ack(config_path: Path, incident_id: str, by: str | None, note: str | None, as_json: bool) -> None:
+    """Acknowledge an incident: escalation stops (--note goes on its timeline)."""
+    note = clean_text(note, NOTE_CHARS) or None
+    _act(config_path, incident_id, as_json, lambda m, who: m.ack(incident_id, who, note), by)
+
+
+@click.command("resolve")
+@CONFIG_OPTION
+@click.argument("incident_id")
+@BY_OPTION
+@click.option("--note", default=None, help="Why: for the timeline and the post-mortem.")
+@JSON_OPTION
+def resolve(config_path: Path, incident_id: str, by: str | None, note: str | None, as_json: bool) -> None:
+    """Resolve an incident by hand and send the resolved notice (--note: why)."""
+    note = clean_text(note, NOTE_CHARS) or None
+    _act(config_path, incident_id, as_json, lambda m, who: m.resolve(incident_id, who, note), by)
+
+
 @click.command("assign")
 @CONFIG_OPTION
 @click.argument("incident_id")
 @click.option("--to", "to", required=True, help="Who owns the incident from now on.")
-@click.option("--by", default=None, help="Who is assigning (default: the shell user).")
-@click.option("--json", "as_json", is_flag=True, help="Print the incident as JSON.")
+@BY_OPTION
+@JSON_OPTION
 def assign(config_path: Path, incident_id: str, to: str, by: str | None, as_json: bool) -> None:
     """Give an incident an owner (recorded on its timeline)."""
-    _act(config_path, incident_id, as_json, lambda m: m.assign(incident_id, to, by or getpass.getuser()))
+    owner = clean_name(to)
+    if not owner:
+        raise click.BadParameter(t("负责人不能为空", "the owner is empty"), param_hint="--to")
+    _act(config_path, incident_id, as_json, lambda m, who: m.assign(incident_id, owner, who), by)
 
 
 @click.command("note")
 @CONFIG_OPTION
 @click.argument("incident_id")
 @click.argument("text")
-@click.option("--by", default=None, help="Who writes it (default: the shell user).")
-@click.option("--json", "as_json", is_flag=True, help="Print the incident as JSON.")
+@BY_OPTION
+@JSON_OPTION
 def note(config_path: Path, incident_id: str, text: str, by: str | None, as_json: bool) -> None:
     """Add a note to an incident's timeline (what was done, what was said publicly)."""
-    if not text.strip():
+    text = clean_text(text, NOTE_CHARS)
+    if not text:
         raise click.BadParameter(t("备注不能为空", "the note is empty"), param_hint="TEXT")
-    _act(config_path, incident_id, as_json, lambda m: m.note(incident_id, text.strip(), by or getpass.getuser()))
+    _act(config_path, incident_id, as_json, lambda m, who: m.note(incident_id, text, who), by)
 
 
 @click.command("postmortem")
@@ -88,5 +129,5 @@ def postmortem(config_path: Path, incident_id: str, out: Path, as_json: bool) ->
 
 
 def add_to(main: click.Group) -> None:
-    for command in (assign, note, postmortem):
+    for command in (ack, resolve, assign, note, postmortem):
         main.add_command(command)
