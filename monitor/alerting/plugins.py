@@ -49,6 +49,19 @@ class _Bot(NotifyBase):
     def url_identifier(self):
         return (self.secure_protocol, self.token)
 
+    @classmethod
+    def parse_url(cls, url: str):
+        """Apprise's reading of `schema://TOKEN…`, the token taken from the host part, plus the bot's own fields."""
+        results = NotifyBase.parse_url(url, verify_host=False)
+        if results:
+            results["token"] = NotifyBase.unquote(results["host"])
+            results.update(cls._url_fields(results))
+        return results
+
+    @staticmethod
+    def _url_fields(results: dict) -> dict:
+        return {}
+
     def _post(self, url: str, payload: dict) -> bool:
         try:
             r = requests.post(url, data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
@@ -96,13 +109,8 @@ class SignedFeishu(_Bot):
         return self._post(ENDPOINTS[self.schema].format(token=self.token), payload)
 
     @staticmethod
-    def parse_url(url: str):
-        results = NotifyBase.parse_url(url, verify_host=False)
-        if not results:
-            return results
-        results["token"] = NotifyBase.unquote(results["host"])
-        results["secret"] = NotifyBase.unquote((results.get("fullpath") or "").strip("/"))
-        return results
+    def _url_fields(results: dict) -> dict:
+        return {"secret": NotifyBase.unquote((results.get("fullpath") or "").strip("/"))}
 
 
 class MentioningWeCom(_Bot):
@@ -141,15 +149,9 @@ class MentioningWeCom(_Bot):
         return ENDPOINTS["wecomat"].format(token=self.token)
 
     @staticmethod
-    def parse_url(url: str):
-        results = NotifyBase.parse_url(url, verify_host=False)
-        if not results:
-            return results
-        results["token"] = NotifyBase.unquote(results["host"])
-        for key in ("mention", "mobiles", "mention_on"):
-            if results["qsd"].get(key):
-                results[key] = NotifyBase.unquote(results["qsd"][key])
-        return results
+    def _url_fields(results: dict) -> dict:
+        return {key: NotifyBase.unquote(results["qsd"][key]) for key in ("mention", "mobiles", "mention_on")
+                if results["qsd"].get(key)}
 
 
 for _plugin in (SignedFeishu, MentioningWeCom):
