@@ -39,6 +39,7 @@ RELOAD_KEY = "daemon:reload"
 FIRST_CRAWL_SPREAD = 30.0
 DRAIN_EVERY = 5.0  # the queue is retried this often while NLP or the store could not take it
 HEARTBEAT_EVERY = 5.0  # status written, queue file, indices and free disk checked
+HEARTBEAT_STALE = 30.0  # seconds without a finished heartbeat before /healthz says its checks are stale
 RESTART_ONLY = ("state_dir", "store", "http.bind", "daemon.leader_lease")
 
 
@@ -62,6 +63,8 @@ class Daemon:
         self.ready = False  # /healthz answers "starting" until the store, queue and NLP pool are up
         self.last_reload: dict | None = None
         self.last_evaluation: float | None = None  # wall time of the last evaluation that finished
+        self._beat_at: float | None = None  # monotonic time the last heartbeat finished
+        self._store_up: bool | None = None  # what the last heartbeat's ping found (None: not asked yet)
         self._dead_seen = 0
         self._notified: set[tuple[str, str, str]] = set()
         self._afresh: dict[str, int] = {}  # source → repair number: to crawl from scratch (mentions deleted)
@@ -298,17 +301,20 @@ class Daemon:
 
     # health
     def health(self) -> list[str]:
-        """Reasons the daemon is unhealthy; empty when all is well."""
+        """Reasons the daemon is unhealthy; empty when all is well. Read from what the heartbeat and the jobs
+        recorded, never from a store call: /healthz answers at once however slow the store is, and says so
+        when the heartbeat itself is stuck."""
         if not self.ready:
             return ["starting"]
         reasons = []
         if self.stopping:
             reasons.append("shutting down")
-        up = self._ping()
-        self.metrics.store_up.set(1 if up else 0)
-        if not up and not self.faults.down("store"):
+        if self._store_up is False and not self.faults.down("store"):
             reasons.append("store: unreachable")
         reasons += self.faults.reasons()
+        quiet = time.monotonic() - self._beat_at if self._beat_at is not None else 0.0
+        if quiet > HEARTBEAT_STALE:
+            reasons.append(f"heartbeat: none finished for {quiet:.0f} s; the store, queue and disk checks are stale")
         alive, why = self.scheduler.alive()
         if not alive:
             reasons.append(why)
@@ -341,18 +347,20 @@ class Daemon:
     def _heartbeat(self) -> None:
         """Check what can break under a running daemon (queue file deleted, indices deleted, disk full), and
         record the daemon's status for `brandmon status`."""
+        self._store_up = self._ping()  # first: a store that hangs the checks below is already shown
         restored = self.queue.check()
         if restored is not None:
             self.metrics.queue_restored.inc()
             self.faults.fail("queue", f"{restored.reason}; {restored.items} waiting items were written back")
         self._check_disk()
         self._check_indices()
-        self.metrics.store_up.set(1 if self._ping() and not self.faults.down("store") else 0)
+        self.metrics.store_up.set(1 if self._store_up and not self.faults.down("store") else 0)
         self._count_queue()
         try:
             self.store.put_state(STATUS_KEY, self.status())
         except StoreUnavailable as exc:  # /healthz says so
             self.faults.fail("store", str(exc))
+        self._beat_at = time.monotonic()
 
     def _check_indices(self) -> None:
         """Elasticsearch: indices deleted or wrong under the running daemon. The store repairs them in

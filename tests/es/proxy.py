@@ -1,11 +1,12 @@
 """A loopback HTTP proxy in front of the real node that can play a busy or a vanished cluster:
 `busy(n, status)` answers the next n bulk requests with that status, `down()` stops listening
-(connections are refused), `up()` listens again on the same port. It counts what it forwarded."""
+(connections are refused), `up()` listens again on the same port. It counts what it forwarded, per path."""
 
 from __future__ import annotations
 
 import http.client
 import threading
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
@@ -16,6 +17,7 @@ class FaultProxy:
         self.target = (parsed.hostname, parsed.port)
         self.port = 0
         self.bulk_requests = 0
+        self.requests: Counter[str] = Counter()  # path without the query → requests
         self._busy: list[int] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -37,6 +39,7 @@ class FaultProxy:
                 is_bulk = self.path.split("?")[0].endswith("/_bulk")
                 with proxy._lock:
                     proxy.bulk_requests += is_bulk
+                    proxy.requests[self.path.split("?")[0]] += 1
                     status = proxy._busy.pop(0) if is_bulk and proxy._busy else None
                 if status:
                     self._answer(status, b'{"error":{"type":"es_rejected_execution_exception","reason":"busy"},'
