@@ -11,6 +11,7 @@ live mapping by itself, `brandmon es migrate` does (monitor/store/elastic_migrat
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -21,6 +22,8 @@ from monitor.clock import utc
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 from monitor.store import matching
+
+log = logging.getLogger(__name__)
 
 # 2: `words` / `title_words` for keyword and search matching (monitor/store/matching.py)
 # 3: mentions.categories (complaint categories)
@@ -200,18 +203,18 @@ def _family_index(es: Elasticsearch, layout: Layout, family: str) -> bool:
 
 
 def mend_months(es: Elasticsearch, layout: Layout) -> list[str]:
-    """Rebuild monthly mentions indices that lack this version's mapping or the read alias; their names.
+    """Rebuild monthly mentions indices that brandmon's mapping did not make; their names.
 
     A bulk write in the seconds between the template's deletion and its repair makes Elasticsearch
     auto-create the month with guessed mappings and outside `<prefix>-mentions`, where no read finds
     its mentions. Its documents go to a holding index (writes to the month wait meanwhile: the write
     block makes the bulk sender retry), the month is created again from the template, and they come
     back without overwriting anything written since. A holding index left by a crash is finished."""
-    found = es.indices.get(index=layout.mentions_pattern, features=["aliases", "mappings"],
-                           ignore_unavailable=True, allow_no_indices=True).body
+    found = es.indices.get(index=layout.mentions_pattern, features=["mappings"], ignore_unavailable=True,
+                           allow_no_indices=True).body
+    # only months our mapping did not make: one of ours without the alias may be in the middle of `es migrate`
     wrong = sorted(name for name, body in found.items()
-                   if layout.mentions not in (body.get("aliases") or {})
-                   or (body.get("mappings") or {}).get("_meta", {}).get("version") != layout.version)
+                   if (body.get("mappings") or {}).get("_meta", {}).get("managed_by") != "brandmon")
     for name in wrong:
         es.indices.add_block(index=name, block="write")
         holding = layout.holding(name)
@@ -239,9 +242,14 @@ def _copy(es: Elasticsearch, source: str, target: str, op: str = "index") -> Non
     _, errors = helpers.bulk(es, ({"_op_type": op, "_index": target, "_id": hit["_id"], "_source": hit["_source"]}
                                   for hit in helpers.scan(es, index=source, query={"query": {"match_all": {}}})),
                              refresh=True, raise_on_error=False)
-    failed = [e for e in errors if next(iter(e.values())).get("status") != 409]
+    results = [next(iter(e.values())) for e in errors]
+    for result in results:  # what our mapping refuses, as a write of it would have been refused: said, not retried
+        if result.get("status") == 400:
+            log.error("Elasticsearch refused mention %s while %s was copied to %s: %s", result.get("_id"), source,
+                      target, result.get("error"))
+    failed = [r for r in results if r.get("status") not in (400, 409)]
     if failed:
-        raise RuntimeError(f"copying {source} to {target}: {len(failed)} documents refused, first: {failed[0]}")
+        raise RuntimeError(f"copying {source} to {target}: {len(failed)} documents not taken, first: {failed[0]}")
 
 
 def create_index(es: Elasticsearch, name: str, family: str, version: int, alias: str | None = None) -> bool:
