@@ -63,7 +63,7 @@ class Daemon:
         self.ready = False  # /healthz answers "starting" until the store, queue and NLP pool are up
         self.last_reload: dict | None = None
         self.last_evaluation: float | None = None  # wall time of the last evaluation that finished
-        self._beat_at: float | None = None  # monotonic time the last heartbeat finished
+        self._beat_at = time.monotonic()  # when the last heartbeat finished (until the first: when this began)
         self._store_up: bool | None = None  # what the last heartbeat's ping found (None: not asked yet)
         self._dead_seen = 0
         self._notified: set[tuple[str, str, str]] = set()
@@ -83,6 +83,7 @@ class Daemon:
         # one CrawlRunner (one reactor) shared by every crawl thread and every reloaded config
         self.monitor = self._monitor(settings, self.nlp, crawler=CrawlRunner(config.timezone))
         self.scheduler = Scheduler({"crawl": config.daemon.crawl_workers, "control": 2}, report=self._job_done)
+        self._beat_at = time.monotonic()
         self.ready = True
 
     def _web(self, bind: str):
@@ -312,7 +313,7 @@ class Daemon:
         if self._store_up is False and not self.faults.down("store"):
             reasons.append("store: unreachable")
         reasons += self.faults.reasons()
-        quiet = time.monotonic() - self._beat_at if self._beat_at is not None else 0.0
+        quiet = time.monotonic() - self._beat_at
         if quiet > HEARTBEAT_STALE:
             reasons.append(f"heartbeat: none finished for {quiet:.0f} s; the store, queue and disk checks are stale")
         alive, why = self.scheduler.alive()
