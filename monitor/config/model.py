@@ -28,6 +28,9 @@ class BrandConfig(Strict):
     ambiguous: tuple[str, ...] = ()
     brand_cues: tuple[str, ...] = ()  # words that say an ambiguous name means the brand, added to the built-in ones
     other_cues: tuple[str, ...] = ()  # words that say it means something else (斤, 熬粥, 果园 …)
+    # what an ambiguous name means when nothing around it says: `other` (a bare 苹果很好 is the fruit more
+    # often than the company) or `brand` (when missing a mention costs more than a false one)
+    ambiguous_default: Literal["brand", "other"] = "other"
     # optional boolean query a mention must also satisfy, e.g. '(手机 OR 充电) NOT 星河湾' (monitor/nlp/query.py)
     query: str | None = None
     # the brand's own accounts per platform (author ids or names): their replies answer a complaint
