@@ -29,8 +29,9 @@ class BrandConfig(Strict):
     brand_cues: tuple[str, ...] = ()  # words that say an ambiguous name means the brand, added to the built-in ones
     other_cues: tuple[str, ...] = ()  # words that say it means something else (斤, 熬粥, 果园 …)
     # what an ambiguous name means when nothing around it says: `other` (a bare 苹果很好 is the fruit more
-    # often than the company) or `brand` (when missing a mention costs more than a false one)
-    ambiguous_default: Literal["brand", "other"] = "other"
+    # often than the company) or `brand` (小米涨5%: the company, today, far more often than the grain); one
+    # value for all of the brand's ambiguous names, or per name ({小米: brand, 米粉: other}; unnamed: other)
+    ambiguous_default: Literal["brand", "other"] | dict[str, Literal["brand", "other"]] = "other"
     # optional boolean query a mention must also satisfy, e.g. '(手机 OR 充电) NOT 星河湾' (monitor/nlp/query.py)
     query: str | None = None
     # the brand's own accounts per platform (author ids or names): their replies answer a complaint
@@ -64,7 +65,20 @@ class BrandConfig(Strict):
         unknown = [a for a in self.ambiguous if fold(a) not in names]
         if unknown:
             raise ValueError(f"ambiguous names {unknown} are neither the name nor an alias")
+        if isinstance(self.ambiguous_default, dict):
+            listed = {fold(a) for a in self.ambiguous}
+            stray = [a for a in self.ambiguous_default if fold(a) not in listed]
+            if stray:
+                raise ValueError(f"ambiguous_default names {stray} that are not in ambiguous")
         return self
+
+    def default_sense(self, name: str) -> str:
+        """What the ambiguous name (folded) means when nothing around it says: "brand" or "other"."""
+        if isinstance(self.ambiguous_default, str):
+            return self.ambiguous_default
+        from monitor.nlp.normalize import fold
+
+        return next((v for k, v in self.ambiguous_default.items() if fold(k) == name), "other")
 
     @property
     def terms(self) -> tuple[str, ...]:

@@ -50,6 +50,7 @@ MIN_MARGIN = -1.25  # log-likelihood "one word" may lose by to "split into other
 _CONTEXT = 20  # characters either side in which cue words count
 _DEFAULT_FREQUENCY = 300  # dictionary count for a brand name the dictionary does not know (小米 396, 华为 373)
 _NEAR = 8  # Han characters either side read by the segmenter
+_NICKNAME = 12  # characters: a longer run after @ is read as text (Weibo nicknames are at most 15 Han, mostly far fewer)
 # Right after an ambiguous name, a model number makes it the brand: 苹果6P, 小米14, 小米 su7 (not 苹果6个).
 _MODEL_AFTER = re.compile(r" ?(?:\d{1,2}(?![\d.个只颗斤箱袋筐元块毛角粒万千百多公克吨年月日号岁%])|[a-z]{1,4}\d|"
                           r"(?:pro|max|mini|note|plus|air)(?![a-z]))")
@@ -99,6 +100,7 @@ class _Name:
     term: str  # folded, without spaces
     ambiguous: bool
     han: bool  # all Han: the segmenter judges its boundaries
+    default: int = -1  # an ambiguous name with nothing around it: 1 the brand, -1 something else
 
 
 class _Brand:
@@ -109,7 +111,8 @@ class _Brand:
         for term in brand.terms:
             key = _compact(fold(term)).replace(" ", "")
             if key:
-                self.names[key] = _Name(key, key in ambiguous, all(_is_han(c) for c in key))
+                default = 1 if key in ambiguous and brand.default_sense(fold(term)) == "brand" else -1
+                self.names[key] = _Name(key, key in ambiguous, all(_is_han(c) for c in key), default)
         self.pattern = _alternation(brand.terms, noisy=True)
         self.exclude = _alternation(brand.exclude, noisy=False)
         self.query: Node | None = parse_query(brand.query) if brand.query else None
@@ -121,14 +124,13 @@ class _Brand:
         self.cue_sign = {**{c: -1 for c in other_cues}, **{c: 1 for c in brand_cues}, **neutral}
         self.cues = _alternation(self.cue_sign, noisy=False)
         self.official = _alternation(cues.get("official", ()), noisy=False)
-        self.default = 1 if brand.ambiguous_default == "brand" else -1
         self._segmenter = segmenter
 
     def mentioned_in(self, text: str, cased: str, handles: tuple[tuple[int, int], ...] = ()) -> bool:
         if self.pattern is None:
             return False
         blocked = [m.span() for m in self.exclude.finditer(text)] if self.exclude else []
-        pending: list[tuple[int, int, bool]] = []  # occurrences that need the words around them (, after a surname)
+        pending: list[tuple[int, int, bool, int]] = []  # needing the words around: (…, after a surname, default)
         found = False
         for m in self.pattern.finditer(text):
             a, b = m.span()
@@ -147,7 +149,7 @@ class _Brand:
                     break
             person = name.han and len(name.term) == 2 and self._after_surname(text, a)
             if name.ambiguous or person:
-                pending.append((a, b, person))
+                pending.append((a, b, person, name.default if name.ambiguous else -1))
             else:
                 found = True
                 break
@@ -169,7 +171,8 @@ class _Brand:
         rest = text[b:end]
         if not name.ambiguous or (rest and self.official and self.official.match(rest)):
             return True
-        return None if rest else False
+        # @小米看到那个60英寸的电视…: a "handle" longer than nicknames run is the sentence itself
+        return None if rest and end - start <= _NICKNAME else False
 
     def _stands_alone(self, text: str, cased: str, a: int, b: int, name: _Name) -> bool:
         """The occurrence is a word of its own, not letters or characters of other words."""
@@ -199,13 +202,13 @@ class _Brand:
             return False
         return a < 2 or not _is_han(text[a - 2]) or not self._segmenter.is_word(text[a - 2:a])
 
-    def _means_brand(self, text: str, pending: list[tuple[int, int, bool]]) -> bool:
+    def _means_brand(self, text: str, pending: list[tuple[int, int, bool, int]]) -> bool:
         """What stands right after (苹果6P) or before (吃苹果, 两斤小米, 猫叫小米) each occurrence, else the cue
         words within _CONTEXT characters; a name after a surname is a person unless cues say brand. One
         occurrence read either way decides for the others; with none, cues anywhere in the text, and with
         no cue at all the brand's ambiguous_default."""
         verdicts = []
-        for a, b, person in pending:
+        for a, b, person, _ in pending:
             if _MODEL_AFTER.match(text, b):
                 verdicts.append(1)
             elif _THING_BEFORE.search(text, max(0, a - 5), a):
@@ -215,8 +218,8 @@ class _Brand:
                 verdicts.append(1 if score > 0 else -1 if score < 0 or person else 0)
         if 1 in verdicts or -1 in verdicts:
             return 1 in verdicts
-        score = self._cue_score(text, 0, len(text)) or self.default  # nothing nearby: the whole text
-        return score > 0
+        score = self._cue_score(text, 0, len(text))  # nothing nearby: the whole text
+        return score > 0 if score else any(default > 0 for *_, default in pending)
 
     def _cue_score(self, text: str, lo: int, hi: int) -> int:
         return sum(self.cue_sign[m.group()] for m in self.cues.finditer(text, lo, hi))

@@ -165,6 +165,19 @@ def test_handles_count_only_when_they_are_the_brands_own(example_matcher, text, 
     assert example_matcher.match(text) == brands
 
 
+def test_the_default_can_differ_per_ambiguous_name():
+    brand = BrandConfig(name="小米", aliases=("米粉",), ambiguous=("小米", "米粉"), ambiguous_default={"小米": "brand"})
+    matcher = BrandMatcher([brand])
+    assert matcher.match("小米涨5%") == ["小米"]
+    assert matcher.match("米粉涨5%") == []
+    assert matcher.match("今天的小米粒粒饱满，熬粥香") == []  # the grain's words still decide
+
+
+def test_a_default_for_a_name_that_is_not_ambiguous_is_refused():
+    with pytest.raises(ValueError, match="not in ambiguous"):
+        BrandConfig(name="小米", aliases=("米粉",), ambiguous=("小米",), ambiguous_default={"米粉": "brand"})
+
+
 def test_an_ambiguous_name_must_be_one_of_the_brands_names():
     with pytest.raises(ValueError, match="neither the name nor an alias"):
         BrandConfig(name="小米", aliases=("Xiaomi",), ambiguous=("苹果",))
@@ -179,10 +192,12 @@ def test_a_brands_own_cue_words_decide_an_ambiguous_name():
 
 
 @pytest.mark.parametrize("name, floor_precision, floor_recall", [
-    ("tune.csv", 0.98, 0.97),        # public review and news text plus written hard cases: what the cues were tuned on
-    ("heldout.csv", 0.95, 0.99),     # public reviews sampled after the first tuning ended (since seen)
-    ("tune_weibo.csv", 0.96, 0.93),  # Weibo posts, tuned on
-    ("heldout_weibo.csv", 0.94, 0.87),  # Weibo posts from the same draw, labelled before tuning, never tuned on
+    ("tune.csv", 0.98, 0.98),               # public reviews and news plus written hard cases: tuned on
+    ("heldout.csv", 0.96, 0.99),            # public reviews sampled after the first tuning ended (since seen)
+    ("tune_weibo.csv", 0.95, 0.96),         # Weibo posts 2012-2020, tuned on
+    ("heldout_weibo.csv", 0.93, 0.94),      # the same draw's other half, labelled before tuning (its misses seen once)
+    ("heldout_reviews.csv", 0.96, 0.97),    # reviews labelled before the matcher ran on them, misses never looked at
+    ("heldout_hotsearch.csv", 0.99, 0.99),  # Weibo hot-search titles with 小米, 2024-2026
 ])
 def test_the_example_config_holds_its_figures_on_the_labelled_sets(example_matcher, name, floor_precision,
                                                                    floor_recall):
