@@ -12,6 +12,7 @@ crisis terms) get categories; the rest get none.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -89,16 +90,21 @@ class Categorizer:
                     self._aspect_of.setdefault(word.lower(), self.names.index(name) if name != "-" else -1)
         self._aspects = _alternation(self._aspect_of)
         self._default = self.names.index(_DEFAULT_ASPECT) if _DEFAULT_ASPECT in self.names else None
+        self._any = _alternation((*self._of, *patterns.get("negative", ())))
 
     def categorize(self, text: str) -> list[str]:
         """The categories of one (normalised) text, in the configured order."""
-        found: set[int] = set()
         text = text.lower()
-        at = 0
-        for end in [m.start() for m in _CLAUSE_END.finditer(text)] + [len(text)]:
-            if end > at:
-                found |= self._clause(text, at, end)
-            at = end + 1
+        if self._any is None or not self._any.search(text):
+            return []
+        found: set[int] = set()
+        ends = [m.start() for m in _CLAUSE_END.finditer(text)] + [len(text)]
+        done = -1
+        for m in self._any.finditer(text):  # only clauses holding a term or a judgement need reading
+            i = bisect.bisect_right(ends, m.start())
+            if i > done:
+                done = i
+                found |= self._clause(text, ends[i - 1] + 1 if i else 0, ends[i] if i < len(ends) else len(text))
         return [self.names[i] for i in sorted(found) if i >= 0]
 
     def _clause(self, text: str, lo: int, hi: int) -> set[int]:
