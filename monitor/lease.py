@@ -18,7 +18,7 @@ import uuid
 from datetime import timedelta
 
 from monitor.clock import Clock
-from monitor.store.base import Store
+from monitor.store.base import Fence, Store
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +50,11 @@ class Leadership:
 
     def leading(self) -> bool:
         return self.token is not None and time.monotonic() < self._until
+
+    def fence(self) -> Fence | None:
+        """What the leader's writes carry (notification log, new incidents): refused once the lease moved on."""
+        return Fence(self.name, self.token) if self.token is not None else None
+
+    def fenced_off(self, why: str) -> None:
+        log.warning("this daemon (%s) was fenced off as alerting leader: %s", self.holder, why)
+        self.token, self._until = None, 0.0
