@@ -7,85 +7,29 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
 
-from bench.crawl import board, list_path, thread_path
+from bench.crawl import list_path, thread_path
 from monitor.config.model import FrontierConfig
 from monitor.crawl.frontier import Frontier, merge_states
 from monitor.store.base import Query
 from monitor.store.sqlite import SqliteStore
 from tests.conftest import ROOT
+from tests.crawl.board_site import Board
 from tests.redis_server import redis_prefix, redis_url  # noqa: F401  (fixtures)
 
 THREADS = 12
 BROKEN = thread_path(5, 1)  # answers 500 to its first three requests: one crawl with Scrapy's two retries
 
 
-class Board:
-    """A Discuz!-shaped board on 127.0.0.1 that records which worker (X-Worker header) fetched what. The
-    first list page is held until `release()`, so a test can have both workers up before any work exists."""
-
-    def __init__(self) -> None:
-        self.pages = board(THREADS)
-        self.fetches: list[tuple[str, str, int]] = []  # (worker, path, status)
-        self.released = threading.Event()
-        self.lock = threading.Lock()
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                site.serve(self)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def serve(self, request) -> None:
-        path, worker = request.path, request.headers.get("X-Worker", "?")
-        with self.lock:
-            earlier = sum(1 for _, p, _ in self.fetches if p == path)
-            body = b"User-agent: *\nAllow: /\n" if path == "/robots.txt" else self.pages.get(path)
-            status = 500 if path == BROKEN and earlier < 3 else (200 if body else 404)
-            self.fetches.append((worker, path, status))
-        if path == list_path(1):
-            self.released.wait(120)
-        time.sleep(0.3 if path.startswith("/forum.php") else 0)  # slow enough for two workers to overlap
-        request.send_response(status)
-        request.send_header("Content-Type", "text/html; charset=utf-8")
-        body = body if status == 200 else b"error"
-        request.send_header("Content-Length", str(len(body)))
-        request.end_headers()
-        request.wfile.write(body)
-
-    def pages_fetched(self) -> Counter:
-        return Counter(p for _, p, s in self.fetches if p != "/robots.txt" and s == 200)
-
-    def __enter__(self) -> "Board":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def site():
-    with Board() as b:
+    with Board(THREADS, broken=BROKEN) as b:
         yield b
 
 
