@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+import warnings
 from datetime import timedelta
 
 from scrapy import signals
@@ -27,6 +28,9 @@ from scrapy_redis.scheduler import Scheduler
 from monitor.config.model import FrontierConfig, SourceConfig
 
 log = logging.getLogger(__name__)
+
+# scrapy-redis 0.9 still passes `spider=` to the stats collector, which Scrapy 2.13+ only warns about
+warnings.filterwarnings("ignore", message="Passing a 'spider' argument to StatsCollector", module="scrapy_redis")
 
 # sent by a spider when a request finally failed (spiders/base.py); SeenFilter forgets the request
 request_failed = object()
