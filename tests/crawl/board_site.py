@@ -45,7 +45,7 @@ class Board:
             status = 500 if path == self.broken and earlier < 3 else (200 if body else 404)
             self.fetches.append((worker, path, status))
         if path == list_path(1):
-            self.released.wait(120)
+            self.released.wait(140)
         time.sleep(self.delay if path.startswith("/forum.php") else 0)  # slow enough for two workers to overlap
         request.send_response(status)
         request.send_header("Content-Type", "text/html; charset=utf-8")
