@@ -48,6 +48,15 @@ class ReplayStore(Store):
     def term_counts(self, query: Query, terms) -> dict[str, int]:
         return self._mentions.term_counts(query, terms)
 
+    def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
+        return self._mentions.facet_counts(query, facet, limit)
+
+    def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
+        return self._mentions.top_authors(query, limit)
+
+    def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
+        return self._mentions.top_stories(query, limit)
+
     def save_incident(self, incident: Incident) -> None:
         self._scratch.save_incident(incident)
 

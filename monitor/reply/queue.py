@@ -162,8 +162,11 @@ class ReplyDesk:
         """Reply-SLA figures for a report: complaints of the period, answered or handled, within the SLA."""
         out = {"negative": 0, "answered": 0, "handled": 0, "within_sla": 0, "breached": 0, "open": 0}
         for b in self._brands(brand):
-            mentions = self.store.find(Query(brand=b.name, start=start, end=end + self.config.reply.lookback),
-                                       limit=SCAN)
+            if b.official_accounts:
+                window = Query(brand=b.name, start=start, end=end + self.config.reply.lookback)
+            else:  # nothing can answer a complaint: the period's complaints are all there is to read
+                window = Query(brand=b.name, sentiments=("negative",), start=start, end=end)
+            mentions = self.store.find(window, limit=SCAN)
             official = [m for m in mentions if self.official.is_official(m, b.name)]
             first_reply = _first_reply_times(mentions, official)
             complaints = [m for m in mentions if m.sentiment_label == "negative" and start <= m.published_at < end

@@ -32,6 +32,9 @@ class Query:
     unique: bool = False  # count and histogram count stories (distinct cluster_id), not mentions
 
 
+FACETS = ("platform", "source", "region", "category")
+
+
 class StoreUnavailable(Exception):
     """The store cannot do this now (down, disk full, file damaged, indices missing): the one error both
     backends raise for "not your data's fault", so callers keep the work in the queue instead of losing it."""
@@ -94,6 +97,21 @@ class Store(ABC):
     @abstractmethod
     def term_counts(self, query: Query, terms: Iterable[str]) -> dict[str, int]:
         """Number of matching mentions whose keywords include each of `terms` (0 when none)."""
+
+    @abstractmethod
+    def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
+        """Exact number of matching mentions per value of `facet` (one of FACETS: platform, source,
+        region = Mention.ip_location, category = each of Mention.categories), most first, ties by value."""
+
+    @abstractmethod
+    def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
+        """(author name, matching mentions, most followers seen) of the most followed named authors, then
+        the most active, ties by name."""
+
+    @abstractmethod
+    def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
+        """The biggest stories (cluster_id, else the mention alone) among matching mentions, biggest first,
+        then by their most engaged mention: that mention (the newest on ties) and the story's size."""
 
     # incidents
     @abstractmethod

@@ -250,6 +250,31 @@ class ElasticStore(Store):
         found = {b["key"]: b["doc_count"] for b in _aggregation(result, "t")["buckets"]}
         return {t: found.get(t, 0) for t in wanted}
 
+    def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
+        field = {"platform": "platform", "source": "source", "region": "ip_location", "category": "categories"}[facet]
+        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
+            "field": field, "size": limit, "shard_size": max(limit * 10, 10_000),
+            "order": [{"_count": "desc"}, {"_key": "asc"}]}}})
+        return [(b["key"], b["doc_count"]) for b in _aggregation(result, "t")["buckets"]]
+
+    def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
+        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
+            "field": "author.name", "size": limit, "shard_size": max(limit * 10, 10_000),
+            "order": [{"f": "desc"}, {"_count": "desc"}, {"_key": "asc"}]},
+            "aggs": {"f": {"max": {"field": "author.followers", "missing": 0}},
+                     "known": {"value_count": {"field": "author.followers"}}}}})
+        return [(b["key"], b["doc_count"], int(b["f"]["value"]) if b["known"]["value"] else None)
+                for b in _aggregation(result, "t")["buckets"]]
+
+    def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
+        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
+            "field": "story", "size": limit, "shard_size": max(limit * 10, 10_000),
+            "order": [{"_count": "desc"}, {"e": "desc"}, {"_key": "asc"}]},
+            "aggs": {"e": {"max": {"field": "engagement_total"}}, "top": {"top_hits": {
+                "size": 1, "sort": [{"engagement_total": "desc"}, {"@timestamp": "desc"}, {"id": "desc"}]}}}}})
+        return [(mention_from(b["top"]["hits"]["hits"][0]["_source"]), b["doc_count"])
+                for b in _aggregation(result, "t")["buckets"]]
+
     # retention
     def prune(self, now: datetime) -> dict[str, int]:
         """Delete whole monthly indices whose month ended before the retention (a mention is kept at
