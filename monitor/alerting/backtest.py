@@ -42,6 +42,9 @@ class ReplayStore(Store):
     def find(self, query: Query, limit: int = 20, order: str = "recent") -> list[Mention]:
         return self._mentions.find(query, limit, order)
 
+    def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
+        return self._mentions.find_fields(query, fields, limit)
+
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         return self._mentions.top_terms(query, limit)
 

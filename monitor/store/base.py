@@ -91,6 +91,12 @@ class Store(ABC):
         """Mentions matching query, newest first ('recent') or most engaged first ('engagement')."""
 
     @abstractmethod
+    def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
+        """Like find (newest first), but only `fields` of each mention, as Mention.to_dict has them (dotted
+        for nested ones: "author.followers"; None when absent): for reads of thousands of mentions, where
+        decoding whole records would be most of the cost."""
+
+    @abstractmethod
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         """Exact number of matching mentions per keyword (Mention.keywords), most first, ties by word."""
 

@@ -234,6 +234,11 @@ class ElasticStore(Store):
         hits = self._mentions(query=es_query(query), size=min(limit, MAX_RESULTS), sort=sort)["hits"]["hits"]
         return [mention_from(h["_source"]) for h in hits]
 
+    def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
+        hits = self._mentions(query=es_query(query), size=min(limit, MAX_RESULTS), _source=list(fields),
+                              sort=[{"@timestamp": "desc"}, {"id": "desc"}])["hits"]["hits"]
+        return [tuple(_dotted(h["_source"], f) for f in fields) for h in hits]
+
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         """Exact: each monthly index has one shard, and the shard size covers every term of the window."""
         result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
@@ -446,6 +451,12 @@ raising_unavailable(ElasticStore, _outage, skip=("ensure_setup", "ping", "close"
 
 def _delivery_id(incident_id: str, step: str, channel: str) -> str:
     return f"{incident_id}|{step}|{channel}"
+
+
+def _dotted(source: dict[str, Any], field: str) -> Any:
+    for part in field.split("."):
+        source = source.get(part) if isinstance(source, dict) else None
+    return source
 
 
 def _aggregation(result: Any, name: str, empty: dict[str, Any] | None = None) -> dict[str, Any]:

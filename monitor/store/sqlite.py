@@ -1,8 +1,9 @@
 """The embedded store: one SQLite file in WAL mode, so brandmon runs with no server at all.
 
 Every cost is bounded by the window asked about, not by the history kept:
-- `mention_brands` is clustered on (brand, time) and carries sentiment, source and platform, so a
-  brand's window is one contiguous index range that answers counts on its own;
+- `mention_brands` is clustered on (brand, time) and carries sentiment, source, platform, author,
+  followers, story and engagement, so a brand's window is one contiguous index range that answers
+  counts, reach filters, unique stories, top authors and top stories on its own;
 - hourly rollups (`roll_hour`: brand × hour × sentiment × source × platform; `roll_facets`: brand ×
   hour × sentiment × category or region; `roll_terms`: brand × hour × keyword), maintained in the same
   transaction as each batch, answer every whole hour of a count, histogram, breakdown or top-words
@@ -39,7 +40,7 @@ from monitor.store.base import Query, Store, UpsertResult, raising_unavailable
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 3: roll_facets (categories and regions)
+SCHEMA_VERSION = 3  # 3: roll_facets (categories and regions); author, followers, story, engagement in mention_brands
 HOUR = 3600
 ALL = "*"  # the rollup "brand" that counts every mention once
 HOURLY, FACETS = "roll_hour", "roll_facets"
@@ -73,6 +74,10 @@ CREATE TABLE IF NOT EXISTS mention_brands (
     sentiment TEXT NOT NULL,
     source TEXT NOT NULL,
     platform TEXT NOT NULL,
+    author TEXT,
+    followers INTEGER,
+    story TEXT NOT NULL,
+    engagement INTEGER NOT NULL,
     PRIMARY KEY (brand, ts, mid)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5(
@@ -152,7 +157,7 @@ class _Row:
     """One mention as the tables hold it, and what it adds to the rollups."""
 
     __slots__ = ("id", "ts", "platform", "source", "sentiment", "crisis", "engagement", "followers", "story",
-                 "brands", "keywords", "words", "title_words", "data", "categories", "region")
+                 "brands", "keywords", "words", "title_words", "data", "categories", "region", "author")
 
     @classmethod
     def of(cls, m: Mention) -> "_Row":
@@ -165,7 +170,7 @@ class _Row:
         r.brands, r.keywords = SEP.join(dict.fromkeys(m.brands)), SEP.join(dict.fromkeys(m.keywords))
         r.words, r.title_words = matching.joined(m.text), matching.joined(m.title)
         r.data = json.dumps(m.to_dict(), ensure_ascii=False)
-        r.categories, r.region = list(dict.fromkeys(m.categories or ())), m.ip_location
+        r.categories, r.region, r.author = list(dict.fromkeys(m.categories or ())), m.ip_location, m.author.name
         return r
 
     @classmethod
@@ -269,12 +274,22 @@ class SqliteStore(Store):
         log.warning("migrated the embedded store to schema %d", SCHEMA_VERSION)
 
     def _add_facets(self) -> None:
-        """Version 2 → 3: the category and region rollups, counted from the stored records in one pass."""
-        log.warning("adding category and region rollups to the embedded store %s", self.path)
+        """Version 2 → 3: the brand table gains author, followers, story and engagement, and the category
+        and region rollups are counted from the stored records; one transaction."""
+        log.warning("migrating the embedded store %s to schema %d: brand table and category rollups",
+                    self.path, SCHEMA_VERSION)
         hour = f"CAST(m.ts / {HOUR} AS INTEGER)"
-        self._db.executescript(_MENTIONS)
         with self._db:
             self._db.execute("BEGIN")
+            self._db.execute("ALTER TABLE mention_brands RENAME TO mention_brands_v2")
+            for statement in _MENTIONS.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(
+                "INSERT INTO mention_brands SELECT b.brand, b.ts, b.mid, b.sentiment, b.source, b.platform,"
+                " json_extract(m.data, '$.author.name'), m.followers, m.story, m.engagement"
+                " FROM mention_brands_v2 b JOIN mentions m ON m.rowid = b.mid")
+            self._db.execute("DROP TABLE mention_brands_v2")
             for brands in ("b.brand AS brand FROM mentions m JOIN mention_brands b ON b.mid = m.rowid",
                            f"'{ALL}' AS brand FROM mentions m"):
                 self._db.execute(
@@ -317,10 +332,11 @@ class SqliteStore(Store):
                 else:
                     rowid = db.execute(f"INSERT INTO mentions(id,{','.join(_COLUMNS)}) VALUES (?{',?' * len(_COLUMNS)})",
                                        (row.id, *row.values())).lastrowid
-                brand_rows += [(b, row.ts, rowid, row.sentiment, row.source, row.platform) for b in row.brand_list()]
+                brand_rows += [(b, row.ts, rowid, row.sentiment, row.source, row.platform, row.author, row.followers,
+                                row.story, row.engagement) for b in row.brand_list()]
                 fts_rows.append((rowid, row.words, row.title_words))
                 row.count_into(hours, facets, terms, 1)
-            db.executemany("INSERT INTO mention_brands VALUES (?,?,?,?,?,?)", brand_rows)
+            db.executemany("INSERT INTO mention_brands VALUES (?,?,?,?,?,?,?,?,?,?)", brand_rows)
             db.executemany("INSERT INTO mentions_fts(rowid, words, title_words) VALUES (?,?,?)", fts_rows)
             self._roll(hours, facets, terms)
         return UpsertResult(new=len(rows) - len(old), updated=len(old) + repeats)
@@ -361,7 +377,7 @@ class SqliteStore(Store):
     # reading
     def count(self, query: Query) -> int:
         if _rollup_of(query) is None:
-            sql, args = self._raw(query, "count(DISTINCT m.story)" if query.unique else "count(*)")
+            sql, args = self._raw(query, "count(DISTINCT {story})" if query.unique else "count(*)")
             return self._rows(sql, args)[0][0]
         total = 0
         for lo, hi, whole in _pieces(query):
@@ -385,7 +401,7 @@ class SqliteStore(Store):
                     sql, args = self._raw(query, "CAST({t} / ? AS INTEGER) AS k, count(*)", lo, hi, "k")
                 counts.update(dict(self._rows(sql, [size, *args])))
         else:
-            what = "count(DISTINCT m.story)" if query.unique else "count(*)"
+            what = "count(DISTINCT {story})" if query.unique else "count(*)"
             sql, args = self._raw(query, "CAST({t} / ? AS INTEGER) AS k, " + what, group="k")
             counts.update(dict(self._rows(sql, [size, *args])))
         first = int(utc(query.start).timestamp() // size)
@@ -394,10 +410,17 @@ class SqliteStore(Store):
 
     def find(self, query: Query, limit: int = 20, order: str = "recent") -> list[Mention]:
         # ties by row (the brand table's key, the time index's tail): a newest-first read stops after `limit`
-        by = "m.engagement DESC, {t} DESC, {r} DESC" if order == "engagement" else "{t} DESC, {r} DESC"
+        by = "{engagement} DESC, {t} DESC, {r} DESC" if order == "engagement" else "{t} DESC, {r} DESC"
         sql, args = self._raw(query, "m.data", order=by)
         rows = self._rows(f"{sql} LIMIT ?", [*args, limit])
         return [Mention.from_dict(json.loads(r[0])) for r in rows]
+
+    def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
+        """The fields are read from the record inside SQLite: no record is decoded in Python."""
+        select = ", ".join(f"json_extract(m.data, ?)" for _ in fields)
+        sql, args = self._raw(query, select, order="{t} DESC, {r} DESC")
+        paths = [f"$.{f}" for f in fields]
+        return self._rows(f"{sql} LIMIT ?", [*paths, *args, limit])
 
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         """Exact counts of mentions per keyword, most first (ties by word, as Elasticsearch orders them)."""
@@ -432,24 +455,24 @@ class SqliteStore(Store):
         return sorted(((v, n) for v, n in counts.items() if n > 0), key=lambda p: (-p[1], p[0]))[:limit]
 
     def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
-        """One pass over the window's rows, the name read from the record inside SQLite."""
-        sql, args = self._raw(query, "json_extract(m.data, '$.author.name') AS a, count(*) AS n,"
-                                     " max(m.followers) AS f", group="a")
+        """One pass over the window's rows (the brand table's own, for a brand)."""
+        sql, args = self._raw(query, "{author} AS a, count(*) AS n, max({followers}) AS f", group="a")
         rows = self._rows(f"SELECT a, n, f FROM ({sql}) WHERE a IS NOT NULL AND a != ''"
                           " ORDER BY coalesce(f, 0) DESC, n DESC, a LIMIT ?", [*args, limit])
         return [(a, n, f) for a, n, f in rows]
 
     def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
         """Stories sized in one pass; then, for those few, their most engaged mention."""
-        sql, args = self._raw(query, "m.story AS s, count(*) AS n, max(m.engagement) AS e", group="s")
+        sql, args = self._raw(query, "{story} AS s, count(*) AS n, max({engagement}) AS e", group="s")
         stories = self._rows(f"{sql} ORDER BY n DESC, e DESC, s LIMIT ?", [*args, limit])
         if not stories:
             return []
         names = [s for s, _, _ in stories]
-        sql, args = self._raw(query, "m.story AS s, m.data AS d, row_number() OVER (PARTITION BY m.story ORDER BY"
-                                     " m.engagement DESC, {t} DESC, {r} DESC) AS k",
-                              where=(f"m.story IN ({','.join('?' * len(names))})", names))
-        best = dict(self._rows(f"SELECT s, d FROM ({sql}) WHERE k = 1", args))
+        sql, args = self._raw(query, "{story} AS s, {r} AS r, row_number() OVER (PARTITION BY {story} ORDER BY"
+                                     " {engagement} DESC, {t} DESC, {r} DESC) AS k",
+                              where=(f"{{story}} IN ({','.join('?' * len(names))})", names))
+        best = dict(self._rows(f"SELECT s, (SELECT data FROM mentions WHERE rowid = r) FROM ({sql}) WHERE k = 1",
+                               args))
         return [(Mention.from_dict(json.loads(best[story])), n) for story, n, _ in stories]
 
     def _terms(self, query: Query, only: set[str] | None) -> Counter[str]:
@@ -479,21 +502,27 @@ class SqliteStore(Store):
              where: tuple[str, list[Any]] | None = None) -> tuple[str, list[Any]]:
         """SQL over stored mentions: a brand's window walks its own (brand, time) range; what only the
         brand table knows never touches the mentions table. `{t}` and `{r}` in select and order stand
-        for the time and row columns walked; `join` and `where` add a table and a condition."""
+        for the time and row columns walked, `{story}`, `{author}`… for the brand table's columns when it
+        is walked (else the mentions'); `join` and `where` add a table and a condition."""
         if lo is None and q.start:
             lo = utc(q.start).timestamp()
         if hi is None and q.end:
             hi = utc(q.end).timestamp()
         clauses, args = [], []
-        needs_mentions = _rollup_of(q) != HOURLY or "m." in select or (order and "m." in order)
         if q.brand:
-            src = "mention_brands b JOIN mentions m ON m.rowid = b.mid" if needs_mentions else "mention_brands b"
-            t, columns = "b.ts", {"sentiment": "b.sentiment", "source": "b.source", "platform": "b.platform"}
+            columns = {c: f"b.{c}" for c in BRAND_COLUMNS}
+            t = "b.ts"
             clauses.append("b.brand = ?")
             args.append(q.brand)
         else:
-            src, t = "mentions m", "m.ts"
-            columns = {"sentiment": "m.sentiment", "source": "m.source", "platform": "m.platform"}
+            columns = {c: f"m.{c}" for c in BRAND_COLUMNS}
+            columns["author"], t = "json_extract(m.data, '$.author.name')", "m.ts"
+        select, order = _columns(select, columns), order and _columns(order, columns)
+        needs_mentions = not _brand_table_answers(q) or "m." in select or (order and "m." in order)
+        if q.brand:
+            src = "mention_brands b JOIN mentions m ON m.rowid = b.mid" if needs_mentions else "mention_brands b"
+        else:
+            src = "mentions m"
         if lo is not None:
             clauses.append(f"{t} >= ?")
             args.append(lo)
@@ -516,16 +545,16 @@ class SqliteStore(Store):
                            f"({','.join('?' * len(q.categories))}))")
             args.extend(q.categories)
         if q.min_followers is not None:
-            clauses.append("m.followers >= ?")
+            clauses.append(f"{columns['followers']} >= ?")
             args.append(q.min_followers)
         if q.min_engagement is not None:
-            clauses.append("m.engagement >= ?")
+            clauses.append(f"{columns['engagement']} >= ?")
             args.append(q.min_engagement)
         if q.text is not None:
             clauses.append("m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
             args.append(_fts_query(q.text))
         if where:
-            clauses.append(where[0])
+            clauses.append(_columns(where[0], columns))
             args.extend(where[1])
         row = "b.mid" if q.brand else "m.rowid"
         sql = f"SELECT {select.replace('{t}', t).replace('{r}', row)} FROM {src}" + (f", {join}" if join else "")
@@ -671,6 +700,20 @@ def _outage(store: SqliteStore, exc: Exception) -> bool:
 
 
 raising_unavailable(SqliteStore, _outage)
+
+
+BRAND_COLUMNS = ("sentiment", "source", "platform", "author", "followers", "story", "engagement")
+
+
+def _columns(sql: str, columns: dict[str, str]) -> str:
+    for name, column in columns.items():
+        sql = sql.replace(f"{{{name}}}", column)
+    return sql
+
+
+def _brand_table_answers(q: Query) -> bool:
+    """Filters the brand table's own columns answer (everything but text, keywords, crisis and categories)."""
+    return not (q.keywords or q.crisis or q.categories or q.text is not None)
 
 
 def _rollup_of(q: Query) -> str | None:

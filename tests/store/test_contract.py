@@ -301,6 +301,15 @@ def test_top_stories_give_each_storys_most_engaged_mention_and_its_size(store):
     assert [(m.id, n) for m, n in found] == [(engaged[k].id, len(stories[k])) for k in ranked]
 
 
+def test_find_fields_reads_fields_of_the_newest_mentions_first(store):
+    rows = [_varied(n) for n in range(1, 6)]
+    store.upsert(rows)
+    found = store.find_fields(Query(brand="小米", sentiments=("negative",)), ("id", "published_at", "author.followers",
+                                                                             "content_type"), limit=5)
+    negative = sorted((m for m in rows if m.sentiment_label == "negative"), key=lambda m: m.published_at, reverse=True)
+    assert found == [(m.id, m.published_at.isoformat(), m.author.followers, m.content_type) for m in negative]
+
+
 # the alerting lease: one leader among daemons sharing the store
 def test_a_free_lease_goes_to_the_first_daemon_and_is_refused_to_the_second(store):
     assert store.take_lease("alerting", "a", timedelta(seconds=20), T0) == 1
