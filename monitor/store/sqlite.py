@@ -30,6 +30,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from monitor.clock import utc
 from monitor.config.model import RetentionConfig
 from monitor.incident import Delivery, Event, Incident
@@ -47,6 +49,7 @@ HOURLY, FACETS = "roll_hour", "roll_facets"
 CHUNK = 500  # ids per lookup
 PRUNE_CHUNK = 5000  # mentions deleted per transaction, so writers are never held up for long
 SEP = "\t"
+ZERO = timedelta(0)
 READERS = 4  # idle reading connections kept open
 
 _MENTIONS = """
@@ -169,7 +172,7 @@ class _Row:
         r.followers, r.story = m.author.followers, m.cluster_id or m.id
         r.brands, r.keywords = SEP.join(dict.fromkeys(m.brands)), SEP.join(dict.fromkeys(m.keywords))
         r.words, r.title_words = matching.joined(m.text), matching.joined(m.title)
-        r.data = json.dumps(m.to_dict(), ensure_ascii=False)
+        r.data = _record(m)
         r.categories, r.region, r.author = list(dict.fromkeys(m.categories or ())), m.ip_location, m.author.name
         return r
 
@@ -692,6 +695,17 @@ class SqliteStore(Store):
             while not self._readers.empty():
                 self._readers.get_nowait().close()
             self._db.close()
+
+
+def _record(m: Mention) -> str:
+    """Mention.to_dict as JSON. orjson writes the dataclass itself (to_dict and json.dumps were a third of
+    the write path's CPU): the same JSON whenever both times are in UTC, as the pipeline keeps them."""
+    if m.published_at.utcoffset() == ZERO and m.crawled_at.utcoffset() == ZERO:
+        try:
+            return orjson.dumps(m).decode("utf-8")
+        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits from a page: json writes any
+            pass
+    return json.dumps(m.to_dict(), ensure_ascii=False)
 
 
 def _outage(store: SqliteStore, exc: Exception) -> bool:
