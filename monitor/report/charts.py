@@ -133,7 +133,7 @@ def volume_chart(brand: BrandFigures, hourly: bool, zone: ZoneInfo, labels: Labe
             ax.bar(range(len(ticks)), values, bottom=bottom, color=colour, label=labels.words[sentiment])
             bottom = [b + v for b, v in zip(bottom, values)]
         ax.set_xticks(range(len(ticks)), ticks, fontsize=7, rotation=0 if len(ticks) <= 10 else 90)
-        ax.set_title(f"{labels.name(brand.name)} {labels.words['volume']}", loc="left")
+        ax.set_title(f"{labels.name(brand.name)} {labels.words['volume']}", loc="left", y=1.0)
         ax.legend(fontsize=8, ncols=3, loc="lower right", bbox_to_anchor=(1, 1), frameon=False, borderaxespad=0.2)
 
     most = max((sum(counts.values()) for _, counts in brand.series), default=0)
@@ -150,7 +150,7 @@ def bar_chart(title_key: str, brand: str, pairs: list[tuple[str, int]], labels: 
         ax.barh(names, values, color=colour)
         for y, v in enumerate(values):
             ax.text(v, y, f" {v} ({v / total:.0%})", va="center", fontsize=8)
-        ax.set_title(f"{labels.name(brand)} {labels.words[title_key]}")
+        ax.set_title(f"{labels.name(brand)} {labels.words[title_key]}", y=1.0)
         ax.margins(x=0.25)
 
     return _render(labels, draw, height=0.4 * max(3, len(pairs)) + 1,

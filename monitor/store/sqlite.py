@@ -5,7 +5,7 @@ Every cost is bounded by the window asked about, not by the history kept:
   followers, story and engagement, so a brand's window is one contiguous index range that answers
   counts, reach filters, unique stories, top authors and top stories on its own;
 - hourly rollups (`roll_hour`: brand × hour × sentiment × source × platform; `roll_facets`: brand ×
-  hour × sentiment × category or region; `roll_terms`: brand × hour × keyword), maintained in the same
+  hour × sentiment × category or region; `roll_terms`: brand × hour × keyword × sentiment), maintained in the same
   transaction as each batch, answer every whole hour of a count, histogram, breakdown or top-words
   query; only the partial hours at a window's edges read raw rows (brand `*` stands for every mention,
   whatever its brands);
@@ -24,6 +24,7 @@ import math
 import queue
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
@@ -42,7 +43,7 @@ from monitor.store.base import Query, Store, UpsertResult, raising_unavailable
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 3: roll_facets (categories and regions); author, followers, story, engagement in mention_brands
+SCHEMA_VERSION = 3  # 3: roll_facets (categories, regions); roll_terms by sentiment; author… in mention_brands
 HOUR = 3600
 ALL = "*"  # the rollup "brand" that counts every mention once
 HOURLY, FACETS = "roll_hour", "roll_facets"
@@ -51,6 +52,7 @@ PRUNE_CHUNK = 5000  # mentions deleted per transaction, so writers are never hel
 SEP = "\t"
 ZERO = timedelta(0)
 READERS = 4  # idle reading connections kept open
+WRITE_CHUNK = 100  # mentions per write transaction
 
 _MENTIONS = """
 CREATE TABLE IF NOT EXISTS mentions (
@@ -107,8 +109,9 @@ CREATE TABLE IF NOT EXISTS roll_terms (
     brand TEXT NOT NULL,
     hour INTEGER NOT NULL,
     term TEXT NOT NULL,
+    sentiment TEXT NOT NULL,
     n INTEGER NOT NULL,
-    PRIMARY KEY (brand, hour, term)
+    PRIMARY KEY (brand, hour, term, sentiment)
 ) WITHOUT ROWID;
 """
 
@@ -201,7 +204,7 @@ class _Row:
                 facets[(brand, hour, facet, value, self.sentiment)] += sign
             if brand != ALL:
                 for term in keywords:
-                    terms[(brand, hour, term)] += sign
+                    terms[(brand, hour, term, self.sentiment)] += sign
 
 
 class SqliteStore(Store):
@@ -277,14 +280,16 @@ class SqliteStore(Store):
         log.warning("migrated the embedded store to schema %d", SCHEMA_VERSION)
 
     def _add_facets(self) -> None:
-        """Version 2 → 3: the brand table gains author, followers, story and engagement, and the category
-        and region rollups are counted from the stored records; one transaction."""
+        """Version 2 → 3: the brand table gains author, followers, story and engagement, keyword rollups
+        gain the sentiment, and the category and region rollups are counted from the stored records; one
+        transaction."""
         log.warning("migrating the embedded store %s to schema %d: brand table and category rollups",
                     self.path, SCHEMA_VERSION)
         hour = f"CAST(m.ts / {HOUR} AS INTEGER)"
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute("ALTER TABLE mention_brands RENAME TO mention_brands_v2")
+            self._db.execute("DROP TABLE roll_terms")  # counted again, by sentiment
             for statement in _MENTIONS.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
@@ -293,6 +298,11 @@ class SqliteStore(Store):
                 " json_extract(m.data, '$.author.name'), m.followers, m.story, m.engagement"
                 " FROM mention_brands_v2 b JOIN mentions m ON m.rowid = b.mid")
             self._db.execute("DROP TABLE mention_brands_v2")
+            self._db.execute(
+                "INSERT INTO roll_terms SELECT brand, h, term, sentiment, count(*) FROM ("
+                f"SELECT DISTINCT b.mid, b.brand AS brand, CAST(b.ts / {HOUR} AS INTEGER) AS h, j.value AS term,"
+                " b.sentiment AS sentiment FROM mention_brands b JOIN mentions m ON m.rowid = b.mid,"
+                " json_each(m.data, '$.keywords') j) GROUP BY brand, h, term, sentiment")
             for brands in ("b.brand AS brand FROM mentions m JOIN mention_brands b ON b.mid = m.rowid",
                            f"'{ALL}' AS brand FROM mentions m"):
                 self._db.execute(
@@ -307,15 +317,21 @@ class SqliteStore(Store):
 
     # mentions
     def upsert(self, mentions: list[Mention]) -> UpsertResult:
-        with self._lock:
-            return self._write(mentions)
+        """Records are built before the write lock is taken, and written WRITE_CHUNK at a time: an ack or
+        an escalation waiting to write waits for one small transaction, not for a whole crawl batch."""
+        rows = _latest(mentions)
+        new = 0
+        for start in range(0, len(rows), WRITE_CHUNK):
+            with self._lock:
+                new += self._write_rows(rows[start:start + WRITE_CHUNK])
+            time.sleep(0)  # let a waiting writer take the lock
+        return UpsertResult(new=new, updated=len(mentions) - new)
 
-    def _write(self, mentions: list[Mention]) -> UpsertResult:
-        latest: dict[str, Mention] = {}
-        for m in mentions:
-            latest[m.id] = m
-        repeats = len(mentions) - len(latest)
-        rows = [_Row.of(m) for m in latest.values()]
+    def _write(self, mentions: list[Mention]) -> None:
+        self._write_rows(_latest(mentions))
+
+    def _write_rows(self, rows: list[_Row]) -> int:
+        """One transaction; how many of the rows were new."""
         hours: Counter = Counter()
         facets: Counter = Counter()
         terms: Counter = Counter()
@@ -342,7 +358,7 @@ class SqliteStore(Store):
             db.executemany("INSERT INTO mention_brands VALUES (?,?,?,?,?,?,?,?,?,?)", brand_rows)
             db.executemany("INSERT INTO mentions_fts(rowid, words, title_words) VALUES (?,?,?)", fts_rows)
             self._roll(hours, facets, terms)
-        return UpsertResult(new=len(rows) - len(old), updated=len(old) + repeats)
+        return len(rows) - len(old)
 
     def _stored_rows(self, ids: list[str]) -> dict[str, tuple[int, _Row]]:
         found = {}
@@ -368,13 +384,13 @@ class SqliteStore(Store):
             "INSERT INTO roll_facets VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
             [(*k, n) for k, n in facets.items() if n])
         self._db.executemany(
-            "INSERT INTO roll_terms VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            "INSERT INTO roll_terms VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
             [(*k, n) for k, n in terms.items() if n])
         self._db.executemany("DELETE FROM roll_hour WHERE brand=? AND hour=? AND sentiment=? AND source=?"
                              " AND platform=? AND n <= 0", [k for k, n in hours.items() if n < 0])
         self._db.executemany("DELETE FROM roll_facets WHERE brand=? AND hour=? AND facet=? AND value=?"
                              " AND sentiment=? AND n <= 0", [k for k, n in facets.items() if n < 0])
-        self._db.executemany("DELETE FROM roll_terms WHERE brand=? AND hour=? AND term=? AND n <= 0",
+        self._db.executemany("DELETE FROM roll_terms WHERE brand=? AND hour=? AND term=? AND sentiment=? AND n <= 0",
                              [k for k, n in terms.items() if n < 0])
 
     # reading
@@ -419,10 +435,13 @@ class SqliteStore(Store):
         return [Mention.from_dict(json.loads(r[0])) for r in rows]
 
     def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
-        """The fields are read from the record inside SQLite: no record is decoded in Python."""
-        select = ", ".join(f"json_extract(m.data, ?)" for _ in fields)
+        """Columns where the tables have them, the rest read from the record inside SQLite: no record is
+        decoded in Python."""
+        own = {"id": "m.id", "platform": "{platform}", "source": "{source}", "author.followers": "{followers}",
+               "author.name": "{author}"}
+        select = ", ".join(own.get(f, "json_extract(m.data, ?)") for f in fields)
         sql, args = self._raw(query, select, order="{t} DESC, {r} DESC")
-        paths = [f"$.{f}" for f in fields]
+        paths = [f"$.{f}" for f in fields if f not in own]
         return self._rows(f"{sql} LIMIT ?", [*paths, *args, limit])
 
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
@@ -480,7 +499,7 @@ class SqliteStore(Store):
 
     def _terms(self, query: Query, only: set[str] | None) -> Counter[str]:
         counts: Counter[str] = Counter()
-        if query.brand and _rollup_of(query) == HOURLY and not (query.sentiments or query.sources or query.platforms):
+        if query.brand and _rollup_of(query) == HOURLY and not (query.sources or query.platforms):
             pieces = _pieces(query)
         else:
             pieces = [(query.start and utc(query.start).timestamp(), query.end and utc(query.end).timestamp(), False)]
@@ -492,6 +511,9 @@ class SqliteStore(Store):
                 if only is not None:
                     sql += f" AND term IN ({','.join('?' * len(only))})"
                     args += sorted(only)
+                if query.sentiments:
+                    sql += f" AND sentiment IN ({','.join('?' * len(query.sentiments))})"
+                    args += list(query.sentiments)
                 counts.update(dict(self._rows(sql + " GROUP BY term", args)))
                 continue
             sql, args = self._raw(query, "m.keywords", lo, hi)
@@ -695,6 +717,11 @@ class SqliteStore(Store):
             while not self._readers.empty():
                 self._readers.get_nowait().close()
             self._db.close()
+
+
+def _latest(mentions: list[Mention]) -> list[_Row]:
+    """One row per mention id, the last of a batch winning (a re-crawl in the same batch)."""
+    return [_Row.of(m) for m in {m.id: m for m in mentions}.values()]
 
 
 def _record(m: Mention) -> str:

@@ -215,6 +215,8 @@ def test_window_counts_agree_with_the_mentions_whatever_the_hour_edges(store):
         assert store.count(Query(sources=("bbs",), start=lo, end=hi)) == len(inside)
         if end > start:
             assert dict(store.top_terms(Query(brand="小米", start=lo, end=hi), 5)).get("发热", 0) == len(inside)
+            assert store.term_counts(Query(brand="小米", sentiments=("negative",), start=lo, end=hi),
+                                     ["发热"]) == {"发热": negative}
 
 
 def test_an_update_moves_a_mention_between_hours_and_sentiments_in_every_figure(store):

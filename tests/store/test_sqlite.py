@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
+from dataclasses import replace
 from datetime import timedelta, timezone
 
 from monitor.config.model import RetentionConfig
@@ -147,6 +148,10 @@ def test_a_schema_2_file_gains_the_brand_columns_and_category_rollups_on_open(tm
                               source TEXT NOT NULL, platform TEXT NOT NULL, PRIMARY KEY (brand, ts, mid)) WITHOUT ROWID;
             INSERT INTO mb2 SELECT brand, ts, mid, sentiment, source, platform FROM mention_brands;
             DROP TABLE mention_brands; ALTER TABLE mb2 RENAME TO mention_brands; DROP TABLE roll_facets;
+            CREATE TABLE rt2 (brand TEXT NOT NULL, hour INTEGER NOT NULL, term TEXT NOT NULL, n INTEGER NOT NULL,
+                              PRIMARY KEY (brand, hour, term)) WITHOUT ROWID;
+            INSERT INTO rt2 SELECT brand, hour, term, sum(n) FROM roll_terms GROUP BY brand, hour, term;
+            DROP TABLE roll_terms; ALTER TABLE rt2 RENAME TO roll_terms;
             PRAGMA user_version=2;""")
     with closing(SqliteStore(path)) as store:
         day = Query(brand="小米", start=T0, end=T0 + timedelta(days=1))
@@ -154,4 +159,6 @@ def test_a_schema_2_file_gains_the_brand_columns_and_category_rollups_on_open(tm
         assert store.facet_counts(Query(), "region") == [("广东", 6)]
         assert store.count(Query(brand="小米", categories=("物流",), start=T0, end=T0 + timedelta(days=1))) == 4
         assert store.top_authors(day, 1) == [("用户12", 1, 1100)]
+        assert store.top_terms(replace(day, sentiments=("negative",)), 1) == [("发热", 12)]
+        assert store.term_counts(replace(day, sentiments=("positive",)), ["发热"]) == {"发热": 0}
         assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
