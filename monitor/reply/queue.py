@@ -21,7 +21,7 @@ from monitor.store.base import Query, Store
 
 SCAN = 20_000  # mentions of one brand read per lookback window to find complaints and official replies
 OK, DUE_SOON, BREACHED, SNOOZED = "ok", "due_soon", "breached", "snoozed"
-SLA_FIELDS = ("id", "published_at", "platform", "content_type", "author.followers")
+SLA_FIELDS = ("id", "published_at", "platform", "content_type", "author.followers")  # the order _complaints reads
 
 
 @dataclass(frozen=True)
@@ -196,9 +196,12 @@ class ReplyDesk:
         replies first answered them. Without official accounts nothing answers: only the complaints' SLA
         fields are read (a week of a big brand is tens of thousands)."""
         if not b.official_accounts:
+            by_type = any(t.content_types for t in self.config.reply.sla)  # else not read: it is in the record only
+            fields = SLA_FIELDS if by_type else tuple(f for f in SLA_FIELDS if f != "content_type")
             rows = self.store.find_fields(Query(brand=b.name, sentiments=("negative",), start=start, end=end),
-                                          SLA_FIELDS, limit=SCAN)
-            return [(mid, utc(datetime.fromisoformat(at)), *rest) for mid, at, *rest in rows], {}
+                                          fields, limit=SCAN)
+            return [(mid, utc(datetime.fromisoformat(at)), platform, rest[0] if by_type else None, rest[-1])
+                    for mid, at, platform, *rest in rows], {}
         mentions = self.store.find(Query(brand=b.name, start=start, end=end + self.config.reply.lookback),
                                    limit=SCAN)
         official = [m for m in mentions if self.official.is_official(m, b.name)]

@@ -1,12 +1,13 @@
 """The embedded store: one SQLite file in WAL mode, so brandmon runs with no server at all.
 
 Every cost is bounded by the window asked about, not by the history kept:
-- `mention_brands` is clustered on (brand, time) and carries sentiment, source, platform, author,
-  followers, story and engagement, so a brand's window is one contiguous index range that answers
-  counts, reach filters, unique stories, top authors and top stories on its own;
+- `mention_brands` is clustered on (brand, time) and carries the mention's id, sentiment, source,
+  platform, author, followers, story and engagement, so a brand's window is one contiguous index
+  range that answers counts, reach filters, unique stories, top authors, top stories and the reply
+  SLA's fields on its own;
 - hourly rollups (`roll_hour`: brand × hour × sentiment × source × platform; `roll_facets`: brand ×
-  hour × sentiment × category or region; `roll_terms`: brand × hour × keyword × sentiment), maintained in the same
-  transaction as each batch, answer every whole hour of a count, histogram, breakdown or top-words
+  hour × sentiment × category or region; `roll_terms`: brand × hour × keyword × sentiment),
+  maintained in the same transaction as each batch, answer every whole hour of a count, histogram, breakdown or top-words
   query; only the partial hours at a window's edges read raw rows (brand `*` stands for every mention,
   whatever its brands);
 - the full-text index is external-content FTS5 keyed by the mention's rowid, so replacing a mention
@@ -43,7 +44,7 @@ from monitor.store.base import Query, Store, UpsertResult, raising_unavailable
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 3: roll_facets (categories, regions); roll_terms by sentiment; author… in mention_brands
+SCHEMA_VERSION = 3  # 3: roll_facets (categories, regions); roll_terms by sentiment; wider mention_brands
 HOUR = 3600
 ALL = "*"  # the rollup "brand" that counts every mention once
 HOURLY, FACETS = "roll_hour", "roll_facets"
@@ -83,6 +84,7 @@ CREATE TABLE IF NOT EXISTS mention_brands (
     followers INTEGER,
     story TEXT NOT NULL,
     engagement INTEGER NOT NULL,
+    id TEXT NOT NULL,
     PRIMARY KEY (brand, ts, mid)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5(
@@ -295,7 +297,7 @@ class SqliteStore(Store):
                     self._db.execute(statement)
             self._db.execute(
                 "INSERT INTO mention_brands SELECT b.brand, b.ts, b.mid, b.sentiment, b.source, b.platform,"
-                " json_extract(m.data, '$.author.name'), m.followers, m.story, m.engagement"
+                " json_extract(m.data, '$.author.name'), m.followers, m.story, m.engagement, m.id"
                 " FROM mention_brands_v2 b JOIN mentions m ON m.rowid = b.mid")
             self._db.execute("DROP TABLE mention_brands_v2")
             self._db.execute(
@@ -352,10 +354,10 @@ class SqliteStore(Store):
                     rowid = db.execute(f"INSERT INTO mentions(id,{','.join(_COLUMNS)}) VALUES (?{',?' * len(_COLUMNS)})",
                                        (row.id, *row.values())).lastrowid
                 brand_rows += [(b, row.ts, rowid, row.sentiment, row.source, row.platform, row.author, row.followers,
-                                row.story, row.engagement) for b in row.brand_list()]
+                                row.story, row.engagement, row.id) for b in row.brand_list()]
                 fts_rows.append((rowid, row.words, row.title_words))
                 row.count_into(hours, facets, terms, 1)
-            db.executemany("INSERT INTO mention_brands VALUES (?,?,?,?,?,?,?,?,?,?)", brand_rows)
+            db.executemany("INSERT INTO mention_brands VALUES (?,?,?,?,?,?,?,?,?,?,?)", brand_rows)
             db.executemany("INSERT INTO mentions_fts(rowid, words, title_words) VALUES (?,?,?)", fts_rows)
             self._roll(hours, facets, terms)
         return len(rows) - len(old)
@@ -437,12 +439,16 @@ class SqliteStore(Store):
     def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
         """Columns where the tables have them, the rest read from the record inside SQLite: no record is
         decoded in Python."""
-        own = {"id": "m.id", "platform": "{platform}", "source": "{source}", "author.followers": "{followers}",
-               "author.name": "{author}"}
+        own = {"id": "{id}", "platform": "{platform}", "source": "{source}", "author.followers": "{followers}",
+               "author.name": "{author}", "published_at": "{t}"}
         select = ", ".join(own.get(f, "json_extract(m.data, ?)") for f in fields)
         sql, args = self._raw(query, select, order="{t} DESC, {r} DESC")
         paths = [f"$.{f}" for f in fields if f not in own]
-        return self._rows(f"{sql} LIMIT ?", [*paths, *args, limit])
+        rows = self._rows(f"{sql} LIMIT ?", [*paths, *args, limit])
+        if "published_at" not in fields:
+            return rows
+        at = fields.index("published_at")  # the time column holds what to_dict writes, as a timestamp
+        return [(*r[:at], datetime.fromtimestamp(r[at], timezone.utc).isoformat(), *r[at + 1:]) for r in rows]
 
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         """Exact counts of mentions per keyword, most first (ties by word, as Elasticsearch orders them)."""
@@ -743,7 +749,7 @@ def _outage(store: SqliteStore, exc: Exception) -> bool:
 raising_unavailable(SqliteStore, _outage)
 
 
-BRAND_COLUMNS = ("sentiment", "source", "platform", "author", "followers", "story", "engagement")
+BRAND_COLUMNS = ("id", "sentiment", "source", "platform", "author", "followers", "story", "engagement")
 
 
 def _columns(sql: str, columns: dict[str, str]) -> str:
