@@ -42,11 +42,23 @@ class ReplayStore(Store):
     def find(self, query: Query, limit: int = 20, order: str = "recent") -> list[Mention]:
         return self._mentions.find(query, limit, order)
 
+    def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
+        return self._mentions.find_fields(query, fields, limit)
+
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         return self._mentions.top_terms(query, limit)
 
     def term_counts(self, query: Query, terms) -> dict[str, int]:
         return self._mentions.term_counts(query, terms)
+
+    def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
+        return self._mentions.facet_counts(query, facet, limit)
+
+    def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
+        return self._mentions.top_authors(query, limit)
+
+    def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
+        return self._mentions.top_stories(query, limit)
 
     def save_incident(self, incident: Incident, fence: Fence | None = None) -> None:
         self._scratch.save_incident(incident, fence)

@@ -45,6 +45,9 @@ class FencedOff(Exception):
     """This daemon's lease was taken over: the write was refused and the daemon must stop leading."""
 
 
+FACETS = ("platform", "source", "region", "category")
+
+
 class StoreUnavailable(Exception):
     """The store cannot do this now (down, disk full, file damaged, indices missing): the one error both
     backends raise for "not your data's fault", so callers keep the work in the queue instead of losing it."""
@@ -101,12 +104,33 @@ class Store(ABC):
         """Mentions matching query, newest first ('recent') or most engaged first ('engagement')."""
 
     @abstractmethod
+    def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
+        """Like find (newest first), but only `fields` of each mention, as Mention.to_dict has them (dotted
+        for nested ones: "author.followers"; None when absent): for reads of thousands of mentions, where
+        decoding whole records would be most of the cost."""
+
+    @abstractmethod
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         """Exact number of matching mentions per keyword (Mention.keywords), most first, ties by word."""
 
     @abstractmethod
     def term_counts(self, query: Query, terms: Iterable[str]) -> dict[str, int]:
         """Number of matching mentions whose keywords include each of `terms` (0 when none)."""
+
+    @abstractmethod
+    def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
+        """Exact number of matching mentions per value of `facet` (one of FACETS: platform, source,
+        region = Mention.ip_location, category = each of Mention.categories), most first, ties by value."""
+
+    @abstractmethod
+    def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
+        """(author name, matching mentions, most followers seen) of the most followed named authors, then
+        the most active, ties by name."""
+
+    @abstractmethod
+    def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
+        """The biggest stories (cluster_id, else the mention alone) among matching mentions, biggest first,
+        then by their most engaged mention: that mention (the newest on ties) and the story's size."""
 
     # incidents
     @abstractmethod

@@ -234,6 +234,11 @@ class ElasticStore(Store):
         hits = self._mentions(query=es_query(query), size=min(limit, MAX_RESULTS), sort=sort)["hits"]["hits"]
         return [mention_from(h["_source"]) for h in hits]
 
+    def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
+        hits = self._mentions(query=es_query(query), size=min(limit, MAX_RESULTS), _source=list(fields),
+                              sort=[{"@timestamp": "desc"}, {"id": "desc"}])["hits"]["hits"]
+        return [tuple(_dotted(h["_source"], f) for f in fields) for h in hits]
+
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         """Exact: each monthly index has one shard, and the shard size covers every term of the window."""
         result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
@@ -249,6 +254,31 @@ class ElasticStore(Store):
             "field": "keywords", "include": wanted, "size": len(wanted)}}})
         found = {b["key"]: b["doc_count"] for b in _aggregation(result, "t")["buckets"]}
         return {t: found.get(t, 0) for t in wanted}
+
+    def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
+        field = {"platform": "platform", "source": "source", "region": "ip_location", "category": "categories"}[facet]
+        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
+            "field": field, "size": limit, "shard_size": max(limit * 10, 10_000),
+            "order": [{"_count": "desc"}, {"_key": "asc"}]}}})
+        return [(b["key"], b["doc_count"]) for b in _aggregation(result, "t")["buckets"]]
+
+    def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
+        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
+            "field": "author.name", "size": limit, "shard_size": max(limit * 10, 10_000),
+            "order": [{"f": "desc"}, {"_count": "desc"}, {"_key": "asc"}]},
+            "aggs": {"f": {"max": {"field": "author.followers", "missing": 0}},
+                     "known": {"value_count": {"field": "author.followers"}}}}})
+        return [(b["key"], b["doc_count"], int(b["f"]["value"]) if b["known"]["value"] else None)
+                for b in _aggregation(result, "t")["buckets"]]
+
+    def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
+        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
+            "field": "story", "size": limit, "shard_size": max(limit * 10, 10_000),
+            "order": [{"_count": "desc"}, {"e": "desc"}, {"_key": "asc"}]},
+            "aggs": {"e": {"max": {"field": "engagement_total"}}, "top": {"top_hits": {
+                "size": 1, "sort": [{"engagement_total": "desc"}, {"@timestamp": "desc"}, {"id": "desc"}]}}}}})
+        return [(mention_from(b["top"]["hits"]["hits"][0]["_source"]), b["doc_count"])
+                for b in _aggregation(result, "t")["buckets"]]
 
     # retention
     def prune(self, now: datetime) -> dict[str, int]:
@@ -445,6 +475,12 @@ raising_unavailable(ElasticStore, _outage, skip=("ensure_setup", "ping", "close"
 
 def _delivery_id(incident_id: str, step: str, channel: str) -> str:
     return f"{incident_id}|{step}|{channel}"
+
+
+def _dotted(source: dict[str, Any], field: str) -> Any:
+    for part in field.split("."):
+        source = source.get(part) if isinstance(source, dict) else None
+    return source
 
 
 def _aggregation(result: Any, name: str, empty: dict[str, Any] | None = None) -> dict[str, Any]:
