@@ -52,5 +52,9 @@ class BlockDetector:
             reason = url_block_reason(response.url)
         if reason is None:
             return response
-        self.crawler.spider.block(reason, response.url)
+        spider = self.crawler.spider
+        if spider.pool is not None and "login" in reason:  # the session ended: the account is set aside
+            spider.needs_login(reason, response.url)
+        else:
+            spider.block(reason, response.url)
         raise IgnoreRequest(f"blocked: {reason}")

@@ -35,6 +35,8 @@ class SocialSpider(CommentsSpider):
         return spider
 
     async def start(self):
+        if not self.logged_in():
+            return
         for keyword in self.options.keywords:
             yield self.walk(self._feed(SEARCH + keyword))
         for creator in self.options.creators:

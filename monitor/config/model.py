@@ -107,6 +107,43 @@ class Tracking(Strict):
     track_for: Duration = timedelta(days=7)
 
 
+class SignOptions(Strict):
+    """Requests signed by the platform's own JavaScript, run in a real chromium (monitor/crawl/signer.py)."""
+
+    page: str  # the platform page whose script signs: {base} is the source's base_url
+    # a JS function (url, method, body) => ({headers: {...}, params: {...}}), may return a promise
+    script: str = Field(min_length=1)
+    timeout: Duration = timedelta(seconds=20)
+
+
+class LoginOptions(Strict):
+    """How `brandmon login` signs an account in, and how a crawl knows the session has ended."""
+
+    page: str  # the login page: {base} is the source's base_url
+    qr: str | None = None  # JS expression: the QR code's payload (a URL), printed as a QR code in the terminal
+    qr_image: str | None = None  # CSS selector of the QR image, printed in half blocks when there is no payload
+    done: str = Field(min_length=1)  # JS expression, true once the operator has scanned and confirmed
+    cookie_domains: tuple[str, ...] = ()  # the cookies to keep: these URLs' (default: the page's and base_url's)
+    # JMESPath on the platform's JSON answers: true when the session expired or a login wall stands in the way
+    wall: str | None = None
+    timeout: Duration = timedelta(minutes=3)
+
+    @field_validator("wall")
+    @classmethod
+    def _jmespath(cls, value: str | None) -> str | None:
+        from monitor.crawl.selectors import check_queries
+
+        if value is not None:
+            check_queries(value, "json")
+        return value
+
+    @model_validator(mode="after")
+    def _shows_a_code(self) -> "LoginOptions":
+        if not self.qr and not self.qr_image:
+            raise ValueError("set qr (a JS expression giving the QR payload) or qr_image (the QR's selector)")
+        return self
+
+
 class PageOptions(PostFields, Tracking):
     """What every spider reading paged posts shares; `preset:` fills in what a site engine needs."""
 
@@ -125,6 +162,8 @@ class PageOptions(PostFields, Tracking):
     page_zone: Queries | None = None  # where a page states its times' zone ("All times are UTC+01:00")
     ok: str | None = None
     blocked: str | None = None
+    sign: SignOptions | None = None  # the platform signs requests in its own JS
+    login: LoginOptions | None = None  # the platform wants a logged-in session: cookies from the cookie pool
 
     @model_validator(mode="before")
     @classmethod
