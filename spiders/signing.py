@@ -24,7 +24,7 @@ class SigningMiddleware:
         spider = crawler.spider
         sign = getattr(getattr(getattr(spider, "source", None), "options", None), "sign", None)
         if sign is None:
-            raise NotConfigured("this source's requests are not signed")
+            raise NotConfigured  # no message: Scrapy would log one for every unsigned source's crawl
         page = sign.page.format(base=spider.source.options.base_url or "")
         return cls(crawler, signer_for(page, sign.script, sign.timeout.total_seconds()))
 

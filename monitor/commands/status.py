@@ -52,7 +52,7 @@ def gather(settings) -> dict:
         crawl = health.get(source.name) or CrawlHealth(source.name)
         sources.append({**crawl.to_dict(), "name": source.name, "type": source.type,
                         "interval": source.interval.total_seconds(),
-                        "health": crawl.state(source.interval, now) if pid else "unknown"})
+                        "health": crawl.state(source.interval, now) if pid or crawl.needs_login else "unknown"})
     daemon = {"running": pid is not None, "pid": pid}
     if pid is not None:
         daemon["health"] = _ask_health(config.http.bind)
