@@ -68,7 +68,7 @@ class SourceSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         apply_source_settings(crawler.settings, spider.source, spider.json_pages)
         crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
-        if getattr(spider.source.options, "login", None) is not None:
+        if getattr(spider.source.options, "login", None) is not None and not spider.cookies:  # own cookies: no pool
             spider._take_account(crawler.settings.get("BRANDMON_STATE_DIR") or "brandmon-data")
         return spider
 

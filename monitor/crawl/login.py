@@ -75,10 +75,14 @@ def login(options: LoginOptions, base: str, pool: CookiePool, account: str, echo
     browser = Chromium(timeout=60)
     try:
         browser.open(page)
+        urls = [u for u in (page, *options.cookie_domains, base) if urlsplit(u).scheme in ("http", "https")]
+        before = _cookie(browser, urls, options.done_cookie)
         shown = None
         deadline = time.monotonic() + options.timeout.total_seconds()
         while True:
-            if browser.evaluate(options.done) is True:
+            if options.done and browser.evaluate(options.done) is True:
+                break
+            if options.done_cookie and _cookie(browser, urls, options.done_cookie) not in (None, before):
                 break
             code = str(browser.evaluate(options.qr) or "") if options.qr else "image"
             if code and code != shown:  # the page may still be fetching it; platforms renew it every minute or two
@@ -89,10 +93,15 @@ def login(options: LoginOptions, base: str, pool: CookiePool, account: str, echo
             if time.monotonic() > deadline:
                 raise LoginTimeout(f"nobody scanned the code within {options.timeout.total_seconds():.0f} s")
             time.sleep(poll)
-        urls = [page, *options.cookie_domains] + ([base] if base else [])
-        cookies = browser.cookies([u for u in urls if urlsplit(u).scheme in ("http", "https")])
+        cookies = browser.cookies(urls)
         if not cookies:
             raise BrowserError("the login went through but the browser holds no cookies for the platform")
         return pool.add(account, cookies, clock.now())
     finally:
         browser.close()
+
+
+def _cookie(browser: Chromium, urls: list[str], name: str | None) -> str | None:
+    if name is None:
+        return None
+    return next((c["value"] for c in browser.cookies(urls) if c["name"] == name), None)

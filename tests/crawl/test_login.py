@@ -33,7 +33,6 @@ SOURCE = """
       login:
         page: "{{base}}/login"
         {shows}
-        done: window.loggedIn
         wall: "code == `-100`"
 """
 
@@ -88,8 +87,12 @@ def login(path, platform: str = "standin", *extra) -> subprocess.CompletedProces
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 
-@pytest.mark.parametrize("shows", ["qr: \"document.querySelector('#qr').dataset.payload\"", "qr_image: \"#qr-img\""],
-                         ids=["payload", "image"])
+DONE = "\n        done: window.loggedIn"
+SHOWN = {"payload": "qr: \"document.querySelector('#qr').dataset.payload\"" + DONE,
+         "image": "qr_image: \"#qr-img\"\n        done_cookie: web_session"}  # done when the session cookie comes
+
+
+@pytest.mark.parametrize("shows", list(SHOWN.values()), ids=list(SHOWN))
 def test_login_shows_the_page_s_qr_code_and_keeps_the_scanned_session_in_the_pool(tmp_path, standin, shows):
     path = config(tmp_path, standin, shows)
     operator = scan_when_shown(standin)
@@ -108,13 +111,13 @@ def test_login_shows_the_page_s_qr_code_and_keeps_the_scanned_session_in_the_poo
 
 
 def test_login_names_the_platforms_it_knows_when_none_matches(tmp_path, standin):
-    proc = login(config(tmp_path, standin, "qr_image: \"#qr-img\""), "weibo")
+    proc = login(config(tmp_path, standin, SHOWN["image"]), "weibo")
     assert proc.returncode == 2
     assert proc.stderr.strip().endswith("no source logs in to 'weibo' (platforms with a login: standin)")
 
 
 def test_login_gives_up_when_nobody_scans_in_time(tmp_path, standin):
-    path = config(tmp_path, standin, "qr_image: \"#qr-img\"\n        timeout: 2s")
+    path = config(tmp_path, standin, SHOWN["payload"] + "\n        timeout: 2s")
     proc = login(path)
     assert proc.returncode == 1
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {

@@ -14,10 +14,17 @@ import csv
 import hashlib
 from datetime import datetime, timezone
 
-from tests.crawl.conftest import by_native_id, make_source
+from tests.crawl.conftest import by_native_id
+from tests.crawl.conftest import make_source as typed_source
 from tests.crawl.fixture_site import REAL, Reply
 
 NOW = datetime(2020, 6, 18, 12, 0, tzinfo=timezone.utc)
+
+
+def make_source(name: str, spider_type: str, options: dict, **fields):
+    """Saved answers replay what a signed, logged-in client was given: each source brings a session cookie
+    of its own (the cookie pool is not asked) and no signer (signing has its own tests: test_signer.py)."""
+    return typed_source(name, spider_type, {**options, "sign": None}, cookies={"web_session": "replayed"}, **fields)
 XIAOCAI = "MS4wLjABAAAAAI3oSIRdM9cE-AflbGPjaw_xUg6xajgGJtM_yX4hkCY"
 LX = "MS4wLjABAAAAOCNkaYVIwWH8z7H6EnpmDCbhVil-7uhlFAQPPxXiLmw"
 XHS_USER = "5a177936e8ac2b535e9441b3"
@@ -47,6 +54,18 @@ def test_a_preset_paces_requests_politely_unless_the_source_sets_its_own_delay()
 
     assert pace() == (8.0, 1)
     assert pace(delay="2s", concurrency=2) == (2.0, 2)
+
+
+def test_every_platform_preset_sets_one_request_at_a_time_and_seconds_between_them():
+    from monitor.config.model import SPIDER_OPTIONS
+    from monitor.crawl.presets import preset_names
+
+    watched = {"social": {"keywords": ["x"]}, "complaints": {"keywords": ["x"]}, "comments": {"targets": ["1"]}}
+    platforms = [("social", p) for p in preset_names("social")] + [
+        ("complaints", "heimao"), ("comments", "xiaohongshu"), ("comments", "zhihu")]
+    for spider_type, preset in platforms:
+        opts = SPIDER_OPTIONS[spider_type].model_validate({"preset": preset, **watched[spider_type]})
+        assert (opts.polite_concurrency, opts.polite_delay.total_seconds() >= 5) == (1, True), preset
 
 
 def douyin(site, creators, **options):
