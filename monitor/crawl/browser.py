@@ -40,10 +40,11 @@ class Chromium:
         import websocket
 
         self.timeout = timeout
+        binary = chromium_binary()
         self._profile = tempfile.mkdtemp(prefix="brandmon-chromium-")
         try:
             self.proc = subprocess.Popen(
-                [chromium_binary(), "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--no-first-run", "--no-default-browser-check", "--disable-extensions",
                  "--disable-background-networking", "--remote-debugging-port=0",
                  "--remote-debugging-address=127.0.0.1", f"--user-data-dir={self._profile}", "about:blank"],
