@@ -125,7 +125,8 @@ def _print(info: dict, zone) -> None:
              "ERROR RATE")]
     for src in info["sources"]:
         last = src["last"]
-        rows.append((src["name"], src["health"] + (f" ({src['blocked']})" if src["blocked"] else ""),
+        why = src.get("needs_login") or src["blocked"]  # needing login is also a block: say the login reason
+        rows.append((src["name"], src["health"] + (f" ({why})" if why else ""),
                      _local(src["last_crawl"], zone), _local(src["last_success"], zone), str(src["crawls"]),
                      str(last.get("items", 0)), str(last.get("new", 0)), str(last.get("errors", 0)),
                      str(sum((last.get("skipped") or {}).values())), f"{src['error_rate']:.0%}"))

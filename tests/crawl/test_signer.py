@@ -21,7 +21,8 @@ from tests.crawl.conftest import by_native_id, make_source
 from tests.crawl.standin import StandIn
 
 NOW = datetime(2023, 11, 15, 2, 0, tzinfo=timezone.utc)
-SIGN_SCRIPT = "(url) => { const u = new URL(url); return {headers: {'X-Sign': window.standinSign(u.pathname + u.search)}}; }"
+SIGN_SCRIPT = ("(url) => { const u = new URL(url); "
+               "return {headers: {'X-Sign': window.standinSign(u.pathname + u.search)}}; }")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -156,17 +157,3 @@ def test_a_platform_with_no_account_in_the_pool_gets_no_request_at_all(standin, 
     assert result.needs_login.startswith("no working account in the cookie pool")
     assert result.blocked.startswith("needs login") and result.mentions == []
     assert standin.counts["signed"] + standin.counts["unsigned"] == 0
-
-
-def test_accounts_take_turns_and_one_whose_cookies_all_expired_is_set_aside(tmp_path):
-    pool = CookiePool(tmp_path, "turns")
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    for name, days in (("a", 10), ("b", 10), ("c", -1)):
-        pool.add(name, [{"name": "s", "value": name, "expires": (now + timedelta(days=days)).timestamp()},
-                        {"name": "tracker", "value": "x", "expires": -1}], now)
-    picked = [pool.pick(now).name for _ in range(4)]
-    assert picked[:2] in (["a", "b"], ["b", "a"]) and picked[2:] == picked[:2]
-    assert {a.name: (a.status, a.reason) for a in pool.accounts()}["c"] == (NEEDS_LOGIN, "its cookies expired")
-    assert pool.set_aside("a", "login wall") is True and pool.set_aside("a", "login wall") is False
-    assert [pool.pick(now).name for _ in range(2)] == ["b", "b"]
-    assert pool.path.stat().st_mode & 0o777 == 0o600 and pool.path.parent.stat().st_mode & 0o777 == 0o700
