@@ -1,6 +1,6 @@
 """Signs each request of a source whose platform signs in its own JavaScript (options `sign:`), through the
 process's shared browser signer, off the reactor thread. A request that cannot be signed is dropped and
-counted as an error: unsigned, the platform would only refuse it."""
+counted as a failed fetch: unsigned, the platform would only refuse it."""
 
 from __future__ import annotations
 
@@ -35,10 +35,7 @@ class SigningMiddleware:
         try:
             signature = await maybe_deferred_to_future(deferToThread(self.signer.sign, request.url,
                                                                      request.method, body))
-        except SignError as exc:
-            spider = self.crawler.spider
-            spider._problem("brandmon/unsigned", "could not sign %s: %s", request.url, exc)
-            self.crawler.stats.inc_value("brandmon/errors")
+        except SignError as exc:  # the request's errback counts and logs it as a failed fetch
             raise IgnoreRequest(f"not signed: {exc}") from None
         url = request.url
         if signature.params:

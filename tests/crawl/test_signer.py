@@ -85,6 +85,16 @@ def test_a_browser_that_died_is_started_again_at_the_next_request(standin):
         signer.close()
 
 
+def test_a_long_lived_browser_is_replaced_after_its_quota_of_signatures(standin):
+    signer = BrowserSigner(standin.url + "/", SIGN_SCRIPT, timeout=60, recycle_after=3)
+    try:
+        for i in range(4):
+            signer.sign(f"{standin.url}/api/search?keyword=q{i}")
+        assert (signer.starts, signer.signed, standin.counts["page"]) == (2, 4, 2)
+    finally:
+        signer.close()
+
+
 def test_a_signature_that_never_comes_fails_within_its_timeout_and_the_next_one_works(standin):
     hanging = BrowserSigner(standin.url + "/", "() => window.standinHang()", timeout=3)
     try:
@@ -157,3 +167,14 @@ def test_a_platform_with_no_account_in_the_pool_gets_no_request_at_all(standin, 
     assert result.needs_login.startswith("no working account in the cookie pool")
     assert result.blocked.startswith("needs login") and result.mentions == []
     assert standin.counts["signed"] + standin.counts["unsigned"] == 0
+
+
+
+def test_a_crawl_whose_signer_hangs_ends_with_the_request_counted_as_failed_and_nothing_sent(standin, runner,
+                                                                                              pools_dir):
+    logged_in_account(standin, CookiePool(pools_dir, "standin-hang"))
+    source = standin_source(standin, "standin-hang", sign={"page": "{base}/", "script": "() => window.standinHang()",
+                                                            "timeout": "3s"})
+    result = runner.crawl(source, now=NOW)
+    assert (result.mentions, result.pages, result.errors) == ([], 0, 1)
+    assert standin.counts["signed"] + standin.counts["unsigned"] == 0  # unsigned, it was never sent
