@@ -107,6 +107,16 @@ class Tracking(Strict):
     track_for: Duration = timedelta(days=7)
 
 
+def _base_template(value: str) -> str:
+    """A platform page: an http(s) URL, or one built on the source's base_url ({base})."""
+    from monitor.crawl.selectors import check_template
+
+    check_template(value, ("base",))
+    if not value.startswith(("http://", "https://", "{base}")):
+        raise ValueError(f"'{value}' is not an http(s) URL (or {{base}}/…)")
+    return value
+
+
 class SignOptions(Strict):
     """Requests signed by the platform's own JavaScript, run in a real chromium (monitor/crawl/signer.py)."""
 
@@ -114,6 +124,11 @@ class SignOptions(Strict):
     # a JS function (url, method, body) => ({headers: {...}, params: {...}}), may return a promise
     script: str = Field(min_length=1)
     timeout: Duration = timedelta(seconds=20)
+
+    @field_validator("page")
+    @classmethod
+    def _page_template(cls, value: str) -> str:
+        return _base_template(value)
 
 
 class LoginOptions(Strict):
@@ -128,6 +143,11 @@ class LoginOptions(Strict):
     # JMESPath on the platform's JSON answers: true when the session expired or a login wall stands in the way
     wall: str | None = None
     timeout: Duration = timedelta(minutes=3)
+
+    @field_validator("page")
+    @classmethod
+    def _page_template(cls, value: str) -> str:
+        return _base_template(value)
 
     @field_validator("wall")
     @classmethod
