@@ -45,6 +45,22 @@ ITEMS = [
 ]
 
 
+def need_chromium() -> None:
+    """Skip without chromium, except in CI, where scripts/test.sh installs it and its absence is a failure."""
+    import os
+
+    import pytest
+
+    from monitor.crawl.browser import BrowserError, chromium_binary
+
+    try:
+        chromium_binary()
+    except BrowserError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"{exc} (scripts/test.sh installs Debian's chromium)")
+        pytest.skip(str(exc))
+
+
 def fnv_sign(secret: str, path: str) -> str:
     h = 0x811C9DC5
     for unit in _units(secret + path):

@@ -12,11 +12,10 @@ import time
 
 import pytest
 
-from monitor.crawl.browser import BrowserError, chromium_binary
 from monitor.crawl.cookies import OK, CookiePool
 from monitor.crawl.login import FULL, LOWER, UPPER, half_blocks, image_text, qr_text
 from tests.conftest import ROOT
-from tests.crawl.standin import StandIn, qr_png
+from tests.crawl.standin import StandIn, need_chromium, qr_png
 
 SOURCE = """
   - name: standin-watch
@@ -50,10 +49,7 @@ def test_a_screenshot_of_a_qr_code_prints_module_for_module_as_its_payload_does(
 
 @pytest.fixture
 def standin():
-    try:
-        chromium_binary()
-    except BrowserError as exc:
-        pytest.skip(str(exc))
+    need_chromium()
     with StandIn() as site:
         yield site
 

@@ -13,12 +13,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitor.crawl.browser import BrowserError, chromium_binary
 from monitor.crawl.cookies import NEEDS_LOGIN, CookiePool
 from monitor.crawl.health import CrawlHealth, record_crawl
 from monitor.crawl.signer import BrowserSigner, SignError
 from tests.crawl.conftest import by_native_id, make_source
-from tests.crawl.standin import StandIn
+from tests.crawl.standin import StandIn, need_chromium
 
 NOW = datetime(2023, 11, 15, 2, 0, tzinfo=timezone.utc)
 SIGN_SCRIPT = ("(url) => { const u = new URL(url); "
@@ -27,10 +26,7 @@ SIGN_SCRIPT = ("(url) => { const u = new URL(url); "
 
 @pytest.fixture(scope="module", autouse=True)
 def _chromium():
-    try:
-        chromium_binary()
-    except BrowserError as exc:
-        pytest.skip(str(exc))
+    need_chromium()
 
 
 @pytest.fixture
