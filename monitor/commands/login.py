@@ -18,8 +18,9 @@ EXIT_FAILED = 1
 @click.option("--account", default="default", show_default=True,
               help="A name for this login; logging in again under the same name replaces it.")
 @click.option("--invert", is_flag=True, help="Draw the QR code for a light terminal background.")
+@click.option("--list", "listing", is_flag=True, help="Only show the pool's accounts: status, expiry, last use.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on the last line.")
-def login(platform: str, config_path: Path, account: str, invert: bool, as_json: bool) -> None:
+def login(platform: str, config_path: Path, account: str, invert: bool, listing: bool, as_json: bool) -> None:
     """Log in to PLATFORM (a preset such as xiaohongshu, or a source's platform) by scanning a QR code.
 
     The platform's login page opens in a headless chromium; its QR code is printed here. Scan it with the
@@ -41,6 +42,9 @@ def login(platform: str, config_path: Path, account: str, invert: bool, as_json:
                    f"{', '.join(known) or 'none'})", err=True)
         sys.exit(2)
     pool = CookiePool(config.state_dir, platform)
+    if listing:
+        _list(pool, config.zone, as_json)
+        return
     echo = (lambda text: click.echo(text, err=True)) if as_json else click.echo
     try:
         kept = run_login(chosen.options.login, chosen.options.base_url or "", pool, account, echo, invert=invert)
@@ -58,6 +62,27 @@ def login(platform: str, config_path: Path, account: str, invert: bool, as_json:
         until = expires.astimezone(config.zone).strftime("%Y-%m-%d %H:%M") if expires else "the platform ends it"
         click.echo(f"登录成功 logged in: {platform} account '{account}', {len(kept.cookies)} cookies kept in "
                    f"{pool.path} (valid until {until})")
+
+
+def _list(pool, zone, as_json: bool) -> None:
+    from datetime import datetime, timezone
+
+    from monitor.crawl.cookies import OK
+
+    now = datetime.now(timezone.utc)
+    rows = [{"account": a.name, "status": "expired" if a.status == OK and not a.usable(now) else a.status,
+             "reason": a.reason, "added": a.added, "last_used": a.last_used,
+             "expires": a.expires().isoformat() if a.expires() else None} for a in pool.accounts()]
+    if as_json:
+        _emit_json({"platform": pool.platform, "pool": str(pool.path), "accounts": rows})
+        return
+    if not rows:
+        click.echo(f"{pool.platform}: no account in {pool.path} (log one in: brandmon login {pool.platform})")
+    for row in rows:
+        local = {k: datetime.fromisoformat(row[k]).astimezone(zone).strftime("%Y-%m-%d %H:%M") if row[k] else "-"
+                 for k in ("added", "last_used", "expires")}
+        click.echo(f"{row['account']:<16} {row['status']:<12} added {local['added']}  last used {local['last_used']}  "
+                   f"expires {local['expires']}" + (f"  ({row['reason']})" if row["reason"] else ""))
 
 
 def add_to(main: click.Group) -> None:

@@ -104,6 +104,9 @@ def test_login_shows_the_page_s_qr_code_and_keeps_the_scanned_session_in_the_poo
     assert account.jar()["web_session"] in standin.sessions  # the session the platform handed out
     assert result["pool"].endswith("cookies/standin.json")
     assert (tmp_path / "state" / "cookies" / "standin.json").stat().st_mode & 0o777 == 0o600
+    listed = json.loads(login(path, "standin", "--list").stdout.strip().splitlines()[-1])
+    assert [(a["account"], a["status"], a["reason"]) for a in listed["accounts"]] == [("ops", "ok", None)]
+    assert listed["accounts"][0]["expires"] is not None  # the session cookie's Max-Age of a day
 
 
 def test_login_names_the_platforms_it_knows_when_none_matches(tmp_path, standin):
