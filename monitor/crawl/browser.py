@@ -36,7 +36,7 @@ def chromium_binary() -> str:
 class Chromium:
     """One chromium process with one page, on a DevTools port it picks itself on 127.0.0.1."""
 
-    def __init__(self, timeout: float = 30.0, user_agent: str | None = None) -> None:
+    def __init__(self, timeout: float = 30.0) -> None:
         import websocket
 
         self.timeout = timeout
@@ -61,10 +61,12 @@ class Chromium:
             self.close()
             raise BrowserError(f"could not talk to chromium: {exc}") from None
         self._id = 0
-        self.send("Page.enable")
-        self.send("Network.enable")
-        if user_agent:
-            self.send("Network.setUserAgentOverride", userAgent=user_agent)
+        try:
+            self.send("Page.enable")
+            self.send("Network.enable")
+        except BrowserError:
+            self.close()
+            raise
 
     @property
     def alive(self) -> bool:
