@@ -19,7 +19,7 @@ from monitor.crawl.state import CHANGED, NEW, SAME, CrawlState
 from monitor.crawl.timeparse import read_time
 from monitor.crawl.tracking import Schedule, ThreadBook
 from monitor.mention import Author, Mention
-from spiders.blocking import body_block_reason
+from spiders.blocking import LOGIN_REASONS, body_block_reason
 from spiders.source_settings import apply_source_settings, cookie_jar
 
 ERRORS_STAT = "brandmon/errors"
@@ -207,7 +207,7 @@ class SourceSpider(scrapy.Spider):
     def nothing_found(self, response, what: str) -> None:
         """A page without what it should have is a captcha or login wall, or a changed template."""
         reason = body_block_reason(response)
-        if reason and self.pool is not None and "login" in reason:
+        if reason in LOGIN_REASONS and self.pool is not None:
             self.needs_login(reason, response.url)
         elif reason:
             self.block(reason, response.url)

@@ -75,9 +75,10 @@ def _units(text: str) -> list[int]:
 
 
 class StandIn:
-    def __init__(self, require_login: bool = True) -> None:
+    def __init__(self, require_login: bool = True, redirect_to_login: bool = False) -> None:
         self.secret = secrets.token_hex(8)
         self.require_login = require_login
+        self.redirect_to_login = redirect_to_login  # an ended session: a redirect to the login page, not JSON
         self.sessions: set[str] = set()
         self.tokens: dict[str, str] = {}  # login token → "waiting" | "scanned" | "done"
         self.counts = {"page": 0, "signed": 0, "unsigned": 0, "login_wall": 0, "login_page": 0}
@@ -154,6 +155,8 @@ class StandIn:
                     standin._count("signed")
                     if standin.require_login and self._cookie("web_session") not in standin.sessions:
                         standin._count("login_wall")
+                        if standin.redirect_to_login:
+                            return self._send(302, b"", "text/plain", {"Location": "/login?from=api"})
                         return self._json(200, {"code": -100, "success": False, "msg": "登录已过期"})
                     return self._json(200, {"code": 0, "success": True,
                                             "data": {"items": ITEMS, "has_more": False}})

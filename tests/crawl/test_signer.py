@@ -158,6 +158,17 @@ def test_an_expired_session_sets_the_account_aside_and_the_source_needs_login_sa
     assert len(said) == 1 and said[0].startswith("source standin-expired-watch needs login: the platform answered")
 
 
+def test_a_redirect_to_the_login_page_sets_the_account_aside_too(runner, pools_dir):
+    with StandIn(redirect_to_login=True) as site:
+        pool = CookiePool(pools_dir, "standin-redirect")
+        logged_in_account(site, pool)
+        site.expire_sessions()
+        result = runner.crawl(standin_source(site, "standin-redirect"), now=NOW)
+        assert result.needs_login == ("redirected to a login page (cookies missing or expired?); "
+                                      "run: brandmon login standin-redirect")
+        assert pool.accounts()[0].status == NEEDS_LOGIN and site.counts["login_page"] == 1
+
+
 def test_a_platform_with_no_account_in_the_pool_gets_no_request_at_all(standin, runner, pools_dir):
     result = runner.crawl(standin_source(standin, "standin-empty"), now=NOW)
     assert result.needs_login.startswith("no working account in the cookie pool")
