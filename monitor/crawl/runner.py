@@ -73,7 +73,7 @@ class CrawlRunner:
 
     def _ensure_started(self) -> None:
         with self._lock:
-            if self._thread is None:
+            if self._thread is None and not self._reactor.running:  # another runner of this process runs it
                 self._thread = threading.Thread(target=self._reactor.run, name="scrapy-reactor",
                                                 kwargs={"installSignalHandlers": False}, daemon=True)
                 self._thread.start()
