@@ -13,6 +13,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from monitor.config.model import SourceConfig, Tracking
 from monitor.crawl.cookies import Account, CookiePool, pool_name
+from monitor.crawl.frontier import request_failed
 from monitor.crawl.numbers import CLAMPED, read_count
 from monitor.crawl.sanitize import MAX_NAME, MAX_TEXT, MAX_TITLE, clean, safe_url
 from monitor.crawl.state import CHANGED, NEW, SAME, CrawlState
@@ -190,10 +191,16 @@ class SourceSpider(scrapy.Spider):
         """A failed page is logged and counted; the crawl goes on."""
         self.crawler.stats.inc_value(ERRORS_STAT)
         self.logger.warning("fetch failed for %s: %s", failure.request.url, failure.getErrorMessage())
+        self._not_fetched(failure.request)
 
     def malformed(self, response, reason: str) -> None:
         self.crawler.stats.inc_value(ERRORS_STAT)
         self.logger.warning("skipped %s: %s", response.url, reason)
+        self._not_fetched(response.request)
+
+    def _not_fetched(self, request) -> None:
+        """A shared frontier (monitor/crawl/frontier.py) must not remember a page that failed as seen."""
+        self.crawler.signals.send_catch_log(request_failed, request=request)
 
     def skipped(self, count: int) -> None:
         """Posts without text (deleted, shielded by moderators): normal on forums, counted but not errors."""

@@ -19,7 +19,7 @@ from monitor.config import Settings
 from monitor.detect.engine import evaluate_rules
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
-from monitor.store.base import Query, Store, UpsertResult
+from monitor.store.base import Fence, Query, Store, UpsertResult
 from monitor.store.sqlite import SqliteStore
 
 
@@ -48,8 +48,8 @@ class ReplayStore(Store):
     def term_counts(self, query: Query, terms) -> dict[str, int]:
         return self._mentions.term_counts(query, terms)
 
-    def save_incident(self, incident: Incident) -> None:
-        self._scratch.save_incident(incident)
+    def save_incident(self, incident: Incident, fence: Fence | None = None) -> None:
+        self._scratch.save_incident(incident, fence)
 
     def get_incident(self, incident_id: str) -> Incident | None:
         return self._scratch.get_incident(incident_id)
@@ -63,8 +63,8 @@ class ReplayStore(Store):
     def events(self, incident_id: str) -> list[Event]:
         return self._scratch.events(incident_id)
 
-    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime) -> bool:
-        return self._scratch.claim_delivery(incident_id, step, channel, at)
+    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime, fence: Fence | None = None) -> bool:
+        return self._scratch.claim_delivery(incident_id, step, channel, at, fence)
 
     def finish_delivery(self, incident_id: str, step: str, channel: str, status: str,
                         at: datetime, attempts: int, error: str | None = None) -> None:
@@ -78,6 +78,9 @@ class ReplayStore(Store):
 
     def put_state(self, key: str, value: Any) -> None:
         self._scratch.put_state(key, value)
+
+    def states(self, prefix: str, limit: int = 1000) -> dict[str, Any]:
+        return self._scratch.states(prefix, limit)
 
     def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
         return self._scratch.take_lease(name, holder, ttl, now)

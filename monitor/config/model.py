@@ -574,6 +574,19 @@ class StoreConfig(Strict):
         return self
 
 
+class FrontierConfig(Strict):
+    """A crawl frontier in Redis shared by the crawl workers of several daemons (monitor/crawl/frontier.py)."""
+
+    redis_url: str = Field(pattern=r"^(redis|rediss|unix)://")
+    key_prefix: str = Field(default="brandmon", pattern=r"^[A-Za-z0-9_.-]+$")
+    # a fetched page is not fetched again by any worker for this long (at most half the source's interval)
+    seen_ttl: Duration = Field(default=timedelta(minutes=10), ge=timedelta(seconds=1))
+
+
+class CrawlConfig(Strict):
+    frontier: FrontierConfig | None = None  # absent: each daemon crawls on its own, no shared frontier
+
+
 class SentimentConfig(Strict):
     model: str | None = None
     # Unset (the default): the model's own labels, whose neutral band was fitted on its dev split
@@ -767,6 +780,7 @@ class Config(Strict):
     store: StoreConfig = StoreConfig()
     brands: tuple[BrandConfig, ...] = Field(min_length=1)
     sources: tuple[SourceConfig, ...] = ()
+    crawl: CrawlConfig = CrawlConfig()
     nlp: NlpConfig = NlpConfig()
     channels: dict[str, str | tuple[str, ...]] = {}
     rules_dir: Path = Path("rules")

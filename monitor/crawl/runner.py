@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.config.model import SourceConfig
+from monitor.crawl.frontier import Frontier
 from monitor.mention import Mention
 
 log = logging.getLogger(__name__)
@@ -79,25 +80,27 @@ class CrawlRunner:
                 self._thread.start()
 
     def crawl(self, source: SourceConfig, state: dict | None = None, now: datetime | None = None,
-              timeout: float = 300.0) -> CrawlResult:
+              timeout: float = 300.0, frontier: Frontier | None = None) -> CrawlResult:
         """Crawl one source to the end; errors are counted in the result, never raised.
 
         `state` is what the previous crawl returned (None: crawl as if for the first time);
-        `now` is the crawl's time for schedules and relative dates (default: the wall clock).
+        `now` is the crawl's time for schedules and relative dates (default: the wall clock);
+        `frontier` shares the requests and the pages already fetched with other workers through Redis.
         """
         from twisted.internet import threads
 
         self._ensure_started()
         started = time.monotonic()
         try:
-            result = threads.blockingCallFromThread(self._reactor, self._start, source, state, now, timeout)
+            result = threads.blockingCallFromThread(self._reactor, self._start, source, state, now, timeout, frontier)
         except Exception as exc:  # the crawl itself could not run: count it, keep the daemon alive
             log.error("crawl of %s failed: %s", source.name, exc)
             result = CrawlResult(source=source.name, errors=1, state=dict(state or {}))
         result.seconds = time.monotonic() - started
         return result
 
-    def _start(self, source: SourceConfig, state: dict | None, now: datetime | None, timeout: float):
+    def _start(self, source: SourceConfig, state: dict | None, now: datetime | None, timeout: float,
+               frontier: Frontier | None):
         from scrapy import signals
         from scrapy.crawler import CrawlerRunner
         from scrapy.settings import Settings
@@ -109,6 +112,8 @@ class CrawlRunner:
         settings = Settings(self._settings)
         settings.set("CLOSESPIDER_TIMEOUT", timeout)
         settings.setdict(self._overrides, priority="cmdline")
+        if frontier is not None:
+            settings.setdict(frontier.scrapy_settings(source), priority="cmdline")
         runner = CrawlerRunner(settings)
         crawler = runner.create_crawler(load_object(SPIDERS[source.type]))
         collector = _Collector()

@@ -32,6 +32,19 @@ class Query:
     unique: bool = False  # count and histogram count stories (distinct cluster_id), not mentions
 
 
+@dataclass(frozen=True)
+class Fence:
+    """A leader's fencing token (monitor/lease.py): a write carrying it is refused once another daemon
+    has taken the lease, so a leader that paused and came back cannot send or open anything."""
+
+    lease: str
+    token: int
+
+
+class FencedOff(Exception):
+    """This daemon's lease was taken over: the write was refused and the daemon must stop leading."""
+
+
 class StoreUnavailable(Exception):
     """The store cannot do this now (down, disk full, file damaged, indices missing): the one error both
     backends raise for "not your data's fault", so callers keep the work in the queue instead of losing it."""
@@ -97,7 +110,8 @@ class Store(ABC):
 
     # incidents
     @abstractmethod
-    def save_incident(self, incident: Incident) -> None: ...
+    def save_incident(self, incident: Incident, fence: Fence | None = None) -> None:
+        """Insert or replace; with `fence`, raises FencedOff unless that token still holds its lease."""
 
     @abstractmethod
     def get_incident(self, incident_id: str) -> Incident | None: ...
@@ -113,8 +127,9 @@ class Store(ABC):
     def events(self, incident_id: str) -> list[Event]: ...
 
     @abstractmethod
-    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime) -> bool:
-        """Record a delivery as pending; False when that (incident, step, channel) was already claimed."""
+    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime, fence: Fence | None = None) -> bool:
+        """Record a delivery as pending; False when that (incident, step, channel) was already claimed.
+        With `fence`, raises FencedOff unless that token still holds its lease."""
 
     @abstractmethod
     def finish_delivery(self, incident_id: str, step: str, channel: str, status: str,
@@ -138,6 +153,10 @@ class Store(ABC):
             if value is not None:
                 out[key] = value
         return out
+
+    @abstractmethod
+    def states(self, prefix: str, limit: int = 1000) -> dict[str, Any]:
+        """Every key starting with `prefix` and its value (e.g. each daemon's status)."""
 
     # one alerting leader among several daemons
     @abstractmethod

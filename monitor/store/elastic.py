@@ -23,7 +23,7 @@ from monitor.config.model import ElasticConfig, RetentionConfig
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 from monitor.store import matching
-from monitor.store.base import Query, Store, UpsertResult, raising_unavailable
+from monitor.store.base import Fence, FencedOff, Query, Store, UpsertResult, raising_unavailable
 from monitor.store.elastic_bulk import BACKOFF, Action, BulkSender, Unreachable, retryable
 from monitor.store.elastic_schema import (DELIVERY_FIELDS, EVENT_FIELDS, FAMILY_PROPERTIES, INCIDENT_FIELDS, Layout,
                                           MappingOutdated, install, mention_doc, mention_from, only)
@@ -284,7 +284,8 @@ class ElasticStore(Store):
             self._seq = max(time.time_ns(), self._seq + 1)
             return self._seq
 
-    def save_incident(self, incident: Incident) -> None:
+    def save_incident(self, incident: Incident, fence: Fence | None = None) -> None:
+        self._check_fence(fence)
         self._write("incidents", id=incident.id, document=incident.to_dict())
 
     def get_incident(self, incident_id: str) -> Incident | None:
@@ -309,9 +310,10 @@ class ElasticStore(Store):
                              sort=[{"seq": "asc"}])
         return [Event.from_dict(only(EVENT_FIELDS, s)) for s in found]
 
-    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime) -> bool:
+    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime, fence: Fence | None = None) -> bool:
         """`create` on an id made of (incident, step, channel) succeeds once, whoever else tries."""
         self._setup()
+        self._check_fence(fence)
         row = Delivery(incident_id, step, channel, "pending", utc(at))
         try:
             self.es.create(index=self.layout.alias("deliveries"), id=_delivery_id(incident_id, step, channel),
@@ -354,6 +356,14 @@ class ElasticStore(Store):
                       require_alias=True)
         self._known_state[key] = value
 
+    def states(self, prefix: str, limit: int = 1000) -> dict[str, Any]:
+        """A search, so the state index is refreshed first: a status written a moment ago is listed."""
+        self._setup()
+        self.es.indices.refresh(index=self.layout.alias("state"))
+        found = self._search("state", query={"prefix": {"key": prefix}}, size=min(limit, MAX_RESULTS),
+                             sort=[{"key": "asc"}])
+        return {s["key"]: s.get("value") for s in found}
+
     def _get_state(self, key: str) -> Any | None:
         self._setup()
         try:
@@ -362,6 +372,20 @@ class ElasticStore(Store):
             if index_missing(exc):
                 raise
             return None
+
+    def _check_fence(self, fence: Fence | None) -> None:
+        """Read the lease just before the write (Elasticsearch has no transaction to put both in): a stale
+        leader is refused unless it pauses between this read and its write, and it stopped acting a
+        quarter of a lease before its lease ran out (monitor/lease.py)."""
+        if fence is None:
+            return
+        self._setup()
+        try:
+            lease = self.es.get(index=self.layout.alias("state"), id=f"lease:{fence.lease}")["_source"]["value"]
+        except NotFoundError:
+            lease = None
+        if not lease or lease["token"] != fence.token:
+            raise FencedOff(f"lease {fence.lease} is held with token {lease and lease['token']}, not {fence.token}")
 
     def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
         """A document in the state index, changed only if nobody changed it since it was read

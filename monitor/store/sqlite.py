@@ -16,6 +16,7 @@ ack is not queued behind a long report query.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -33,7 +34,7 @@ from monitor.config.model import RetentionConfig
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 from monitor.store import matching
-from monitor.store.base import Query, Store, UpsertResult, raising_unavailable
+from monitor.store.base import Fence, FencedOff, Query, Store, UpsertResult, raising_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -475,8 +476,8 @@ class SqliteStore(Store):
         return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
 
     # incidents
-    def save_incident(self, incident: Incident) -> None:
-        with self._lock:
+    def save_incident(self, incident: Incident, fence: Fence | None = None) -> None:
+        with self._lock, self._fenced(fence):
             self._db.execute(
                 "INSERT INTO incidents(id, fingerprint, state, opened_at, data) VALUES (?,?,?,?,?)"
                 " ON CONFLICT(id) DO UPDATE SET state=excluded.state, data=excluded.data",
@@ -501,8 +502,8 @@ class SqliteStore(Store):
         rows = self._rows("SELECT data FROM events WHERE incident_id=? ORDER BY seq", (incident_id,))
         return [Event.from_dict(json.loads(r[0])) for r in rows]
 
-    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime) -> bool:
-        with self._lock:
+    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime, fence: Fence | None = None) -> bool:
+        with self._lock, self._fenced(fence):
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO deliveries(incident_id, step, channel, status, at) VALUES (?,?,?,?,?)",
                 (incident_id, step, channel, "pending", utc(at).isoformat()))
@@ -526,6 +527,11 @@ class SqliteStore(Store):
         rows = self._rows("SELECT value FROM state WHERE key=?", (key,))
         return json.loads(rows[0][0]) if rows else None
 
+    def states(self, prefix: str, limit: int = 1000) -> dict[str, Any]:
+        rows = self._rows("SELECT key, value FROM state WHERE substr(key, 1, ?) = ? ORDER BY key LIMIT ?",
+                          (len(prefix), prefix, limit))
+        return {key: json.loads(value) for key, value in rows}
+
     def get_states(self, keys: list[str]) -> dict[str, Any]:
         out = {}
         with self._lock:
@@ -540,6 +546,19 @@ class SqliteStore(Store):
         with self._lock:
             self._db.execute("INSERT INTO state(key, value) VALUES (?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                              (key, json.dumps(value, ensure_ascii=False)))
+
+    @contextlib.contextmanager
+    def _fenced(self, fence: Fence | None):
+        """The write and the lease check in one transaction: no other daemon takes the lease in between."""
+        if fence is None:
+            yield
+            return
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute("SELECT token FROM leases WHERE name=?", (fence.lease,)).fetchone()
+            if row is None or row[0] != fence.token:
+                raise FencedOff(f"lease {fence.lease} is held with token {row[0] if row else None}, not {fence.token}")
+            yield
 
     def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
         at = utc(now).timestamp()

@@ -271,3 +271,29 @@ def test_a_complaint_keeps_its_status_and_a_recrawl_moves_it_on(store):
     complaint.status = "已完成"
     store.upsert([complaint])
     assert {m.id: m.status for m in store.find(Query())} == {"forum:1": "已完成", "forum:2": None}
+
+
+def test_a_stale_leaders_fenced_writes_are_refused_once_another_daemon_took_the_lease(store):
+    import pytest
+
+    from monitor.store.base import Fence, FencedOff
+
+    old = Fence("alerting", store.take_lease("alerting", "a", timedelta(seconds=20), T0))
+    new = Fence("alerting", store.take_lease("alerting", "b", timedelta(seconds=20), T0 + timedelta(seconds=21)))
+    with pytest.raises(FencedOff):
+        store.claim_delivery("INC-1", "0.0", "hook#0", T0, fence=old)
+    with pytest.raises(FencedOff):
+        store.save_incident(incident(1), fence=old)
+    assert store.deliveries("INC-1") == [] and store.get_incident("INC-1") is None
+    assert store.claim_delivery("INC-1", "0.0", "hook#0", T0, fence=new) is True
+    store.save_incident(incident(1), fence=new)
+    assert store.get_incident("INC-1").id == "INC-1"
+    assert store.claim_delivery("INC-1", "0.0", "hook#0", T0) is False  # a person's action: unfenced, still once
+
+
+def test_states_under_a_prefix_list_every_daemons_status_and_nothing_else(store):
+    store.put_state("daemon:status:host-a:/srv/a", {"pid": 1})
+    store.put_state("daemon:status:host-b:/srv/b", {"pid": 2})
+    store.put_state("daemon:reload", {"ok": True})
+    assert store.states("daemon:status:") == {"daemon:status:host-a:/srv/a": {"pid": 1},
+                                              "daemon:status:host-b:/srv/b": {"pid": 2}}
