@@ -79,7 +79,7 @@ class Monitor:
         if self._crawler is None:
             from monitor.crawl.runner import CrawlRunner
 
-            self._crawler = CrawlRunner(self.settings.config.timezone)
+            self._crawler = CrawlRunner(self.settings.config.timezone, state_dir=self.settings.config.state_dir)
         return self._crawler
 
     def ingest(self, mentions: list[Mention]) -> SourceReport:
@@ -193,7 +193,7 @@ class Monitor:
         """
         now = self.clock.now()
         health = load_health(self, source.name)
-        if health.backing_off(now) and not force:
+        if health.backing_off(now) and not force and not self._logged_in_since(source, health):
             log.info("skipped %s: blocked (%s) until %s", source.name, health.blocked, health.backoff_until)
             return SourceReport()
         key = state_key(source.name)
@@ -212,6 +212,15 @@ class Monitor:
                  f", skipped {dict(result.skipped)}" if result.skipped else "",
                  f", blocked: {result.blocked}" if result.blocked else "")
         return report
+
+    def _logged_in_since(self, source: SourceConfig, health) -> bool:
+        """An operator ran `brandmon login` after the source was set aside: try it now, not after the backoff."""
+        if not health.needs_login or health.blocked_since is None:
+            return False
+        from monitor.crawl.cookies import CookiePool, pool_name
+
+        newest = CookiePool(self.settings.config.state_dir, pool_name(source)).newest_login()
+        return newest is not None and newest > health.blocked_since
 
     def evaluate(self) -> tuple[list[Incident], TickReport]:
         """Run the rules now, then let the policy open, escalate and resolve incidents."""

@@ -66,6 +66,7 @@ class Daemon:
         self.last_reload: dict | None = None
         self.last_evaluation: float | None = None  # wall time of the last evaluation that finished
         self._dead_seen = 0
+        self._needs_login: dict[str, str] = {}  # source → why its platform wants a new login
         self._notified: set[tuple[str, str, str]] = set()
         self._afresh: set[str] = set()  # sources to crawl from scratch (their stored mentions were deleted)
         self._afresh_lock = threading.Lock()
@@ -80,7 +81,8 @@ class Daemon:
         self.leader = Leadership(self.store, self.clock, config.daemon.leader_lease)
         self.nlp = self._nlp_pool(settings)
         # one CrawlRunner (one reactor) shared by every crawl thread and every reloaded config
-        self.monitor = self._monitor(settings, self.nlp, crawler=CrawlRunner(config.timezone))
+        self.monitor = self._monitor(settings, self.nlp,
+                                     crawler=CrawlRunner(config.timezone, state_dir=config.state_dir))
         self.scheduler = Scheduler({"crawl": config.daemon.crawl_workers, "control": 2}, report=self._job_done)
         self.ready = True
 
@@ -156,6 +158,10 @@ class Daemon:
             raise
         self.faults.ok(f"source {source.name}")
         health = load_health(monitor, source.name)
+        if health.needs_login:
+            self._needs_login[source.name] = health.needs_login
+        else:
+            self._needs_login.pop(source.name, None)
         last_success = health.last_success
         self.metrics.crawled(source.name, report.pages, report.items, report.errors,
                              last_success.timestamp() if last_success else None, report.skipped)
@@ -327,10 +333,13 @@ class Daemon:
         return reasons
 
     def warnings(self) -> list[str]:
-        """Worth a look, but the daemon works: mentions in the dead-letter file."""
-        if not self.ready or not self._dead_seen:
+        """Worth a look, but the daemon works: mentions in the dead-letter file, sources needing a login."""
+        if not self.ready:
             return []
-        return [f"{self._dead_seen} items in the dead-letter file {self.queue.dead_letter}"]
+        found = [f"source {name} needs login: {why}" for name, why in sorted(self._needs_login.items())]
+        if self._dead_seen:
+            found.append(f"{self._dead_seen} items in the dead-letter file {self.queue.dead_letter}")
+        return found
 
     def _ping(self) -> bool:
         try:

@@ -54,7 +54,7 @@ def gather(settings) -> dict:
         crawl = health.get(source.name) or CrawlHealth(source.name)
         sources.append({**crawl.to_dict(), "name": source.name, "type": source.type,
                         "interval": source.interval.total_seconds(),
-                        "health": crawl.state(source.interval, now) if pid else "unknown"})
+                        "health": crawl.state(source.interval, now) if pid or crawl.needs_login else "unknown"})
     daemon = {"running": pid is not None, "pid": pid}
     if pid is not None:
         daemon["health"] = _ask_health(config.http.bind)
@@ -136,7 +136,8 @@ def _print(info: dict, zone) -> None:
              "ERROR RATE")]
     for src in info["sources"]:
         last = src["last"]
-        rows.append((src["name"], src["health"] + (f" ({src['blocked']})" if src["blocked"] else ""),
+        why = src.get("needs_login") or src["blocked"]  # needing login is also a block: say the login reason
+        rows.append((src["name"], src["health"] + (f" ({why})" if why else ""),
                      _local(src["last_crawl"], zone), _local(src["last_success"], zone), str(src["crawls"]),
                      str(last.get("items", 0)), str(last.get("new", 0)), str(last.get("errors", 0)),
                      str(sum((last.get("skipped") or {}).values())), f"{src['error_rate']:.0%}"))

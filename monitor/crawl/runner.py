@@ -32,6 +32,7 @@ class CrawlResult:
     new: int = 0
     updated: int = 0
     blocked: str | None = None
+    needs_login: str | None = None  # why the platform wants an operator to log in again
     seconds: float = 0.0
     state: dict = field(default_factory=dict)
 
@@ -53,7 +54,7 @@ class CrawlRunner:
     `overrides` (e.g. short timeouts in tests) win over both the project settings and per-source ones.
     """
 
-    def __init__(self, zone: str, overrides: dict | None = None) -> None:
+    def __init__(self, zone: str, overrides: dict | None = None, state_dir: str | None = None) -> None:
         from scrapy.utils.reactor import install_reactor
 
         from spiders import settings as spider_settings
@@ -65,13 +66,15 @@ class CrawlRunner:
         self.zone = zone
         self._settings = {k: getattr(spider_settings, k) for k in dir(spider_settings) if k.isupper()}
         self._settings["LOG_LEVEL"] = "WARNING"
+        if state_dir is not None:  # where the cookie pools are
+            self._settings["BRANDMON_STATE_DIR"] = str(state_dir)
         self._overrides = dict(overrides or {})
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def _ensure_started(self) -> None:
         with self._lock:
-            if self._thread is None:
+            if self._thread is None and not self._reactor.running:  # another runner of this process runs it
                 self._thread = threading.Thread(target=self._reactor.run, name="scrapy-reactor",
                                                 kwargs={"installSignalHandlers": False}, daemon=True)
                 self._thread.start()
@@ -103,7 +106,8 @@ class CrawlRunner:
         from scrapy.settings import Settings
         from scrapy.utils.misc import load_object
 
-        from spiders.base import BLOCKED_STAT, ERRORS_STAT, NEW_STAT, PAGES_STAT, SKIP_STATS, UPDATED_STAT
+        from spiders.base import (BLOCKED_STAT, ERRORS_STAT, NEEDS_LOGIN_STAT, NEW_STAT, PAGES_STAT, SKIP_STATS,
+                                  UPDATED_STAT)
 
         settings = Settings(self._settings)
         settings.set("CLOSESPIDER_TIMEOUT", timeout)
@@ -122,11 +126,15 @@ class CrawlRunner:
             return CrawlResult(source=source.name, mentions=collector.items, pages=stats.get(PAGES_STAT, 0),
                                fetched=stats.get("response_received_count", 0), errors=errors, skipped=skipped,
                                new=stats.get(NEW_STAT, 0), updated=stats.get(UPDATED_STAT, 0),
-                               blocked=stats.get(BLOCKED_STAT), state=crawler.spider.crawl_state.to_dict())
+                               blocked=stats.get(BLOCKED_STAT), needs_login=stats.get(NEEDS_LOGIN_STAT),
+                               state=crawler.spider.crawl_state.to_dict())
 
         return runner.crawl(crawler, source=source, zone=self.zone, state=state, now=now).addCallback(finished)
 
     def stop(self) -> None:
+        from monitor.crawl.signer import close_signers
+
+        close_signers()
         if self._thread is not None and self._reactor.running:
             self._reactor.callFromThread(self._reactor.stop)
             self._thread.join(timeout=10)

@@ -344,6 +344,15 @@ def test_of_daemons_racing_for_a_free_lease_exactly_one_wins(store):
     assert len(won) == 1
 
 
+def test_a_complaint_keeps_its_status_and_a_recrawl_moves_it_on(store):
+    complaint = mention(1, 0)
+    complaint.status = "处理中"
+    store.upsert([complaint, mention(2, 1)])
+    complaint.status = "已完成"
+    store.upsert([complaint])
+    assert {m.id: m.status for m in store.find(Query())} == {"forum:1": "已完成", "forum:2": None}
+
+
 def test_a_stale_leaders_fenced_writes_are_refused_once_another_daemon_took_the_lease(store):
     import pytest
 
