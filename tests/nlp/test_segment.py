@@ -26,6 +26,14 @@ def test_cutting_twice_gives_the_same_words(corpus):
     assert [seg.cut(t) for t in corpus] == [seg.cut(t) for t in corpus]
 
 
+def test_clauses_remembered_from_earlier_texts_cut_as_jieba_does_even_when_the_memory_fills(corpus, monkeypatch):
+    monkeypatch.setattr("monitor.nlp.segment._MEMO", 8)  # forgets every few clauses
+    seg = Segmenter(["星河X5"])
+    reposts = [f"转发微博//@小林:{t}" for t in corpus[:40]] + corpus[:40]  # each clause read twice, far apart
+    assert [seg.cut(t) for t in reposts] == [seg._jieba.lcut(t) for t in reposts]
+    assert len(seg._blocks) <= 8
+
+
 def test_brand_terms_are_never_split():
     seg = Segmenter(["星河X5", "云朵奶茶"])
     tokens = seg.tokens("星河X5充电爆炸，云朵奶茶很好喝")
