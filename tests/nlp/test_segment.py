@@ -1,6 +1,8 @@
 import pytest
 
-from monitor.nlp.segment import Segmenter
+from jieba import finalseg
+
+from monitor.nlp.segment import Segmenter, _hmm_words
 from monitor.nlp.sentiment import DATA_DIR, read_labelled_txt
 
 TRICKY = ["", " ", "X", "星河X5充电爆炸！！", "iPhone15 Pro Max 256G", "12315投诉电话", "哈哈哈哈哈哈哈哈",
@@ -32,6 +34,12 @@ def test_clauses_remembered_from_earlier_texts_cut_as_jieba_does_even_when_the_m
     reposts = [f"转发微博//@小林:{t}" for t in corpus[:40]] + corpus[:40]  # each clause read twice, far apart
     assert [seg.cut(t) for t in reposts] == [seg._jieba.lcut(t) for t in reposts]
     assert len(seg._blocks) <= 8
+
+
+def test_unknown_word_runs_are_split_as_jiebas_hmm_splits_them(corpus):
+    runs = [t[i:i + n] for t in corpus for i in range(0, len(t), 7) for n in (1, 2, 5, 12)]
+    runs += ["蓝瘦香菇", "王小二", "yyds绝绝子", "3.5%涨", "蜜雪冰城甜蜜蜜"]
+    assert [_hmm_words(r) for r in runs] == [list(finalseg.cut(r)) for r in runs]
 
 
 def test_brand_terms_are_never_split():
