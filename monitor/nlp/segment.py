@@ -75,12 +75,12 @@ def _hmm_words(run: str) -> list[str]:
 
 _MIN = finalseg.MIN_FLOAT
 _START = tuple(finalseg.start_P[s] for s in "BMES")
-_EMIT = tuple(finalseg.emit_P[s] for s in "BMES")
+_EMIT = tuple(finalseg.emit_P[s].get for s in "BMES")  # emission log probability lookups
 _TRANS = {(a, b): finalseg.trans_P[a].get(b, _MIN) for a in "BMES" for b in "BMES"}
 
 
 def _viterbi_words(obs: str) -> list[str]:
-    e_b, e_m, e_e, e_s = (e.get for e in _EMIT)
+    e_b, e_m, e_e, e_s = _EMIT
     t_eb, t_sb, t_mm, t_bm = _TRANS["E", "B"], _TRANS["S", "B"], _TRANS["M", "M"], _TRANS["B", "M"]
     t_ss, t_es, t_be, t_me = _TRANS["S", "S"], _TRANS["E", "S"], _TRANS["B", "E"], _TRANS["M", "E"]
     c = obs[0]
