@@ -1,6 +1,8 @@
 import pytest
 
-from monitor.nlp.segment import Segmenter
+from jieba import finalseg
+
+from monitor.nlp.segment import Segmenter, _hmm_words
 from monitor.nlp.sentiment import DATA_DIR, read_labelled_txt
 
 TRICKY = ["", " ", "X", "星河X5充电爆炸！！", "iPhone15 Pro Max 256G", "12315投诉电话", "哈哈哈哈哈哈哈哈",
@@ -24,6 +26,20 @@ def test_cuts_exactly_as_jieba_does(corpus, hmm):
 def test_cutting_twice_gives_the_same_words(corpus):
     seg = Segmenter([])
     assert [seg.cut(t) for t in corpus] == [seg.cut(t) for t in corpus]
+
+
+def test_clauses_remembered_from_earlier_texts_cut_as_jieba_does_even_when_the_memory_fills(corpus, monkeypatch):
+    monkeypatch.setattr("monitor.nlp.segment._MEMO", 8)  # forgets every few clauses
+    seg = Segmenter(["星河X5"])
+    reposts = [f"转发微博//@小林:{t}" for t in corpus[:40]] + corpus[:40]  # each clause read twice, far apart
+    assert [seg.cut(t) for t in reposts] == [seg._jieba.lcut(t) for t in reposts]
+    assert len(seg._blocks) <= 8
+
+
+def test_unknown_word_runs_are_split_as_jiebas_hmm_splits_them(corpus):
+    runs = [t[i:i + n] for t in corpus for i in range(0, len(t), 7) for n in (1, 2, 5, 12)]
+    runs += ["蓝瘦香菇", "王小二", "yyds绝绝子", "3.5%涨", "蜜雪冰城甜蜜蜜"]
+    assert [_hmm_words(r) for r in runs] == [list(finalseg.cut(r)) for r in runs]
 
 
 def test_brand_terms_are_never_split():
