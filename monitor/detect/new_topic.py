@@ -25,8 +25,9 @@ def evaluate(rule: NewTopicRule, ctx: RuleContext) -> list[Finding]:
         if not candidates:
             continue
         # the same measure in both windows: mentions whose keywords include the term (rollups, not text scans)
-        baseline = ctx.store.term_counts(scope.window(ctx.now - rule.baseline, ctx.now - rule.window),
-                                         [t for t, _ in candidates])
+        # (undated mentions only make a word look less new there, and the rollups answer it fast)
+        past = replace(scope.window(ctx.now - rule.baseline, ctx.now - rule.window), known_time=False)
+        baseline = ctx.store.term_counts(past, [t for t, _ in candidates])
         surging = [{"term": t, "count": n, "baseline": baseline[t]} for t, n in candidates
                    if n >= rule.ratio * baseline[t]]
         if not surging:

@@ -30,6 +30,8 @@ class Query:
     start: datetime | None = None
     end: datetime | None = None
     unique: bool = False  # count and histogram count stories (distinct cluster_id), not mentions
+    known_time: bool = False  # only mentions whose publication time is known (Mention.time_unknown false):
+    # an unknown time is stored as the first crawl that saw the post, so a backlog would pile up "now"
 
 
 class StoreUnavailable(Exception):

@@ -453,6 +453,8 @@ def es_query(q: Query) -> dict[str, Any]:
         f.append({"range": {"engagement_total": {"gte": q.min_engagement}}})
     if q.text is not None:
         f.append(_text_query(q.text))
+    if q.known_time:  # absent in older indices: known
+        f.append({"bool": {"must_not": {"term": {"time_unknown": True}}}})
     if q.start or q.end:
         bounds = {}
         if q.start:

@@ -428,6 +428,8 @@ class SqliteStore(Store):
         if q.min_engagement is not None:
             clauses.append("m.engagement >= ?")
             args.append(q.min_engagement)
+        if q.known_time:  # rare flag: read from the record (absent in old rows: known)
+            clauses.append("json_extract(m.data, '$.time_unknown') IS NOT 1")
         if q.text is not None:
             clauses.append("m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
             args.append(_fts_query(q.text))
@@ -579,7 +581,7 @@ raising_unavailable(SqliteStore, _outage)
 def _rollable(q: Query) -> bool:
     """Can the rollups answer it? Only brand, sentiment, source and platform filters are rolled up."""
     return not (q.keywords or q.crisis or q.categories or q.text is not None or q.min_followers is not None
-                or q.min_engagement is not None or q.unique)
+                or q.min_engagement is not None or q.unique or q.known_time)
 
 
 def _pieces(q: Query) -> list[tuple[float | None, float | None, bool]]:
