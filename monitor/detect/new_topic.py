@@ -18,14 +18,15 @@ def evaluate(rule: NewTopicRule, ctx: RuleContext) -> list[Finding]:
     findings = []
     for scope in scopes(rule, ctx):
         warmup = rule.warmup or rule.baseline
-        if ctx.store.count(scope.window(ctx.now - rule.baseline - warmup, ctx.now - warmup)) == 0:
+        history = replace(scope.window(ctx.now - rule.baseline - warmup, ctx.now - warmup), known_time=False)
+        if ctx.store.count(history) == 0:  # any history will do, so the rollups answer
             continue
         window = scope.window(ctx.now - rule.window, ctx.now)
         candidates = [(t, n) for t, n in ctx.store.top_terms(window, rule.candidates) if n >= rule.min_count]
         if not candidates:
             continue
-        # the same measure in both windows: mentions whose keywords include the term (rollups, not text scans)
-        # (undated mentions only make a word look less new there, and the rollups answer it fast)
+        # the same measure in both windows: mentions whose keywords include the term (rollups, not text
+        # scans; undated mentions in the past only make a word look less new)
         past = replace(scope.window(ctx.now - rule.baseline, ctx.now - rule.window), known_time=False)
         baseline = ctx.store.term_counts(past, [t for t, _ in candidates])
         surging = [{"term": t, "count": n, "baseline": baseline[t]} for t, n in candidates
