@@ -304,7 +304,7 @@ def score(stream: streams.Stream, alarms: list[dict], first_post: dict[str, floa
     for a in alarms:
         if a["id"] in claimed or a["opened"] < stream.scored_from:
             continue
-        cause = _cause(stream, a)
+        cause = a["cause"] = _cause(stream, a)
         false[cause] += 1
         by_rule[a["rule"]][cause] += 1
     brand_months = len(stream.brands) * (stream.days - streams.WARMUP_DAYS) / 30.44
@@ -343,6 +343,7 @@ def main() -> None:
     parser.add_argument("--step", default="5m")
     parser.add_argument("--sentiment", choices=("truth", "model"), default="truth")
     parser.add_argument("--brands", default="", help="comma-separated brand names: replay only these (tuning runs)")
+    parser.add_argument("--incidents", type=Path, help="write every incident (rule, brand, times, false cause) here, one JSON a line")
     args = parser.parse_args()
     started = time.perf_counter()
     stream = generated(args.seed, args.days)
@@ -357,7 +358,12 @@ def main() -> None:
         prepared_at = time.perf_counter()
         run = replay(stream, settings, mentions, parse_duration(args.step), Path(folder) / "replay.db")
     first = _first_posts(stream, mentions)
-    project = score(stream, _alarms_project(run), first)
+    alarms = _alarms_project(run)
+    project = score(stream, alarms, first)
+    if args.incidents:
+        titles = {i.id: i.title for i in run["incidents"]}
+        args.incidents.write_text("".join(json.dumps({**a, "title": titles.get(a["id"])}, ensure_ascii=False) + "\n"
+                                          for a in alarms), encoding="utf-8")
     baseline = score(stream, _alarms_elastalert(run["elastalert"]), first)
     for name, result in (("project", project), ("elastalert", baseline)):
         for shape, s in result["shapes"].items():

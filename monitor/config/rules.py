@@ -57,7 +57,8 @@ class Seasonal(Strict):
     the brand's measured over-dispersion reaches it with probability at most `p_value`. Each of the
     `windows` (ending now, default one bucket) is judged against the same baseline, so a 15-minute
     window catches a sudden crisis and a 6-hour one a slow burn. `count: stories` counts a repost
-    storm or a copy-paste wave once (distinct clusters), `mentions` counts every copy.
+    storm or a copy-paste wave once (distinct clusters), `authors` counts distinct authors (one account
+    posting forty times, or a bot farm reusing a few), `mentions` counts every copy.
     """
 
     bucket: Duration = timedelta(hours=1)
@@ -70,7 +71,7 @@ class Seasonal(Strict):
     min_count: int = Field(default=5, ge=1)
     ratio: float = Field(default=2.0, ge=1)
     windows: tuple[Duration, ...] = ()
-    count: Literal["mentions", "stories"] = "mentions"
+    count: Literal["mentions", "stories", "authors"] = "mentions"
 
     @model_validator(mode="after")
     def _fits_the_season(self):

@@ -313,7 +313,7 @@ class SqliteStore(Store):
     # reading
     def count(self, query: Query) -> int:
         if not _rollable(query):
-            sql, args = self._raw(query, "count(DISTINCT m.story)" if query.unique else "count(*)")
+            sql, args = self._raw(query, _counted(query))
             return self._rows(sql, args)[0][0]
         total = 0
         for lo, hi, whole in _pieces(query):
@@ -337,8 +337,7 @@ class SqliteStore(Store):
                     sql, args = self._raw(query, "CAST({t} / ? AS INTEGER) AS k, count(*)", lo, hi, "k")
                 counts.update(dict(self._rows(sql, [size, *args])))
         else:
-            what = "count(DISTINCT m.story)" if query.unique else "count(*)"
-            sql, args = self._raw(query, "CAST({t} / ? AS INTEGER) AS k, " + what, group="k")
+            sql, args = self._raw(query, "CAST({t} / ? AS INTEGER) AS k, " + _counted(query), group="k")
             counts.update(dict(self._rows(sql, [size, *args])))
         first = int(utc(query.start).timestamp() // size)
         last = int((utc(query.end).timestamp() - 1e-6) // size)
@@ -581,7 +580,16 @@ raising_unavailable(SqliteStore, _outage)
 def _rollable(q: Query) -> bool:
     """Can the rollups answer it? Only brand, sentiment, source and platform filters are rolled up."""
     return not (q.keywords or q.crisis or q.categories or q.text is not None or q.min_followers is not None
-                or q.min_engagement is not None or q.unique or q.known_time)
+                or q.min_engagement is not None or q.unique or q.authors or q.known_time)
+
+
+def _counted(q: Query) -> str:
+    """What a count counts: stories, authors (without an id: one unknown author) or mentions."""
+    if q.unique:
+        return "count(DISTINCT m.story)"
+    if q.authors:
+        return "count(DISTINCT coalesce(json_extract(m.data, '$.author.id'), ''))"
+    return "count(*)"
 
 
 def _pieces(q: Query) -> list[tuple[float | None, float | None, bool]]:

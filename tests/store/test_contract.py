@@ -81,6 +81,18 @@ def test_known_time_leaves_out_mentions_whose_time_is_unknown_in_counts_histogra
     assert store.count(replace(dated, unique=True)) == 2
 
 
+def test_authors_counts_distinct_authors_and_those_without_an_id_as_one(store):
+    posts = [mention(n, n) for n in range(1, 8)]
+    for m, who in zip(posts, ("a", "a", "a", "b", "c", None, None)):  # one account posting three times
+        m.author.id = who
+    store.upsert(posts)
+    query = Query(brand="小米", authors=True, start=T0, end=T0 + timedelta(minutes=30))
+    assert (store.count(query), store.count(replace(query, authors=False))) == (4, 7)
+    assert store.histogram(query, timedelta(minutes=3)) == [(T0, 1), (T0 + timedelta(minutes=3), 3),
+                                                             (T0 + timedelta(minutes=6), 1)] + \
+        [(T0 + timedelta(minutes=m), 0) for m in range(9, 30, 3)]
+
+
 def test_mentions_round_trip_with_aware_times(store):
     original = mention(7, 3)
     store.upsert([original])
