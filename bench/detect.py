@@ -157,14 +157,16 @@ class RecordingNotifier(DryRunNotifier):
         return super().send(target, message)
 
 
-def replay(stream: streams.Stream, settings, mentions, step: timedelta, store_path: Path) -> dict:
+def replay(stream: streams.Stream, settings, mentions, step: timedelta, store_path: Path, crawled=None) -> dict:
+    """`crawled`: every mention the sources brought (the whole stream, also when replaying a subset of
+    brands), which is what a crawl's health counts as new."""
     store = SqliteStore(store_path)
     clock = FakeClock(datetime.fromtimestamp(stream.start, timezone.utc))
     notifier = RecordingNotifier(settings.config)
     manager = IncidentManager(settings, store, notifier, clock)
     size = step.total_seconds()
     by_source = defaultdict(list)
-    for arrives, m in mentions:
+    for arrives, m in crawled or mentions:
         by_source[m.source].append(arrives)
     arrivals = {s: np.array(sorted(v)) for s, v in by_source.items()}
     ea_fired: dict[tuple[str, str], list[float]] = defaultdict(list)
@@ -349,14 +351,14 @@ def main() -> None:
     stream = generated(args.seed, args.days)
     with tempfile.TemporaryDirectory(prefix="brandmon-bench-detect-") as folder:
         settings = load_settings(write_config(Path(folder), stream, args.rules))
-        mentions = prepared(stream, settings, args.sentiment)
+        mentions = crawled = prepared(stream, settings, args.sentiment)
         if args.brands:
             stream = subset(stream, [b.strip() for b in args.brands.split(",") if b.strip()])
             settings = load_settings(write_config(Path(folder), stream, args.rules))
             keep = {b.name for b in stream.brands}
             mentions = [(t, m) for t, m in mentions if keep.intersection(m.brands)]
         prepared_at = time.perf_counter()
-        run = replay(stream, settings, mentions, parse_duration(args.step), Path(folder) / "replay.db")
+        run = replay(stream, settings, mentions, parse_duration(args.step), Path(folder) / "replay.db", crawled)
     first = _first_posts(stream, mentions)
     alarms = _alarms_project(run)
     project = score(stream, alarms, first)

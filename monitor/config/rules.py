@@ -209,7 +209,8 @@ class FlatlineRule(RuleBase):
 
 
 class NewTopicRule(RuleBase):
-    """Keywords with `min_count` mentions in `window` and at least `ratio` times fewer over the whole `baseline`."""
+    """Keywords with `min_count` mentions (and, with `count: stories`, stories) in `window` and at least `ratio`
+    times fewer over the whole `baseline`."""
 
     type: Literal["new_topic"]
     window: Duration = timedelta(hours=1)
@@ -218,6 +219,8 @@ class NewTopicRule(RuleBase):
     ratio: float = Field(default=5.0, gt=1)
     candidates: int = Field(default=10, ge=1, le=50)
     warmup: Duration | None = None  # default: the baseline period
+    # stories: the term must also be in min_count distinct stories (a pasted ad or one reposted post is one)
+    count: Literal["mentions", "stories"] = "mentions"
 
     @model_validator(mode="after")
     def _baseline_longer(self) -> "NewTopicRule":

@@ -1,7 +1,8 @@
 """New topic: keywords surging now that were rare over the whole baseline before (a story the brand never had).
 
 A term is new when the window holds at least `ratio` times as many mentions of it as the entire
-baseline period did: a word the brand hears every day never qualifies, however busy the hour. Until
+baseline period did: a word the brand hears every day never qualifies, however busy the hour. With
+`count: stories` it must also be in `min_count` distinct stories: one ad pasted 300 times is not a topic. Until
 the brand has history older than `warmup` (default: the whole baseline), every word would look new,
 so the rule waits; a first crawl of a fresh install is not a new topic.
 """
@@ -31,6 +32,9 @@ def evaluate(rule: NewTopicRule, ctx: RuleContext) -> list[Finding]:
         baseline = ctx.store.term_counts(past, [t for t, _ in candidates])
         surging = [{"term": t, "count": n, "baseline": baseline[t]} for t, n in candidates
                    if n >= rule.ratio * baseline[t]]
+        if rule.count == "stories":  # a spam wave or a repost storm brings many copies of one story's words
+            surging = [s for s in surging
+                       if ctx.store.count(replace(window, keywords=(s["term"],), unique=True)) >= rule.min_count]
         if not surging:
             continue
         terms = [s["term"] for s in surging]

@@ -83,11 +83,13 @@ def judge(rule: Seasonal, scope: Scope, ctx: RuleContext, test: SpikeTest, basel
         if count < rule.min_count:
             continue
         expected = baseline.expected_between(window.start.timestamp(), window.end.timestamp())
-        if not test.anomalous(count, expected, baseline.dispersion):
+        # the pseudo count is a prior per bucket: a 15-minute window of an hourly baseline gets a quarter of it
+        scaled = replace(test, pseudo_count=test.pseudo_count * min(1.0, span / rule.bucket))
+        if not scaled.anomalous(count, expected, baseline.dispersion):
             continue
-        p = test.p(count, expected, baseline.dispersion)
+        p = scaled.p(count, expected, baseline.dispersion)
         if best is None or p < best.p:
-            best = Verdict(window, count, expected, p, count / test.rate(expected))
+            best = Verdict(window, count, expected, p, count / scaled.rate(expected))
     return best
 
 
