@@ -34,20 +34,21 @@ def test_weibo_posts_tell_praise_from_complaint(figures):
 
 def test_weibo_posts_get_three_labels_pr_staff_can_act_on(figures):
     usual = figures["smp2020_usual"]
-    assert usual.macro_f1 >= 0.68
-    assert usual.negative_precision >= 0.82 and usual.negative_recall >= 0.78
+    assert usual.macro_f1 >= 0.70
+    assert usual.negative_precision >= 0.84 and usual.negative_recall >= 0.77
 
 
 def test_covid_weibo_posts_hold_up_as_well(figures):
     virus = figures["smp2020_virus"]
-    assert virus.macro_f1 >= 0.53 and virus.negative_recall >= 0.78
+    assert virus.macro_f1 >= 0.54 and virus.negative_recall >= 0.75
+    assert virus.negative_precision >= 0.56
 
 
 def test_forum_opinions_are_read_better_than_by_chance(figures):
     """Car-forum aspect opinions are the weak spot (see the data card): 72% neutral, mild complaints."""
     forum = figures["car_forum"]
     assert forum.polar_accuracy >= 0.69
-    assert forum.macro_f1 >= 0.36
+    assert forum.macro_f1 >= 0.34
 
 
 def test_fixtures_are_three_labelled_and_documented():
