@@ -3,14 +3,16 @@
 Feeds a store with a generated stream of scored mentions (20 brands of Zipf-like sizes, the diurnal
 rhythm of Chinese social media in Asia/Shanghai, weekends, promotion days, slow crises with
 negative surges and crisis words, Weibo repost storms clustered as one story, spam waves, and
-re-crawls that update recent mentions), in crawl batches of 500, ~70k mentions a day. At each
+re-crawls that update recent mentions; complaint categories and IP regions as the NLP stage and the
+platforms give them), in crawl batches of 500, ~70k mentions a day. At each
 size it measures:
 
 - ingest_per_s: mentions written per second over the last batches before reaching the size (and
   ingest_per_cpu_s, per second of this process's CPU: on a shared machine, what the work costs);
 - cycle_20_brands_s: median of 3 evaluations of the shipped rules (rules/) for the 20 brands, one
   minute apart, after a first one that learns the spike baselines (and its CPU seconds);
-- report_week_s: the weekly report for every brand (figures, Markdown, 60 matplotlib charts), and
+- report_week_s: the weekly report for every brand (figures, breakdowns, reply SLA, Markdown, 40
+  matplotlib charts), report_week_cpu_s its CPU seconds (SQLite's reads run in this process too), and
   report_week_figures_s: its figures alone (what the store answers);
 - disk_bytes_per_mention: the store's size on disk over the mentions stored;
 - at the largest size, ack_max_s: the slowest of the acks made every 100 ms for 10 s while rule cycles
@@ -61,6 +63,15 @@ POSITIVE = ("好用", "推荐", "性价比", "颜值", "回购", "惊喜", "顺�
 NEUTRAL = ("价格", "新品", "发布会", "参数", "门店", "活动", "直播", "包装", "物流", "评测")
 CRISIS = ("爆炸", "召回", "维权", "曝光", "起火", "集体投诉")
 STORY = ("电池鼓包", "食品安全", "虚假宣传", "数据泄露", "刹车失灵")
+# what the complaint categoriser (monitor/nlp/categories.py) would file each complaint word under
+CATEGORY = {"发热": "质量", "卡顿": "质量", "质量差": "质量", "漏液": "质量", "掉色": "质量", "客服": "服务/售后",
+            "售后": "服务/售后", "排队": "服务/售后", "退款": "价格/退款", "涨价": "价格/退款", "延误": "物流",
+            "异味": "食品安全", "爆炸": "安全", "起火": "安全", "召回": "质量", "电池鼓包": "安全", "食品安全": "食品安全",
+            "虚假宣传": "虚假宣传", "数据泄露": "隐私/数据", "刹车失灵": "安全"}
+# IP 属地 as the platforms that show it report it (population-weighted, the big coastal provinces first)
+REGIONS = (("广东", 12), ("江苏", 8), ("山东", 7), ("浙江", 7), ("河南", 6), ("四川", 6), ("北京", 5), ("上海", 5),
+           ("湖北", 4), ("福建", 4), ("湖南", 4), ("河北", 4), ("安徽", 3), ("陕西", 3), ("辽宁", 3), ("海外", 1))
+SHOWS_REGION = {"weibo", "xiaohongshu", "bilibili", "tieba"}
 FILLER = ("真的", "今天", "朋友说", "看到新闻", "有没有人", "求助", "分享一下", "说实话", "吐槽", "蹲一个")
 # Weibo's day in Shanghai: asleep at 4 a.m., lunch bump, evening peak around 21-22 h
 DIURNAL = (0.45, 0.3, 0.2, 0.15, 0.12, 0.15, 0.3, 0.55, 0.8, 0.95, 1.0, 1.05, 1.2, 1.1, 1.0, 1.0, 1.0, 1.05,
@@ -132,7 +143,10 @@ class Stream:
                                   reposts=0),
             brands=[brand], tokens=[brand, *words], keywords=words[:3], crisis_terms=[w for w in words if w in CRISIS],
             sentiment={"negative": 0.1, "neutral": 0.5, "positive": 0.9}[label], sentiment_label=label,
-            model="bench", cluster_id=event["story"] if kind == "storm" else None)
+            model="bench", cluster_id=event["story"] if kind == "storm" else None,
+            categories=list(dict.fromkeys(CATEGORY[w] for w in words if w in CATEGORY)) if label == "negative" else [],
+            ip_location=rng.choices([r for r, _ in REGIONS], [w for _, w in REGIONS])[0]
+            if platform in SHOWS_REGION else None)
 
     def minute(self) -> list[Mention]:
         """One minute of new mentions, plus re-crawls of some from the last hour (engagement grew)."""
@@ -212,8 +226,9 @@ def measure_cycle(settings, store, now: datetime) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
-def measure_report(settings, store, now: datetime) -> tuple[float, float]:
-    """The whole weekly report (figures, Markdown, 3 charts per brand), and its store part alone."""
+def measure_report(settings, store, now: datetime) -> tuple[float, float, float]:
+    """The whole weekly report (figures, Markdown, 2 charts per brand): wall and CPU seconds; and its store
+    part alone (wall)."""
     from monitor.report.data import gather
     from monitor.report.period import period_until
     from monitor.report.send import build_report
@@ -221,9 +236,9 @@ def measure_report(settings, store, now: datetime) -> tuple[float, float]:
     started = time.perf_counter()
     gather(settings, store, period_until("weekly", now, settings.config.zone))
     figures = time.perf_counter() - started
-    started = time.perf_counter()
+    started, used = time.perf_counter(), time.process_time()
     build_report(settings, store, "weekly", now, None)
-    return time.perf_counter() - started, figures
+    return time.perf_counter() - started, time.process_time() - used, figures
 
 
 def measure_acks(settings, store, now: datetime, batches: Iterator[list[Mention]]) -> dict:
@@ -298,8 +313,9 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress) -> dict
             cycle, cycle_cpu = measure_cycle(settings, store, now)
             row = {"stored": stored, "ingest_per_s": round(n / secs), "ingest_per_cpu_s": round(n / cpu),
                    "cycle_20_brands_s": round(cycle, 3), "cycle_20_brands_cpu_s": round(cycle_cpu, 3)}
-            report, figures = measure_report(settings, store, now)
-            row["report_week_s"], row["report_week_figures_s"] = round(report, 2), round(figures, 2)
+            report, report_cpu, figures = measure_report(settings, store, now)
+            row["report_week_s"], row["report_week_cpu_s"] = round(report, 2), round(report_cpu, 2)
+            row["report_week_figures_s"] = round(figures, 2)
             row["disk_bytes_per_mention"] = round(disk_bytes(store) / stored)
             if size == sizes[-1]:
                 row.update(measure_acks(settings, store, now, batches))

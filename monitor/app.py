@@ -12,6 +12,7 @@ from monitor.alerting.policy import IncidentManager, TickReport
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.config.model import SourceConfig
+from monitor.crawl.frontier import Frontier, merge_states, state_lock
 from monitor.crawl.health import load_health, record_crawl, save_health
 from monitor.crawl.state import state_key
 from monitor.detect.engine import evaluate_rules
@@ -70,13 +71,15 @@ class Monitor:
         self.faults = faults or Faults()
         self.incidents = IncidentManager(settings, self.store, notifier or Notifier(settings.config), self.clock)
         self._crawler = crawler
+        frontier = settings.config.crawl.frontier
+        self.frontier = Frontier(frontier) if frontier is not None else None
 
     @property
     def crawler(self):
         if self._crawler is None:
             from monitor.crawl.runner import CrawlRunner
 
-            self._crawler = CrawlRunner(self.settings.config.timezone)
+            self._crawler = CrawlRunner(self.settings.config.timezone, state_dir=self.settings.config.state_dir)
         return self._crawler
 
     def ingest(self, mentions: list[Mention]) -> SourceReport:
@@ -190,20 +193,34 @@ class Monitor:
         """
         now = self.clock.now()
         health = load_health(self, source.name)
-        if health.backing_off(now) and not force:
+        if health.backing_off(now) and not force and not self._logged_in_since(source, health):
             log.info("skipped %s: blocked (%s) until %s", source.name, health.blocked, health.backoff_until)
             return SourceReport()
-        state = None if afresh else self.get_state(state_key(source.name))
-        result = self.crawler.crawl(source, state=state, now=now)
+        key = state_key(source.name)
+        state = None if afresh else self.get_state(key)
+        result = self.crawler.crawl(source, state=state, now=now, frontier=self.frontier)
         report = self.ingest(result.mentions)  # raises, leaving the crawl state as it was, if nothing could keep them
         report.errors, report.pages, report.skipped = result.errors, result.pages, Counter(result.skipped)
-        self.put_state(state_key(source.name), result.state)
+        if afresh:
+            self.put_state(key, result.state)
+        else:  # another worker of a shared frontier may have crawled this source meanwhile: keep its work too
+            with state_lock(self.frontier, source.name):
+                self.put_state(key, merge_states(state, result.state, self.get_state(key)))
         save_health(self, record_crawl(health, result, now, source.interval))
         log.info("crawled %s: %d pages, %d mentions (%d new), %d errors%s%s",
                  source.name, result.pages, report.items, report.new, result.errors,
                  f", skipped {dict(result.skipped)}" if result.skipped else "",
                  f", blocked: {result.blocked}" if result.blocked else "")
         return report
+
+    def _logged_in_since(self, source: SourceConfig, health) -> bool:
+        """An operator ran `brandmon login` after the source was set aside: try it now, not after the backoff."""
+        if not health.needs_login or health.blocked_since is None:
+            return False
+        from monitor.crawl.cookies import CookiePool, pool_name
+
+        newest = CookiePool(self.settings.config.state_dir, pool_name(source)).newest_login()
+        return newest is not None and newest > health.blocked_since
 
     def evaluate(self) -> tuple[list[Incident], TickReport]:
         """Run the rules now, then let the policy open, escalate and resolve incidents."""
@@ -220,6 +237,8 @@ class Monitor:
     def close(self) -> None:
         if self._crawler is not None:
             self._crawler.stop()
+        if self.frontier is not None:
+            self.frontier.close()
         self.queue.close()
         self.store.close()
 

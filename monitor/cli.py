@@ -262,12 +262,15 @@ from monitor.commands import queue as queue_commands  # noqa: E402
 queue_commands.add_to(main)
 from monitor.commands import incident as incident_commands  # noqa: E402
 incident_commands.add_to(main)
+from monitor.commands import login as login_commands  # noqa: E402
+login_commands.add_to(main)
 
 # Under a Chinese locale the overview speaks Chinese (each command's own --help stays in English for now).
 SHORT_ZH = {
     "ack": "确认事件：停止升级通知（--note 记入时间线）", "assign": "指派事件负责人", "check": "检查配置、规则与预案",
     "crawl": "立即抓取一次各来源并入库", "demo": "在本机完整演示一遍：抓取、分析、告警、确认",
-    "es": "Elasticsearch 索引的创建与迁移", "incidents": "列出事件（最新在前）", "kibana": "导入 Kibana 视图与仪表盘",
+    "es": "Elasticsearch 索引的创建与迁移", "incidents": "列出事件（最新在前）", "login": "扫码登录平台账号，Cookie 存入账号池",
+    "kibana": "导入 Kibana 视图与仪表盘",
     "nlp": "评估与训练情感模型", "note": "为事件添加备注", "postmortem": "生成事件复盘（Markdown、HTML 与图表）",
     "queue": "回复队列：待回复的负面提及（最早在前），指派、处理、暂缓", "reload": "让运行中的守护进程重新加载配置",
     "report": "生成或发送日报、周报、月报", "resolve": "手动恢复事件并发送恢复通知", "rules": "规则：回测等",

@@ -3,10 +3,12 @@ reports, reloads its config on SIGHUP and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
 import shutil
+import socket
 import threading
 import time
 from collections import Counter
@@ -30,11 +32,12 @@ from monitor.metrics import Metrics, MeteredNotifier
 from monitor.queue import QueueBroken
 from monitor.scheduler import Scheduler, jittered
 from monitor.store import Store, StoreUnavailable, open_store
+from monitor.store.base import FencedOff
 from monitor.workers import NlpPool
 
 log = logging.getLogger(__name__)
 
-STATUS_KEY = "daemon:status"
+STATUS_PREFIX = "daemon:status:"  # one key per daemon (host and state_dir): several daemons may share a store
 RELOAD_KEY = "daemon:reload"
 FIRST_CRAWL_SPREAD = 30.0
 DRAIN_EVERY = 5.0  # the queue is retried this often while NLP or the store could not take it
@@ -63,9 +66,11 @@ class Daemon:
         self.last_reload: dict | None = None
         self.last_evaluation: float | None = None  # wall time of the last evaluation that finished
         self._dead_seen = 0
+        self._needs_login: dict[str, str] = {}  # source → why its platform wants a new login
         self._notified: set[tuple[str, str, str]] = set()
         self._afresh: set[str] = set()  # sources to crawl from scratch (their stored mentions were deleted)
         self._afresh_lock = threading.Lock()
+        self._fence = None  # set while the leader's own policy work runs (under policy_lock)
         self.metrics.evaluation_age.set_function(self._evaluation_age)
         self.web = self._web(config.http.bind) if web is None else web
         self.web.daemon = self
@@ -76,7 +81,8 @@ class Daemon:
         self.leader = Leadership(self.store, self.clock, config.daemon.leader_lease)
         self.nlp = self._nlp_pool(settings)
         # one CrawlRunner (one reactor) shared by every crawl thread and every reloaded config
-        self.monitor = self._monitor(settings, self.nlp, crawler=CrawlRunner(config.timezone))
+        self.monitor = self._monitor(settings, self.nlp,
+                                     crawler=CrawlRunner(config.timezone, state_dir=config.state_dir))
         self.scheduler = Scheduler({"crawl": config.daemon.crawl_workers, "control": 2}, report=self._job_done)
         self.ready = True
 
@@ -95,6 +101,7 @@ class Daemon:
         notifier = MeteredNotifier(Notifier(settings.config), self.metrics)
         monitor = Monitor(settings, clock=self.clock, store=self.store, notifier=notifier, nlp=nlp, crawler=crawler,
                           queue=self.queue, faults=self.faults)
+        monitor.incidents.dispatcher.fence = lambda: self._fence
         self.metrics.rules.set(sum(1 for r in settings.rules if r.enabled))
         MASKER.learn(settings.config)
         return monitor
@@ -151,6 +158,10 @@ class Daemon:
             raise
         self.faults.ok(f"source {source.name}")
         health = load_health(monitor, source.name)
+        if health.needs_login:
+            self._needs_login[source.name] = health.needs_login
+        else:
+            self._needs_login.pop(source.name, None)
         last_success = health.last_success
         self.metrics.crawled(source.name, report.pages, report.items, report.errors,
                              last_success.timestamp() if last_success else None, report.skipped)
@@ -210,7 +221,7 @@ class Daemon:
             return
         started = time.monotonic()
         findings = self.monitor.detect()
-        with self.policy_lock:
+        with self.policy_lock, self._fenced():
             self.monitor.incidents.handle(findings)
             self.monitor.incidents.tick()
         self.metrics.evaluate_seconds.observe(time.monotonic() - started)
@@ -223,9 +234,21 @@ class Daemon:
     def tick(self) -> None:
         if not self.leader.leading():
             return
-        with self.policy_lock:
+        with self.policy_lock, self._fenced():
             self.monitor.incidents.tick()
         self._count_incidents()
+
+    @contextlib.contextmanager
+    def _fenced(self):
+        """The leader's own work (not a person's ack or resolve) writes with the token it started under; when
+        another daemon took the lease meanwhile, those writes are refused and this daemon stops leading."""
+        self._fence = self.leader.fence()
+        try:
+            yield
+        except FencedOff as exc:
+            self.leader.fenced_off(str(exc))
+        finally:
+            self._fence = None
 
     def _job_done(self, name: str, exc: BaseException | None) -> None:
         """The scheduler's report: faults are logged once per change of state, not once per run."""
@@ -310,10 +333,13 @@ class Daemon:
         return reasons
 
     def warnings(self) -> list[str]:
-        """Worth a look, but the daemon works: mentions in the dead-letter file."""
-        if not self.ready or not self._dead_seen:
+        """Worth a look, but the daemon works: mentions in the dead-letter file, sources needing a login."""
+        if not self.ready:
             return []
-        return [f"{self._dead_seen} items in the dead-letter file {self.queue.dead_letter}"]
+        found = [f"source {name} needs login: {why}" for name, why in sorted(self._needs_login.items())]
+        if self._dead_seen:
+            found.append(f"{self._dead_seen} items in the dead-letter file {self.queue.dead_letter}")
+        return found
 
     def _ping(self) -> bool:
         try:
@@ -331,6 +357,7 @@ class Daemon:
                                                       "dead_letters": self._dead_seen},
                 "health": self.faults.reasons(),
                 "leader": self.leader.leading(), "lease_token": self.leader.token, "holder": self.leader.holder,
+                "host": socket.gethostname(), "state_dir": str(self.settings.config.state_dir.resolve()),
                 "config": str(self.settings.path)}
 
     def _heartbeat(self) -> None:
@@ -355,7 +382,7 @@ class Daemon:
         self.metrics.store_up.set(1 if self._ping() and not self.faults.down("store") else 0)
         self._count_queue()
         try:
-            self.store.put_state(STATUS_KEY, self.status())
+            self.store.put_state(status_key(self.settings.config), self.status())
         except StoreUnavailable as exc:  # /healthz says so
             self.faults.fail("store", str(exc))
 
@@ -458,7 +485,7 @@ class Daemon:
             self.web.stop()
         self.nlp.close(timeout=max(1.0, deadline - time.monotonic()))
         try:
-            self.store.put_state(STATUS_KEY, self.status())
+            self.store.put_state(status_key(self.settings.config), self.status())
         except StoreUnavailable as exc:
             log.warning("could not record the daemon's stop: %s", exc)
         if not abandoned:
@@ -466,6 +493,11 @@ class Daemon:
         self.lock.release()
         log.info("stopped")
         return 0
+
+
+def status_key(config) -> str:
+    """Where a daemon records its status: one key per host and state directory (one daemon each)."""
+    return f"{STATUS_PREFIX}{socket.gethostname()}:{config.state_dir.resolve()}"
 
 
 def _restart_only_changes(old: Settings, new: Settings) -> list[str]:

@@ -5,7 +5,9 @@ but only one may evaluate rules, escalate and send reports, or every alert would
 daemon. The leader holds a lease in the store and renews it every few seconds; a leader that dies
 or loses the store stops renewing, its lease runs out, and another daemon takes it over (with a
 larger fencing token). A daemon stops acting as leader a quarter of the lease before it would run
-out, so two never act at once unless their clocks disagree by more than that.
+out, so two never act at once unless their clocks disagree by more than that; and should one pause
+past its lease and wake up mid-tick, the writes that matter (claiming a notice in the notification log,
+opening an incident) carry its token and the store refuses them (`Fence`, `FencedOff`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import uuid
 from datetime import timedelta
 
 from monitor.clock import Clock
-from monitor.store.base import Store
+from monitor.store.base import Fence, Store
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +52,11 @@ class Leadership:
 
     def leading(self) -> bool:
         return self.token is not None and time.monotonic() < self._until
+
+    def fence(self) -> Fence | None:
+        """What the leader's writes carry (notification log, new incidents): refused once the lease moved on."""
+        return Fence(self.name, self.token) if self.token is not None else None
+
+    def fenced_off(self, why: str) -> None:
+        log.warning("this daemon (%s) was fenced off as alerting leader: %s", self.holder, why)
+        self.token, self._until = None, 0.0

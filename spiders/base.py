@@ -12,13 +12,15 @@ from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 from monitor.config.model import SourceConfig, Tracking
+from monitor.crawl.cookies import Account, CookiePool, pool_name
+from monitor.crawl.frontier import request_failed
 from monitor.crawl.numbers import CLAMPED, read_count
 from monitor.crawl.sanitize import MAX_NAME, MAX_TEXT, MAX_TITLE, clean, safe_url
 from monitor.crawl.state import CHANGED, NEW, SAME, CrawlState
 from monitor.crawl.timeparse import read_time
 from monitor.crawl.tracking import Schedule, ThreadBook
 from monitor.mention import Author, Mention
-from spiders.blocking import body_block_reason
+from spiders.blocking import LOGIN_REASONS, body_block_reason
 from spiders.source_settings import apply_source_settings, cookie_jar
 
 ERRORS_STAT = "brandmon/errors"
@@ -26,6 +28,7 @@ NEW_STAT = "brandmon/new"
 UPDATED_STAT = "brandmon/updated"
 SKIPPED_STAT = "brandmon/skipped"
 BLOCKED_STAT = "brandmon/blocked"
+NEEDS_LOGIN_STAT = "brandmon/needs_login"  # why the platform wants a new login (the cookie pool has no session)
 PAGES_STAT = "brandmon/pages"  # pages that held what they should (a list with threads, a thread with posts)
 MALFORMED_STAT = "brandmon/malformed"  # posts skipped because a value in them could not be read
 TIME_UNKNOWN_STAT = "brandmon/time_unknown"  # mentions stored with time_unknown (no readable, possible time)
@@ -58,13 +61,41 @@ class SourceSpider(scrapy.Spider):
         self.start_urls = list(source.start_urls)
         self.cookies = cookie_jar(source.cookies)
         self.crawl_state = CrawlState.load(state, self._schedule(), self.now)
+        self.pool: CookiePool | None = None
+        self.account: Account | None = None
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         apply_source_settings(crawler.settings, spider.source, spider.json_pages)
         crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
+        if getattr(spider.source.options, "login", None) is not None and not spider.cookies:  # own cookies: no pool
+            spider._take_account(crawler.settings.get("BRANDMON_STATE_DIR") or "brandmon-data")
         return spider
+
+    def _take_account(self, state_dir: str) -> None:
+        """A platform that wants a session gets the pool's next account; its cookies go on every request."""
+        self.pool = CookiePool(state_dir, pool_name(self.source))
+        self.account = self.pool.pick(self.now)
+        if self.account is not None:
+            self.cookies = {**self.cookies, **self.account.jar()}
+
+    def logged_in(self) -> bool:
+        """False, and the crawl stops as needing login, when the platform wants a session and none is left."""
+        if self.pool is None or self.account is not None:
+            return True
+        self.needs_login(f"no working account in the cookie pool {self.pool.path}", self.source.name)
+        return False
+
+    def needs_login(self, reason: str, url: str) -> None:
+        """The session ended (login wall, expired-session answer): the account is set aside, the crawl stops.
+        Said once, when the source turns to needing login (monitor/crawl/health.py), not at every crawl."""
+        if self.pool is not None and self.account is not None:
+            self.pool.set_aside(self.account.name, reason)
+        if self.pool is not None:
+            reason = f"{reason}; run: brandmon login {self.pool.platform}"
+        self.crawler.stats.set_value(NEEDS_LOGIN_STAT, reason)
+        self.block(f"needs login: {reason}", url)
 
     def _dropped(self, request, spider) -> None:
         """A redirect back to a page this crawl already asked for is a loop: the page is lost, count it."""
@@ -160,10 +191,16 @@ class SourceSpider(scrapy.Spider):
         """A failed page is logged and counted; the crawl goes on."""
         self.crawler.stats.inc_value(ERRORS_STAT)
         self.logger.warning("fetch failed for %s: %s", failure.request.url, failure.getErrorMessage())
+        self._not_fetched(failure.request)
 
     def malformed(self, response, reason: str) -> None:
         self.crawler.stats.inc_value(ERRORS_STAT)
         self.logger.warning("skipped %s: %s", response.url, reason)
+        self._not_fetched(response.request)
+
+    def _not_fetched(self, request) -> None:
+        """A shared frontier (monitor/crawl/frontier.py) must not remember a page that failed as seen."""
+        self.crawler.signals.send_catch_log(request_failed, request=request)
 
     def skipped(self, count: int) -> None:
         """Posts without text (deleted, shielded by moderators): normal on forums, counted but not errors."""
@@ -177,7 +214,9 @@ class SourceSpider(scrapy.Spider):
     def nothing_found(self, response, what: str) -> None:
         """A page without what it should have is a captcha or login wall, or a changed template."""
         reason = body_block_reason(response)
-        if reason:
+        if reason in LOGIN_REASONS and self.pool is not None:
+            self.needs_login(reason, response.url)
+        elif reason:
             self.block(reason, response.url)
         self.malformed(response, what)
 
@@ -187,7 +226,8 @@ class SourceSpider(scrapy.Spider):
         if stats.get_value(BLOCKED_STAT):
             return
         stats.set_value(BLOCKED_STAT, reason)
-        self.logger.warning("source %s is blocked (%s at %s): stopping this crawl", self.source.name, reason, url)
+        log = self.logger.info if stats.get_value(NEEDS_LOGIN_STAT) else self.logger.warning
+        log("source %s is blocked (%s at %s): stopping this crawl", self.source.name, reason, url)
         self._closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
 
 

@@ -8,6 +8,9 @@ from scrapy.exceptions import IgnoreRequest
 
 BLOCK_STATUSES = {403: "forbidden (HTTP 403)", 418: "refused (HTTP 418)", 429: "rate limited (HTTP 429)",
                   451: "unavailable for legal reasons (HTTP 451)"}
+LOGIN_REDIRECT = "redirected to a login page (cookies missing or expired?)"
+LOGIN_WALL = "a login wall (cookies missing or expired?)"
+LOGIN_REASONS = (LOGIN_REDIRECT, LOGIN_WALL)  # a session that ended, when the source has a cookie pool
 _LOGIN_URL = re.compile(r"login|logging|signin|sign_in|passport\.|/passport|ucp\.php\?mode=login", re.I)
 _CAPTCHA_URL = re.compile(r"captcha|verify|security-check|wappass\.baidu|challenge", re.I)
 _CAPTCHA_TEXT = ("captcha", "验证码", "安全验证", "人机验证", "滑动验证", "geetest", "访问过于频繁", "unusual traffic")
@@ -19,7 +22,7 @@ def url_block_reason(url: str) -> str | None:
     if _CAPTCHA_URL.search(url):
         return "redirected to a captcha page"
     if _LOGIN_URL.search(url):
-        return "redirected to a login page (cookies missing or expired?)"
+        return LOGIN_REDIRECT
     return None
 
 
@@ -29,7 +32,7 @@ def body_block_reason(response) -> str | None:
     if any(marker in text for marker in _CAPTCHA_TEXT):
         return "a captcha page"
     if any(marker in text for marker in _LOGIN_TEXT):
-        return "a login wall (cookies missing or expired?)"
+        return LOGIN_WALL
     return None
 
 
@@ -52,5 +55,9 @@ class BlockDetector:
             reason = url_block_reason(response.url)
         if reason is None:
             return response
-        self.crawler.spider.block(reason, response.url)
+        spider = self.crawler.spider
+        if spider.pool is not None and reason in LOGIN_REASONS:  # the session ended: the account is set aside
+            spider.needs_login(reason, response.url)
+        else:
+            spider.block(reason, response.url)
         raise IgnoreRequest(f"blocked: {reason}")

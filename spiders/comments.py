@@ -44,6 +44,8 @@ class CommentsSpider(ThreadSpider):
         return opts.url.format(base=opts.base_url or "", target=target, cursor=cursor, page=page)
 
     async def start(self):
+        if not self.logged_in():
+            return
         for target in self.options.targets:
             if self.options.convert_bv and is_bvid(target):
                 target = str(bv_to_aid(target))

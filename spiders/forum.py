@@ -51,6 +51,8 @@ class ForumSpider(ThreadSpider):
         return [*self.start_urls, *boards]
 
     async def start(self):
+        if not self.logged_in():
+            return
         for url in self.list_urls():
             yield self.request(url, self.parse_list, cb_kwargs={"page_no": 1})
 

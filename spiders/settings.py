@@ -22,6 +22,7 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.offsite.HostGuard": 50,  # before robots.txt is asked for: a refused host gets no request at all
     "spiders.blocking.BlockDetector": 555,
     "spiders.backoff.BackoffRetry": 560,
+    "spiders.signing.SigningMiddleware": 590,  # only for sources whose platform signs in its own JS
     "spiders.encoding.EncodingFixer": 585,
     "spiders.proxies.ProxyRotation": 740,
 }

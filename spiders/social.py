@@ -22,19 +22,9 @@ class SocialSpider(CommentsSpider):
     def options(self) -> SocialOptions:
         return self.source.options
 
-    @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        source, opts = spider.source, spider.options
-        polite = {}
-        if source.delay is None:  # Scrapy adds its jitter (0.5–1.5×) to this delay
-            polite["DOWNLOAD_DELAY"] = opts.polite_delay.total_seconds()
-        if source.concurrency is None:
-            polite["CONCURRENT_REQUESTS_PER_DOMAIN"] = opts.polite_concurrency
-        crawler.settings.setdict(polite, priority="spider")
-        return spider
-
     async def start(self):
+        if not self.logged_in():
+            return
         for keyword in self.options.keywords:
             yield self.walk(self._feed(SEARCH + keyword))
         for creator in self.options.creators:

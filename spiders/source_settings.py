@@ -13,10 +13,12 @@ JSON_ACCEPT = "application/json, text/plain, */*"
 def apply_source_settings(settings: Settings, source: SourceConfig, json_pages: bool) -> None:
     """Called while the crawler's settings are still open (from the spider's from_crawler)."""
     chosen: dict = {"ROBOTSTXT_OBEY": source.obey_robots}
-    if source.concurrency is not None:
-        chosen["CONCURRENT_REQUESTS_PER_DOMAIN"] = source.concurrency
-    if source.delay is not None:
-        chosen["DOWNLOAD_DELAY"] = source.delay.total_seconds()
+    polite_delay = getattr(source.options, "polite_delay", None)  # a platform preset's own pace
+    polite_concurrency = getattr(source.options, "polite_concurrency", None)
+    if source.concurrency is not None or polite_concurrency is not None:
+        chosen["CONCURRENT_REQUESTS_PER_DOMAIN"] = source.concurrency or polite_concurrency
+    if source.delay is not None or polite_delay is not None:
+        chosen["DOWNLOAD_DELAY"] = (source.delay if source.delay is not None else polite_delay).total_seconds()
     if source.timeout is not None:
         chosen["DOWNLOAD_TIMEOUT"] = source.timeout.total_seconds()
     if source.retries is not None:

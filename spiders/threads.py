@@ -32,6 +32,7 @@ class ThreadSpider(SourceSpider):
         self.fields = FieldSet.of(opts, opts.format, opts.nested)
         self.q = {name: queries(getattr(opts, name), opts.format) for name in ("title", "thread_next_page", "page_zone")}
         self.q.update({name: queries(getattr(opts, name), "json") for name in ("ok", "blocked")})
+        self.q["wall"] = queries(opts.login.wall if opts.login else None, "json")
         self._rechecks_planned = False
 
     @property
@@ -75,6 +76,9 @@ class ThreadSpider(SourceSpider):
             return None
         if self.q["blocked"] and page.raw(page.root, self.q["blocked"]) is True:
             self.block("the API answered with its block code", response.url)
+            return None
+        if self.q["wall"] and page.raw(page.root, self.q["wall"]) is True:
+            self.needs_login(f"the platform answered that the session ended: {response.text[:120]}", response.url)
             return None
         if self.q["ok"] and page.raw(page.root, self.q["ok"]) is not True:
             self.malformed(response, f"the API reports an error: {response.text[:200]}")

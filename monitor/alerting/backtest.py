@@ -19,7 +19,7 @@ from monitor.config import Settings
 from monitor.detect.engine import evaluate_rules
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
-from monitor.store.base import Query, Store, UpsertResult
+from monitor.store.base import Fence, Query, Store, UpsertResult
 from monitor.store.sqlite import SqliteStore
 
 
@@ -42,14 +42,26 @@ class ReplayStore(Store):
     def find(self, query: Query, limit: int = 20, order: str = "recent") -> list[Mention]:
         return self._mentions.find(query, limit, order)
 
+    def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
+        return self._mentions.find_fields(query, fields, limit)
+
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         return self._mentions.top_terms(query, limit)
 
     def term_counts(self, query: Query, terms) -> dict[str, int]:
         return self._mentions.term_counts(query, terms)
 
-    def save_incident(self, incident: Incident) -> None:
-        self._scratch.save_incident(incident)
+    def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
+        return self._mentions.facet_counts(query, facet, limit)
+
+    def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
+        return self._mentions.top_authors(query, limit)
+
+    def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
+        return self._mentions.top_stories(query, limit)
+
+    def save_incident(self, incident: Incident, fence: Fence | None = None) -> None:
+        self._scratch.save_incident(incident, fence)
 
     def get_incident(self, incident_id: str) -> Incident | None:
         return self._scratch.get_incident(incident_id)
@@ -63,8 +75,8 @@ class ReplayStore(Store):
     def events(self, incident_id: str) -> list[Event]:
         return self._scratch.events(incident_id)
 
-    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime) -> bool:
-        return self._scratch.claim_delivery(incident_id, step, channel, at)
+    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime, fence: Fence | None = None) -> bool:
+        return self._scratch.claim_delivery(incident_id, step, channel, at, fence)
 
     def finish_delivery(self, incident_id: str, step: str, channel: str, status: str,
                         at: datetime, attempts: int, error: str | None = None) -> None:
@@ -78,6 +90,9 @@ class ReplayStore(Store):
 
     def put_state(self, key: str, value: Any) -> None:
         self._scratch.put_state(key, value)
+
+    def states(self, prefix: str, limit: int = 1000) -> dict[str, Any]:
+        return self._scratch.states(prefix, limit)
 
     def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
         return self._scratch.take_lease(name, holder, ttl, now)

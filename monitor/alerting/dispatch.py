@@ -15,7 +15,7 @@ again after `pending_timeout` (the one duplicate we accept: a crisis alert lost 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -28,7 +28,7 @@ from monitor.clock import Clock
 from monitor.config.model import AlertingConfig
 from monitor.config.rules import SEVERITY_RANK
 from monitor.incident import Delivery, Event, Incident
-from monitor.store.base import Store
+from monitor.store.base import Fence, Store
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,8 @@ class Dispatcher:
         self.alerting = alerting
         self.style = style
         self.ack_links = ack_links
+        # the daemon's fencing token while it leads (monitor/lease.py); None: no other daemon to fence off
+        self.fence: Callable[[], Fence | None] = lambda: None
 
     # what is due
     def due(self, incident: Incident, rows: list[Delivery], now: datetime) -> list[Notice]:
@@ -160,7 +162,8 @@ class Dispatcher:
 
     def _removed(self, incident: Incident, step: DueStep, channel: str, rows: dict, now: datetime) -> None:
         """A channel the running config no longer has: logged failed once, the fallback takes the step."""
-        if (step.key, channel) in rows or not self.store.claim_delivery(incident.id, step.key, channel, now):
+        if (step.key, channel) in rows or not self.store.claim_delivery(incident.id, step.key, channel, now,
+                                                                        fence=self.fence()):
             return
         fallback = self.alerting.fallback_channel
         self.store.finish_delivery(incident.id, step.key, channel, FAILED, now, 0, "channel removed from the config")
@@ -186,10 +189,10 @@ class Dispatcher:
         claimed = []
         for n in batch:
             if n.row is None:
-                if not self.store.claim_delivery(n.incident.id, n.log_step, n.target.key, now):
+                if not self.store.claim_delivery(n.incident.id, n.log_step, n.target.key, now, fence=self.fence()):
                     continue
                 for _, log_step in n.merged:
-                    if self.store.claim_delivery(n.incident.id, log_step, n.target.key, now):
+                    if self.store.claim_delivery(n.incident.id, log_step, n.target.key, now, fence=self.fence()):
                         self.store.finish_delivery(n.incident.id, log_step, n.target.key, SKIPPED, now, 0,
                                                    MERGED + n.log_step)
             else:  # a retry, or a resend of an interrupted claim: in flight again
@@ -246,7 +249,8 @@ class Dispatcher:
         reached = sorted({d.channel for d in self.store.deliveries(incident.id) if d.status == SENT})
         for key in reached:
             target = next((t for t in self.notifier.targets(channel_of(key)) or () if t.key == key), None)
-            if target is None or not self.store.claim_delivery(incident.id, RESOLVED_STEP, key, self.clock.now()):
+            if target is None or not self.store.claim_delivery(incident.id, RESOLVED_STEP, key, self.clock.now(),
+                                                               fence=self.fence()):
                 continue
             shape = self.notifier.shape(target)
             title, body = resolved_message(incident, self.style, shape)

@@ -158,7 +158,7 @@ class IncidentManager:
             escalate_from=now + self.alerting.group_wait,
             wave={"n": 0, "at": now.isoformat(), "counts": {_measure(finding): finding.figures.get("count", 0)}},
         )
-        self.store.save_incident(incident)
+        self.store.save_incident(incident, fence=self.dispatcher.fence())
         self._event(incident, "opened", finding.title)
         log.info("incident %s opened: %s", incident.id, finding.title)
         return incident

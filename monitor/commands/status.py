@@ -17,7 +17,7 @@ def gather(settings) -> dict:
     """Everything the status shows, from the lock file and the store (works while the daemon is down, too)."""
     from monitor.clock import Clock
     from monitor.crawl.health import CrawlHealth, load_health
-    from monitor.daemon import STATUS_KEY, running_pid
+    from monitor.daemon import HEARTBEAT_EVERY, STATUS_PREFIX, running_pid, status_key
     from monitor.incident import ACKED, OPEN
     from monitor.store import StoreUnavailable, open_store
     from monitor.store.base import Query
@@ -26,7 +26,7 @@ def gather(settings) -> dict:
     now = Clock().now()
     pid = running_pid(config.state_dir)
     store_info: dict = {"backend": config.store.backend, "reachable": False}
-    daemon_state, incidents, health = None, [], {}
+    daemon_state, incidents, health, daemons = None, [], {}, []
     try:
         store = open_store(config)
     except StoreUnavailable as exc:
@@ -38,7 +38,9 @@ def gather(settings) -> dict:
                 raise StoreUnavailable("no answer")
             mentions = store.count(Query())
             mentions_24h = store.count(Query(start=now - timedelta(hours=24), end=now))
-            daemon_state = store.get_state(STATUS_KEY)
+            every = store.states(STATUS_PREFIX)
+            daemon_state = every.get(status_key(config))
+            daemons = [_other(state, now, HEARTBEAT_EVERY) for state in every.values()]
             incidents = [i.to_dict() for i in store.incidents(states=(OPEN, ACKED), limit=1000)]
             health = {s.name: load_health(store, s.name) for s in config.sources}
             store_info.update(reachable=True, mentions=mentions, mentions_24h=mentions_24h)
@@ -52,14 +54,23 @@ def gather(settings) -> dict:
         crawl = health.get(source.name) or CrawlHealth(source.name)
         sources.append({**crawl.to_dict(), "name": source.name, "type": source.type,
                         "interval": source.interval.total_seconds(),
-                        "health": crawl.state(source.interval, now) if pid else "unknown"})
+                        "health": crawl.state(source.interval, now) if pid or crawl.needs_login else "unknown"})
     daemon = {"running": pid is not None, "pid": pid}
     if pid is not None:
         daemon["health"] = _ask_health(config.http.bind)
     if daemon_state:
         daemon.update({k: daemon_state.get(k) for k in ("started_at", "heartbeat_at", "http", "version", "reload",
                                                          "queue", "leader", "lease_token")})
-    return {"daemon": daemon, "store": store_info, "sources": sources, "incidents": incidents}
+    return {"daemon": daemon, "daemons": daemons, "store": store_info, "sources": sources, "incidents": incidents}
+
+
+def _other(state: dict, now: datetime, every: float) -> dict:
+    """One daemon sharing the store, as its last heartbeat said; "stale" after three missed heartbeats."""
+    beat = state.get("heartbeat_at")
+    age = (now - datetime.fromisoformat(beat)).total_seconds() if beat else None
+    return {**{k: state.get(k) for k in ("host", "state_dir", "pid", "heartbeat_at", "leader", "lease_token",
+                                         "holder", "http", "version")},
+            "stale": age is None or age > 3 * every}
 
 
 def _ask_health(bind: str) -> list[str] | None:
@@ -125,13 +136,23 @@ def _print(info: dict, zone) -> None:
              "ERROR RATE")]
     for src in info["sources"]:
         last = src["last"]
-        rows.append((src["name"], src["health"] + (f" ({src['blocked']})" if src["blocked"] else ""),
+        why = src.get("needs_login") or src["blocked"]  # needing login is also a block: say the login reason
+        rows.append((src["name"], src["health"] + (f" ({why})" if why else ""),
                      _local(src["last_crawl"], zone), _local(src["last_success"], zone), str(src["crawls"]),
                      str(last.get("items", 0)), str(last.get("new", 0)), str(last.get("errors", 0)),
                      str(sum((last.get("skipped") or {}).values())), f"{src['error_rate']:.0%}"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) if i < 4 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    if len(info.get("daemons") or ()) > 1:
+        click.echo("")
+        rows = [("DAEMON", "PID", "LEADER", "TOKEN", "HEARTBEAT", "")]
+        for o in info["daemons"]:
+            rows.append((f"{o['host']}:{o['state_dir']}", str(o["pid"]), "yes" if o["leader"] else "no",
+                         str(o["lease_token"] or "-"), _local(o["heartbeat_at"], zone), "STALE" if o["stale"] else ""))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for r in rows:
+            click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
     if d["running"] and d.get("health") is None:
         click.echo("health   the daemon's /healthz did not answer")
     for reason in d.get("health") or ():

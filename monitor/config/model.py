@@ -28,6 +28,10 @@ class BrandConfig(Strict):
     ambiguous: tuple[str, ...] = ()
     brand_cues: tuple[str, ...] = ()  # words that say an ambiguous name means the brand, added to the built-in ones
     other_cues: tuple[str, ...] = ()  # words that say it means something else (斤, 熬粥, 果园 …)
+    # what an ambiguous name means when nothing around it says: `other` (a bare 苹果很好 is the fruit more
+    # often than the company) or `brand` (小米涨5%: the company, today, far more often than the grain); one
+    # value for all of the brand's ambiguous names, or per name ({小米: brand, 米粉: other}; unnamed: other)
+    ambiguous_default: Literal["brand", "other"] | dict[str, Literal["brand", "other"]] = "other"
     # optional boolean query a mention must also satisfy, e.g. '(手机 OR 充电) NOT 星河湾' (monitor/nlp/query.py)
     query: str | None = None
     # the brand's own accounts per platform (author ids or names): their replies answer a complaint
@@ -61,7 +65,20 @@ class BrandConfig(Strict):
         unknown = [a for a in self.ambiguous if fold(a) not in names]
         if unknown:
             raise ValueError(f"ambiguous names {unknown} are neither the name nor an alias")
+        if isinstance(self.ambiguous_default, dict):
+            listed = {fold(a) for a in self.ambiguous}
+            stray = [a for a in self.ambiguous_default if fold(a) not in listed]
+            if stray:
+                raise ValueError(f"ambiguous_default names {stray} that are not in ambiguous")
         return self
+
+    def default_sense(self, name: str) -> str:
+        """What the ambiguous name (folded) means when nothing around it says: "brand" or "other"."""
+        if isinstance(self.ambiguous_default, str):
+            return self.ambiguous_default
+        from monitor.nlp.normalize import fold
+
+        return next((v for k, v in self.ambiguous_default.items() if fold(k) == name), "other")
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -107,6 +124,66 @@ class Tracking(Strict):
     track_for: Duration = timedelta(days=7)
 
 
+def _base_template(value: str) -> str:
+    """A platform page: an http(s) URL, or one built on the source's base_url ({base})."""
+    from monitor.crawl.selectors import check_template
+
+    check_template(value, ("base",))
+    if not value.startswith(("http://", "https://", "{base}")):
+        raise ValueError(f"'{value}' is not an http(s) URL (or {{base}}/…)")
+    return value
+
+
+class SignOptions(Strict):
+    """Requests signed by the platform's own JavaScript, run in a real chromium (monitor/crawl/signer.py)."""
+
+    page: str  # the platform page whose script signs: {base} is the source's base_url
+    # a JS function (url, method, body) => ({headers: {...}, params: {...}}), may return a promise
+    script: str = Field(min_length=1)
+    timeout: Duration = timedelta(seconds=20)
+
+    @field_validator("page")
+    @classmethod
+    def _page_template(cls, value: str) -> str:
+        return _base_template(value)
+
+
+class LoginOptions(Strict):
+    """How `brandmon login` signs an account in, and how a crawl knows the session has ended."""
+
+    page: str  # the login page: {base} is the source's base_url
+    qr: str | None = None  # JS expression: the QR code's payload (a URL), printed as a QR code in the terminal
+    qr_image: str | None = None  # CSS selector of the QR image, printed in half blocks when there is no payload
+    done: str | None = None  # JS expression, true once the operator has scanned and confirmed
+    done_cookie: str | None = None  # or: logged in once this cookie appears or changes (xiaohongshu: web_session)
+    cookie_domains: tuple[str, ...] = ()  # the cookies to keep: these URLs' (default: the page's and base_url's)
+    # JMESPath on the platform's JSON answers: true when the session expired or a login wall stands in the way
+    wall: str | None = None
+    timeout: Duration = timedelta(minutes=3)
+
+    @field_validator("page")
+    @classmethod
+    def _page_template(cls, value: str) -> str:
+        return _base_template(value)
+
+    @field_validator("wall")
+    @classmethod
+    def _jmespath(cls, value: str | None) -> str | None:
+        from monitor.crawl.selectors import check_queries
+
+        if value is not None:
+            check_queries(value, "json")
+        return value
+
+    @model_validator(mode="after")
+    def _shows_a_code(self) -> "LoginOptions":
+        if not self.qr and not self.qr_image:
+            raise ValueError("set qr (a JS expression giving the QR payload) or qr_image (the QR's selector)")
+        if not self.done and not self.done_cookie:
+            raise ValueError("set done (a JS expression, true once logged in) or done_cookie (a session cookie)")
+        return self
+
+
 class PageOptions(PostFields, Tracking):
     """What every spider reading paged posts shares; `preset:` fills in what a site engine needs."""
 
@@ -125,6 +202,12 @@ class PageOptions(PostFields, Tracking):
     page_zone: Queries | None = None  # where a page states its times' zone ("All times are UTC+01:00")
     ok: str | None = None
     blocked: str | None = None
+    # Polite by default: a platform preset's pace when the source sets no `delay` / `concurrency` of its own
+    # (Scrapy jitters the delay 0.5–1.5×; AutoThrottle slows down further when the platform answers slowly)
+    polite_delay: Duration | None = None
+    polite_concurrency: int | None = Field(default=None, ge=1)
+    sign: SignOptions | None = None  # the platform signs requests in its own JS
+    login: LoginOptions | None = None  # the platform wants a logged-in session: cookies from the cookie pool
 
     @model_validator(mode="before")
     @classmethod
@@ -353,9 +436,8 @@ class SocialOptions(CommentPages):
     content_type: Literal["post", "comment", "reply"] = "post"
     max_thread_pages: int = Field(default=2, ge=1)
     status_names: dict[str, str] = {}  # the platform's status codes as PR staff read them (黑猫投诉: 4 → 处理中)
-    # Polite by default: the preset's pace when the source sets no `delay` / `concurrency` of its own.
-    polite_delay: Duration = timedelta(seconds=5)
-    polite_concurrency: int = Field(default=1, ge=1)
+    polite_delay: Duration | None = timedelta(seconds=5)
+    polite_concurrency: int | None = Field(default=1, ge=1)
 
     @field_validator("keywords", "creators", mode="before")
     @classmethod
@@ -507,6 +589,19 @@ class StoreConfig(Strict):
         if self.backend == "elasticsearch" and self.elasticsearch is None:
             raise ValueError("backend 'elasticsearch' needs an 'elasticsearch: {url: ...}' section")
         return self
+
+
+class FrontierConfig(Strict):
+    """A crawl frontier in Redis shared by the crawl workers of several daemons (monitor/crawl/frontier.py)."""
+
+    redis_url: str = Field(pattern=r"^(redis|rediss|unix)://")
+    key_prefix: str = Field(default="brandmon", pattern=r"^[A-Za-z0-9_.-]+$")
+    # a fetched page is not fetched again by any worker for this long (at most half the source's interval)
+    seen_ttl: Duration = Field(default=timedelta(minutes=10), ge=timedelta(seconds=1))
+
+
+class CrawlConfig(Strict):
+    frontier: FrontierConfig | None = None  # absent: each daemon crawls on its own, no shared frontier
 
 
 class SentimentConfig(Strict):
@@ -705,6 +800,7 @@ class Config(Strict):
     store: StoreConfig = StoreConfig()
     brands: tuple[BrandConfig, ...] = Field(min_length=1)
     sources: tuple[SourceConfig, ...] = ()
+    crawl: CrawlConfig = CrawlConfig()
     nlp: NlpConfig = NlpConfig()
     channels: dict[str, str | tuple[str, ...]] = {}
     rules_dir: Path = Path("rules")

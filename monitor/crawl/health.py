@@ -7,6 +7,7 @@ metrics show (`load_health`), next to the flatline rule that watches the mention
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -14,6 +15,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from monitor.crawl.runner import CrawlResult
     from monitor.store.base import Store
+
+log = logging.getLogger(__name__)
 
 SMOOTHING = 0.3  # weight of the latest crawl in the running averages
 DEGRADED_ERROR_RATE = 0.3
@@ -41,12 +44,15 @@ class CrawlHealth:
     blocked_since: datetime | None = None
     backoff_until: datetime | None = None
     blocks_in_a_row: int = 0
+    needs_login: str | None = None  # the platform's session ended: an operator must run `brandmon login`
 
     @property
     def status(self) -> str:
-        """unknown, blocked, failing (the latest crawl fetched nothing usable), degraded or ok."""
+        """unknown, needs_login, blocked, failing (the latest crawl fetched nothing usable), degraded or ok."""
         if self.crawls == 0:
             return "unknown"
+        if self.needs_login:
+            return "needs_login"
         if self.blocked:
             return "blocked"
         if self.last_success != self.last_crawl:
@@ -102,6 +108,9 @@ def record_crawl(health: CrawlHealth, result: "CrawlResult", now: datetime, inte
         if result.pages:  # a page that held threads or posts; a 200 of garbage or a redirect loop is no success
             health.last_success = now
     health.blocked = result.blocked
+    if result.needs_login and not health.needs_login:  # said once, when it starts, not at every crawl
+        log.warning("source %s needs login: %s", health.source, result.needs_login)
+    health.needs_login = result.needs_login
     return health
 
 

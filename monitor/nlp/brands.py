@@ -12,7 +12,11 @@ terms subject to the same exclusions. Each occurrence is judged:
 - names written apart to dodge filters still count (小😡米, 华.为, 小 米 手 机, X i a o m i);
 - ambiguous names (config `ambiguous`: 小米 the grain, 苹果 the fruit) need the words around them to lean
   to the brand (cue words, monitor/nlp/data/brand_context.txt plus the brand's own), unless another of the
-  brand's names is in the text; with no cue either way they count.
+  brand's names is in the text; with no cue either way the brand's `ambiguous_default` decides;
+- in @handles (Normalized.handles) only a handle that is the brand's counts: it starts with the name, and an
+  ambiguous name stands alone or before an official word (@小米公司, @华为终端官方微博, not @食尚小米 or
+  @苹果小妖); a handle followed by a colon (//@雷军: …, 回复@X: …) is the author of what follows, not a
+  mention; cue words inside handles say nothing.
 
 Texts are compared normalised (monitor/nlp/normalize.py); case is kept only to see camel-case seams.
 """
@@ -46,9 +50,10 @@ MIN_MARGIN = -1.25  # log-likelihood "one word" may lose by to "split into other
 _CONTEXT = 20  # characters either side in which cue words count
 _DEFAULT_FREQUENCY = 300  # dictionary count for a brand name the dictionary does not know (小米 396, 华为 373)
 _NEAR = 8  # Han characters either side read by the segmenter
+_NICKNAME = 12  # characters: a longer run after @ is read as text (Weibo nicknames are at most 15 Han, mostly far fewer)
 # Right after an ambiguous name, a model number makes it the brand: 苹果6P, 小米14, 小米 su7 (not 苹果6个).
 _MODEL_AFTER = re.compile(r" ?(?:\d{1,2}(?![\d.个只颗斤箱袋筐元块毛角粒万千百多公克吨年月日号岁%])|[a-z]{1,4}\d|"
-                          r"(?:pro|max|mini|note|plus)(?![a-z]))")
+                          r"(?:pro|max|mini|note|plus|air)(?![a-z]))")
 # Right before an ambiguous name, these make it a thing or a name, not the brand: 吃苹果, 两斤小米, 猫叫小米.
 _THING_BEFORE = re.compile(r"(?:[吃啃削切摘种熬煮蒸榨][着了个点口过完]?|[叫名]|(?<![第\d])[一二两三四五六七八九十几半数\d]+[个只颗斤箱袋筐碗粒盒盘])$")
 
@@ -95,6 +100,7 @@ class _Name:
     term: str  # folded, without spaces
     ambiguous: bool
     han: bool  # all Han: the segmenter judges its boundaries
+    default: int = -1  # an ambiguous name with nothing around it: 1 the brand, -1 something else
 
 
 class _Brand:
@@ -105,7 +111,8 @@ class _Brand:
         for term in brand.terms:
             key = _compact(fold(term)).replace(" ", "")
             if key:
-                self.names[key] = _Name(key, key in ambiguous, all(_is_han(c) for c in key))
+                default = 1 if key in ambiguous and brand.default_sense(fold(term)) == "brand" else -1
+                self.names[key] = _Name(key, key in ambiguous, all(_is_han(c) for c in key), default)
         self.pattern = _alternation(brand.terms, noisy=True)
         self.exclude = _alternation(brand.exclude, noisy=False)
         self.query: Node | None = parse_query(brand.query) if brand.query else None
@@ -116,13 +123,14 @@ class _Brand:
         neutral = {fold(c): 0 for c in cues.get("neutral", ())}
         self.cue_sign = {**{c: -1 for c in other_cues}, **{c: 1 for c in brand_cues}, **neutral}
         self.cues = _alternation(self.cue_sign, noisy=False)
+        self.official = _alternation(cues.get("official", ()), noisy=False)
         self._segmenter = segmenter
 
-    def mentioned_in(self, text: str, cased: str) -> bool:
+    def mentioned_in(self, text: str, cased: str, handles: tuple[tuple[int, int], ...] = ()) -> bool:
         if self.pattern is None:
             return False
         blocked = [m.span() for m in self.exclude.finditer(text)] if self.exclude else []
-        pending: list[tuple[int, int, bool]] = []  # occurrences that need the words around them (, after a surname)
+        pending: list[tuple[int, int, bool, int]] = []  # needing the words around: (…, after a surname, default)
         found = False
         for m in self.pattern.finditer(text):
             a, b = m.span()
@@ -131,17 +139,40 @@ class _Brand:
             name = self.names.get(_compact(m.group()).replace(" ", ""))
             if name is None or not self._stands_alone(text, cased, a, b, name):
                 continue
+            handle = next(((s, e) for s, e in handles if s <= a < e), None)
+            if handle is not None:
+                verdict = self._handle_verdict(text, a, b, handle, name)
+                if verdict is None:
+                    continue
+                if verdict:
+                    found = True
+                    break
             person = name.han and len(name.term) == 2 and self._after_surname(text, a)
             if name.ambiguous or person:
-                pending.append((a, b, person))
+                pending.append((a, b, person, name.default if name.ambiguous else -1))
             else:
                 found = True
                 break
         if not found and pending:
+            if handles:  # what people are called says nothing about what the text is about
+                text = _blank(text, handles)
             found = self._means_brand(text, pending)
         if not found:
             return False
         return self.query is None or self.query.matches(Text(text, blocked))
+
+    def _handle_verdict(self, text: str, a: int, b: int, handle: tuple[int, int], name: _Name) -> bool | None:
+        """A name inside an @handle: None when it does not count (part of someone's nickname, or the author of
+        what follows), True when the handle is the brand's own, False when it is the bare ambiguous name
+        (@Apple), to be judged by the words around it like any other occurrence."""
+        start, end = handle
+        if a != start or text.startswith(":", end):
+            return None
+        rest = text[b:end]
+        if not name.ambiguous or (rest and self.official and self.official.match(rest)):
+            return True
+        # @小米看到那个60英寸的电视…: a "handle" longer than nicknames run is the sentence itself
+        return None if rest and end - start <= _NICKNAME else False
 
     def _stands_alone(self, text: str, cased: str, a: int, b: int, name: _Name) -> bool:
         """The occurrence is a word of its own, not letters or characters of other words."""
@@ -171,13 +202,13 @@ class _Brand:
             return False
         return a < 2 or not _is_han(text[a - 2]) or not self._segmenter.is_word(text[a - 2:a])
 
-    def _means_brand(self, text: str, pending: list[tuple[int, int, bool]]) -> bool:
+    def _means_brand(self, text: str, pending: list[tuple[int, int, bool, int]]) -> bool:
         """What stands right after (苹果6P) or before (吃苹果, 两斤小米, 猫叫小米) each occurrence, else the cue
         words within _CONTEXT characters; a name after a surname is a person unless cues say brand. One
         occurrence read either way decides for the others; with none, cues anywhere in the text, and with
-        no cue at all the name means the brand."""
+        no cue at all the brand's ambiguous_default."""
         verdicts = []
-        for a, b, person in pending:
+        for a, b, person, _ in pending:
             if _MODEL_AFTER.match(text, b):
                 verdicts.append(1)
             elif _THING_BEFORE.search(text, max(0, a - 5), a):
@@ -188,10 +219,18 @@ class _Brand:
         if 1 in verdicts or -1 in verdicts:
             return 1 in verdicts
         score = self._cue_score(text, 0, len(text))  # nothing nearby: the whole text
-        return score > 0 if score else True
+        return score > 0 if score else any(default > 0 for *_, default in pending)
 
     def _cue_score(self, text: str, lo: int, hi: int) -> int:
         return sum(self.cue_sign[m.group()] for m in self.cues.finditer(text, lo, hi))
+
+
+def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """The text with the spans turned into spaces (positions kept)."""
+    chars = list(text)
+    for s, e in spans:
+        chars[s:e] = " " * (e - s)
+    return "".join(chars)
 
 
 def _camel(cased: str, i: int) -> bool:
@@ -224,11 +263,12 @@ class BrandMatcher:
 
     def match(self, text: str) -> list[str]:
         """Brand names mentioned in a raw text."""
-        return self.match_normalized(normalize(text).plain)
+        norm = normalize(text)
+        return self.match_normalized(norm.plain, norm.handles)
 
-    def match_normalized(self, plain: str) -> list[str]:
-        """Brand names mentioned in a normalised text (Normalized.plain, case kept)."""
+    def match_normalized(self, plain: str, handles: tuple[tuple[int, int], ...] = ()) -> list[str]:
+        """Brand names mentioned in a normalised text (Normalized.plain, case kept; Normalized.handles)."""
         folded = plain.lower()
         if len(folded) != len(plain):  # a few characters change length when lower-cased (İ)
-            plain = folded
-        return [b.name for b in self._brands if b.mentioned_in(folded, plain)]
+            plain, handles = folded, ()
+        return [b.name for b in self._brands if b.mentioned_in(folded, plain, handles)]

@@ -2,18 +2,26 @@
 
 A category applies when one of its terms (monitor/nlp/data/complaint_categories.txt plus the config's
 nlp.categories.terms) occurs and is not negated: a negator (没有, 不, 并未 …) right before it, or with up to
-two filler words between (没有出现过质量问题), cancels it. PR staff triage complaints by category, so only
-mentions read as complaints (negative, or carrying crisis terms) get categories; the rest get none.
+two filler words between (没有出现过质量问题), cancels it. Most complaints name no such term (又小又酸,
+反应慢, 两个小时才送来), so each clause is also read for a judgement (monitor/nlp/data/complaint_patterns.txt):
+a negative word in a clause without terms makes it a complaint about the aspect the clause names (快递 →
+物流, 态度 → 服务/售后) or else about 质量; praise without a negative word (物流不错) cancels the clause's
+terms. PR staff triage complaints by category, so only mentions read as complaints (negative, or carrying
+crisis terms) get categories; the rest get none.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 _LEXICON = Path(__file__).parent / "data" / "complaint_categories.txt"
+_PATTERNS = Path(__file__).parent / "data" / "complaint_patterns.txt"
+_CLAUSE_END = re.compile(r"[,，.。!！?？;；:：、~～…\s]+")
+_DEFAULT_ASPECT = "质量"  # a clause that judges something bad without naming what is about the product
 _NEGATORS = ("不", "没", "没有", "无", "毫无", "未", "并未", "并没有", "从未", "从没", "从来没有", "不是", "并非", "别",
              "不会", "不存在", "零", "免")
 _FILLERS = ("任何", "什么", "过", "出现", "出现过", "发生", "发生过", "遇到", "遇到过", "一点", "太", "很", "算", "那么",
@@ -23,20 +31,34 @@ _NEGATED = re.compile("(?:" + "|".join(sorted(_NEGATORS, key=len, reverse=True))
 _LOOKBACK = 10  # characters before a term read for a negation
 
 
-@functools.cache
-def builtin_lexicon() -> dict[str, tuple[str, ...]]:
-    """Category → terms, in the file's order."""
-    lexicon: dict[str, list[str]] = {}
+def _sections(path: Path) -> dict[str, tuple[str, ...]]:
+    sections: dict[str, list[str]] = {}
     current: list[str] | None = None
-    for line in _LEXICON.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         if line.startswith("["):
-            current = lexicon.setdefault(line.strip("[]"), [])
+            current = sections.setdefault(line.strip("[]"), [])
         elif current is not None:
             current.extend(line.split())
-    return {name: tuple(terms) for name, terms in lexicon.items()}
+    return {name: tuple(terms) for name, terms in sections.items()}
+
+
+@functools.cache
+def builtin_lexicon() -> dict[str, tuple[str, ...]]:
+    """Category → terms, in the file's order."""
+    return _sections(_LEXICON)
+
+
+@functools.cache
+def _patterns() -> dict[str, tuple[str, ...]]:
+    return _sections(_PATTERNS)
+
+
+def _alternation(words) -> re.Pattern | None:
+    words = sorted({w.lower() for w in words}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words))) if words else None
 
 
 class Categorizer:
@@ -55,19 +77,61 @@ class Categorizer:
         for i, terms in enumerate(lexicon.values()):
             for term in terms:
                 self._of.setdefault(term.lower(), set()).add(i)
-        terms = sorted(self._of, key=len, reverse=True)
-        self._terms = re.compile("|".join(map(re.escape, terms))) if terms else None
+        self._terms = _alternation(self._of)
+        patterns = _patterns()
+        self._neutral = {w.lower() for w in patterns.get("neutral", ())}
+        self._negative = _alternation((*patterns.get("negative", ()), *self._neutral))
+        self._praise = _alternation(patterns.get("praise", ()))
+        self._aspect_of: dict[str, int] = {}
+        for section, words in patterns.items():
+            name = section.removeprefix("aspect ").strip()
+            if section.startswith("aspect ") and (name in self.names or name == "-"):
+                for word in words:  # "-": a subject nobody answers for (天气)
+                    self._aspect_of.setdefault(word.lower(), self.names.index(name) if name != "-" else -1)
+        self._aspects = _alternation(self._aspect_of)
+        self._default = self.names.index(_DEFAULT_ASPECT) if _DEFAULT_ASPECT in self.names else None
+        self._any = _alternation((*self._of, *patterns.get("negative", ())))
 
     def categorize(self, text: str) -> list[str]:
         """The categories of one (normalised) text, in the configured order."""
-        if self._terms is None:
+        text = text.lower()
+        if self._any is None or not self._any.search(text):
             return []
         found: set[int] = set()
-        text = text.lower()
+        ends = [m.start() for m in _CLAUSE_END.finditer(text)] + [len(text)]
+        done = -1
+        for m in self._any.finditer(text):  # only clauses holding a term or a judgement need reading
+            i = bisect.bisect_right(ends, m.start())
+            if i > done:
+                done = i
+                found |= self._clause(text, ends[i - 1] + 1 if i else 0, ends[i] if i < len(ends) else len(text))
+        return [self.names[i] for i in sorted(found) if i >= 0]
+
+    def _clause(self, text: str, lo: int, hi: int) -> set[int]:
+        """The categories of one clause (lo:hi); -1 for a subject nobody answers for (天气)."""
+        terms = self._terms_in(text, lo, hi)
+        judged = self._negative is not None and any(
+            m.group() not in self._neutral and not _NEGATED.search(text, max(lo, m.start() - _LOOKBACK), m.start())
+            for m in self._negative.finditer(text, lo, hi))
+        if terms:
+            if not judged and self._praise is not None and self._praise.search(text, lo, hi):
+                return set()  # 物流很快, 客服态度很好
+            return terms
+        if not judged:
+            return set()
+        aspect = self._aspects.search(text, lo, hi) if self._aspects is not None else None
+        if aspect is not None:
+            return {self._aspect_of[aspect.group()]}
+        return {self._default} if self._default is not None else set()
+
+    def _terms_in(self, text: str, lo: int, hi: int) -> set[int]:
+        found: set[int] = set()
+        if self._terms is None:
+            return found
         negated_until = -_LOOKBACK  # a negation carries over to a term right after a negated one: 没有泄露过隐私
-        for m in self._terms.finditer(text):
-            if m.start() - negated_until <= 2 or _NEGATED.search(text, max(0, m.start() - _LOOKBACK), m.start()):
+        for m in self._terms.finditer(text, lo, hi):
+            if m.start() - negated_until <= 2 or _NEGATED.search(text, max(lo, m.start() - _LOOKBACK), m.start()):
                 negated_until = m.end()
             else:
                 found |= self._of[m.group()]
-        return [self.names[i] for i in sorted(found)]
+        return found

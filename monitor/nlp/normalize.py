@@ -1,6 +1,7 @@
 """Text as the NLP stage reads it: Simplified, half-width, without markup, links, invisible characters or
 emoticon codes; an @handle loses its @ but keeps its name (`@小米公司 充不进电` is addressed to 小米, and
-`求助@华为手机爆炸了` must keep its words).
+`求助@华为手机爆炸了` must keep its words), and where the names stand is kept (Normalized.handles) so that
+the brand matcher can tell @食尚小米, a food blogger, from 小米.
 
 Mention.text keeps what the author wrote, for display (after `clean`); these forms are only for understanding it.
 """
@@ -23,6 +24,8 @@ _TAG = re.compile(r"</?[A-Za-z][^>\x00]*>")  # \x00 separates the texts of a bat
 # Inline tags vanish without a space: search pages highlight the keyword, as in 星<em>河</em>手机.
 _URL = re.compile(r"(?:https?://|www\.)[!-~]+", re.I)
 _HANDLE = re.compile(r"(?<![0-9A-Za-z_.])@(?=[-\w\u4e00-\u9fff])")  # the @ of a handle, not of an e-mail address
+_MARK = "\x01"  # where a handle's @ was, until the forms are built (controls are gone by then)
+_MARKED = re.compile(r" ?\x01([-\w]*)")  # a handle ends at whitespace or punctuation
 # Terminal escapes, C0/C1 controls (not \t \n \x00, the batch separator), lone surrogates, bidi controls
 # and other invisible format characters (zero-width spaces, BOM) that people put inside 华\u200b为.
 _ESCAPES = r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]{0,512}(?:\x07|\x1b\\)|[@-Z\\-_])"
@@ -41,6 +44,7 @@ class Normalized:
 
     scored: str
     plain: str
+    handles: tuple[tuple[int, int], ...] = ()  # where in `plain` the names of @handles stand
 
 
 @functools.cache
@@ -97,10 +101,37 @@ def normalize_many(texts: Sequence[str]) -> list[Normalized]:
         joined = _strip_markup(joined)
     joined = _UNSEEN.sub("", joined)
     joined = unicodedata.normalize("NFKC", joined)  # full-width letters, digits and punctuation → half-width
-    joined = strip_links(joined)
+    joined = _HANDLE.sub(_MARK, _URL.sub(" ", joined))
     joined = _SPACES.sub(" ", joined)
     scored = [to_simplified(t.strip()) for t in joined.split("\x00")]
-    return [Normalized(s, _SPACES.sub(" ", _EMOTICON.sub(" ", s)).strip() if "[" in s else s) for s in scored]
+    out = []
+    for s in scored:
+        plain = _SPACES.sub(" ", _EMOTICON.sub(" ", s)).strip() if "[" in s else s
+        if _MARK in s:
+            out.append(Normalized(_unmark(s)[0], *_unmark(plain)))
+        else:
+            out.append(Normalized(s, plain))
+    return out
+
+
+def _unmark(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The text with each handle's mark turned into the one space strip_links leaves, and the handles' spans."""
+    parts, spans, length, at = [], [], 0, 0
+    for m in _MARKED.finditer(text):
+        parts.append(text[at:m.start()])
+        length += m.start() - at
+        if length:  # a handle opening the text loses its space, as strip() would take it
+            parts.append(" ")
+            length += 1
+        if m.group(1):
+            spans.append((length, length + len(m.group(1))))
+        parts.append(m.group(1))
+        length += len(m.group(1))
+        at = m.end()
+    parts.append(text[at:])
+    out = "".join(parts)
+    stripped = out.rstrip()
+    return stripped, tuple(spans)
 
 
 def fold(text: str) -> str:

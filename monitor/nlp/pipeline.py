@@ -82,7 +82,7 @@ class NlpStage:
         kept = []
         for mention, norm in zip(mentions, normalize_many(texts)):
             # an official account's reply is kept even when it names no brand: it answers a complaint
-            brands = self._matcher.match_normalized(norm.plain) or self._official.brands_of(mention)
+            brands = self._matcher.match_normalized(norm.plain, norm.handles) or self._official.brands_of(mention)
             if brands:
                 mention.brands = brands
                 kept.append((mention, norm))

@@ -21,6 +21,7 @@ from monitor.store.base import Query, Store
 
 SCAN = 20_000  # mentions of one brand read per lookback window to find complaints and official replies
 OK, DUE_SOON, BREACHED, SNOOZED = "ok", "due_soon", "breached", "snoozed"
+SLA_FIELDS = ("id", "published_at", "platform", "content_type", "author.followers")  # the order _complaints reads
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,18 @@ class QueueItem:
 
 
 def tier_for(mention: Mention, tiers: tuple[SlaTier, ...]) -> SlaTier | None:
+    return tier_of(mention.platform, mention.content_type, mention.author.followers, tiers)
+
+
+def tier_of(platform: str, content_type: str | None, followers: int | None,
+            tiers: tuple[SlaTier, ...]) -> SlaTier | None:
+    """The first tier whose platforms, content types and follower floor the mention meets."""
     for tier in tiers:
-        if tier.platforms and mention.platform not in tier.platforms:
+        if tier.platforms and platform not in tier.platforms:
             continue
-        if tier.content_types and mention.content_type not in tier.content_types:
+        if tier.content_types and content_type not in tier.content_types:
             continue
-        if tier.min_followers is not None and (mention.author.followers or 0) < tier.min_followers:
+        if tier.min_followers is not None and (followers or 0) < tier.min_followers:
             continue
         return tier
     return None
@@ -162,20 +169,15 @@ class ReplyDesk:
         """Reply-SLA figures for a report: complaints of the period, answered or handled, within the SLA."""
         out = {"negative": 0, "answered": 0, "handled": 0, "within_sla": 0, "breached": 0, "open": 0}
         for b in self._brands(brand):
-            mentions = self.store.find(Query(brand=b.name, start=start, end=end + self.config.reply.lookback),
-                                       limit=SCAN)
-            official = [m for m in mentions if self.official.is_official(m, b.name)]
-            first_reply = _first_reply_times(mentions, official)
-            complaints = [m for m in mentions if m.sentiment_label == "negative" and start <= m.published_at < end
-                          and not self.official.is_official(m, b.name)]
-            marks = load_marks(self.store, [m.id for m in complaints])
-            for m in complaints:
-                tier = tier_for(m, self.config.reply.sla)
+            complaints, first_reply = self._complaints(b, start, end)
+            marks = load_marks(self.store, [c[0] for c in complaints])
+            for mid, published, platform, content_type, followers in complaints:
+                tier = tier_of(platform, content_type, followers, self.config.reply.sla)
                 if tier is None:
                     continue
                 out["negative"] += 1
-                mark = marks.get(m.id)
-                done_at = first_reply.get(m.id)
+                mark = marks.get(mid)
+                done_at = first_reply.get(mid)
                 if done_at is not None:
                     out["answered"] += 1
                 elif mark and mark.handled_at:
@@ -183,11 +185,30 @@ class ReplyDesk:
                     done_at = mark.handled_at
                 else:
                     out["open"] += 1
-                if done_at is not None and done_at <= m.published_at + tier.within:
+                if done_at is not None and done_at <= published + tier.within:
                     out["within_sla"] += 1
-                elif done_at is not None or self.clock.now() >= m.published_at + tier.within:
+                elif done_at is not None or self.clock.now() >= published + tier.within:
                     out["breached"] += 1
         return out
+
+    def _complaints(self, b: BrandConfig, start: datetime, end: datetime) -> tuple[list[tuple], dict[str, datetime]]:
+        """The period's complaints as (id, published, platform, content type, followers), and when official
+        replies first answered them. Without official accounts nothing answers: only the complaints' SLA
+        fields are read (a week of a big brand is tens of thousands)."""
+        if not b.official_accounts:
+            by_type = any(t.content_types for t in self.config.reply.sla)  # else not read: it is in the record only
+            fields = SLA_FIELDS if by_type else tuple(f for f in SLA_FIELDS if f != "content_type")
+            rows = self.store.find_fields(Query(brand=b.name, sentiments=("negative",), start=start, end=end),
+                                          fields, limit=SCAN)
+            return [(mid, utc(datetime.fromisoformat(at)), platform, rest[0] if by_type else None, rest[-1])
+                    for mid, at, platform, *rest in rows], {}
+        mentions = self.store.find(Query(brand=b.name, start=start, end=end + self.config.reply.lookback),
+                                   limit=SCAN)
+        official = [m for m in mentions if self.official.is_official(m, b.name)]
+        complaints = [(m.id, m.published_at, m.platform, m.content_type, m.author.followers) for m in mentions
+                      if m.sentiment_label == "negative" and start <= m.published_at < end
+                      and not self.official.is_official(m, b.name)]
+        return complaints, _first_reply_times(mentions, official)
 
 
 def _first_reply_times(mentions: list[Mention], official: list[Mention]) -> dict[str, datetime]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from statistics import median
 
@@ -17,7 +16,6 @@ from monitor.store.base import Query, Store
 
 Progress = Callable[[str], None]
 TOP = 10
-SCAN = 20_000  # mentions per brand and period read for platform, region, author and story breakdowns
 
 
 @dataclass
@@ -40,7 +38,6 @@ class BrandFigures:
     authors: list[tuple[str, int, int | None]] = field(default_factory=list)  # name, mentions, followers
     competitors: list[tuple[str, int, int]] = field(default_factory=list)  # name, volume, negative
     reply: dict[str, int] = field(default_factory=dict)  # reply-SLA figures (monitor/reply/queue.py)
-    scanned: int = 0  # mentions read for the breakdowns (capped at SCAN)
 
     @property
     def change(self) -> float | None:
@@ -99,10 +96,8 @@ def _brand(settings: Settings, store: Store, period: Period, brand, progress: Pr
             progress(f"  {brand.name}: {n}/{len(period.buckets)} buckets")
     # every competitor is watched (config adds those that are not brands), so its collected mentions count
     out.share_of_voice = [(brand.name, out.total)] + [(c, count(brand=c)) for c in brand.competitors]
-    out.sources = sorted(((s.name, count(sources=(s.name,))) for s in settings.config.sources),
-                         key=lambda p: -p[1])[:TOP]
-    out.sources = [p for p in out.sources if p[1]]
     query = Query(brand=brand.name, start=period.start, end=period.end)
+    out.sources = store.facet_counts(query, "source", TOP)
     out.words = store.top_terms(query, limit=TOP)
     out.previous_sentiment = {s: count(sentiments=(s,), start=period.previous()[0], end=period.previous()[1])
                               for s in SENTIMENTS}
@@ -110,38 +105,19 @@ def _brand(settings: Settings, store: Store, period: Period, brand, progress: Pr
                                                end=period.end), limit=5)
     out.competitors = [(c, count(brand=c), count(brand=c, sentiments=("negative",))) for c in brand.competitors]
     progress(f"  {brand.name}: platforms, regions, categories, authors, stories")
-    _breakdowns(out, store.find(query, limit=SCAN))
+    # exact over the whole period: the store aggregates (rollups on the embedded store), nothing is sampled
+    out.platforms = store.facet_counts(query, "platform", TOP)
+    out.regions = store.facet_counts(query, "region", TOP)
+    negative = replace(query, sentiments=("negative",))
+    out.categories = store.facet_counts(negative, "category", TOP)
+    out.authors = store.top_authors(query, TOP)
+    stories = store.top_stories(negative, 5)
+    out.negative = [m for m, _ in stories]
+    out.story_sizes = {m.id: n for m, n in stories}
     from monitor.reply.queue import ReplyDesk
 
     out.reply = ReplyDesk(settings.config, store).figures(period.start, period.end, brand.name)
     return out
-
-
-def _breakdowns(out: BrandFigures, mentions: list[Mention]) -> None:
-    """What the store has no aggregation for, from one read of the period's mentions."""
-    out.scanned = len(mentions)
-    out.platforms = Counter(m.platform for m in mentions).most_common(TOP)
-    out.regions = Counter(m.ip_location for m in mentions if m.ip_location).most_common(TOP)
-    negative = [m for m in mentions if m.sentiment_label == "negative"]
-    out.categories = Counter(c for m in negative for c in (getattr(m, "categories", None) or [])).most_common(TOP)
-    by_author = Counter(m.author.name for m in mentions if m.author.name)
-    followers: dict[str, int | None] = {}
-    for m in mentions:
-        if m.author.name and m.author.followers is not None:
-            followers[m.author.name] = max(followers.get(m.author.name) or 0, m.author.followers)
-    ranked = sorted(by_author, key=lambda a: (-(followers.get(a) or 0), -by_author[a], a))
-    out.authors = [(a, by_author[a], followers.get(a)) for a in ranked[:TOP]]
-    stories: dict[str, list[Mention]] = {}
-    for m in negative:
-        stories.setdefault(m.cluster_id or m.id, []).append(m)
-    top = sorted(stories.values(), key=lambda ms: (-len(ms), -max(_engagement(m) for m in ms)))[:5]
-    out.negative = [max(ms, key=lambda m: (_engagement(m), m.published_at)) for ms in top]
-    out.story_sizes = {rep.id: len(ms) for rep, ms in zip(out.negative, top)}
-
-
-def _engagement(m: Mention) -> int:
-    e = m.engagement
-    return (e.likes or 0) + (e.comments or 0) + (e.reposts or 0)
 
 
 def _incidents(store: Store, period: Period, brand: str | None) -> list[IncidentRow]:

@@ -29,7 +29,6 @@ from monitor.store.base import Store
 log = logging.getLogger(__name__)
 
 SHARE_COLOUR = "#337ab7"
-SOURCE_COLOUR = "#f0ad4e"
 
 
 def build_report(settings: Settings, store: Store, period_name: str, until: datetime, brand: str | None = None,
@@ -37,8 +36,7 @@ def build_report(settings: Settings, store: Store, period_name: str, until: date
     zone = settings.config.zone
     period = period_until(period_name, until, zone)
     data = gather(settings, store, period, brand, progress)
-    names = [b.name for b in data.brands] + [n for b in data.brands for n, _ in b.share_of_voice] + \
-            [n for b in data.brands for n, _ in b.sources]
+    names = [b.name for b in data.brands] + [n for b in data.brands for n, _ in b.share_of_voice]
     labels = charts.labeller_for(names, charts.cjk_font())
     pngs: dict[str, bytes] = {}
     report = Report(data, zone, pngs, labels.legend(), datetime.now(until.tzinfo))
@@ -48,8 +46,6 @@ def build_report(settings: Settings, store: Store, period_name: str, until: date
         pngs[f"{slug}-volume.png"] = charts.volume_chart(b, period.hourly, zone, labels)
         if len(b.share_of_voice) > 1:
             pngs[f"{slug}-share.png"] = charts.bar_chart("share", b.name, b.share_of_voice, labels, SHARE_COLOUR)
-        if b.sources:
-            pngs[f"{slug}-sources.png"] = charts.bar_chart("sources", b.name, b.sources, labels, SOURCE_COLOUR)
     return report
 
 

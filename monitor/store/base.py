@@ -40,6 +40,22 @@ class Query:
             raise ValueError("count stories (unique) or authors, not both")
 
 
+@dataclass(frozen=True)
+class Fence:
+    """A leader's fencing token (monitor/lease.py): a write carrying it is refused once another daemon
+    has taken the lease, so a leader that paused and came back cannot send or open anything."""
+
+    lease: str
+    token: int
+
+
+class FencedOff(Exception):
+    """This daemon's lease was taken over: the write was refused and the daemon must stop leading."""
+
+
+FACETS = ("platform", "source", "region", "category")
+
+
 class StoreUnavailable(Exception):
     """The store cannot do this now (down, disk full, file damaged, indices missing): the one error both
     backends raise for "not your data's fault", so callers keep the work in the queue instead of losing it."""
@@ -96,6 +112,12 @@ class Store(ABC):
         """Mentions matching query, newest first ('recent') or most engaged first ('engagement')."""
 
     @abstractmethod
+    def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
+        """Like find (newest first), but only `fields` of each mention, as Mention.to_dict has them (dotted
+        for nested ones: "author.followers"; None when absent): for reads of thousands of mentions, where
+        decoding whole records would be most of the cost."""
+
+    @abstractmethod
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         """Exact number of matching mentions per keyword (Mention.keywords), most first, ties by word."""
 
@@ -103,9 +125,25 @@ class Store(ABC):
     def term_counts(self, query: Query, terms: Iterable[str]) -> dict[str, int]:
         """Number of matching mentions whose keywords include each of `terms` (0 when none)."""
 
+    @abstractmethod
+    def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
+        """Exact number of matching mentions per value of `facet` (one of FACETS: platform, source,
+        region = Mention.ip_location, category = each of Mention.categories), most first, ties by value."""
+
+    @abstractmethod
+    def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
+        """(author name, matching mentions, most followers seen) of the most followed named authors, then
+        the most active, ties by name."""
+
+    @abstractmethod
+    def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
+        """The biggest stories (cluster_id, else the mention alone) among matching mentions, biggest first,
+        then by their most engaged mention: that mention (the newest on ties) and the story's size."""
+
     # incidents
     @abstractmethod
-    def save_incident(self, incident: Incident) -> None: ...
+    def save_incident(self, incident: Incident, fence: Fence | None = None) -> None:
+        """Insert or replace; with `fence`, raises FencedOff unless that token still holds its lease."""
 
     @abstractmethod
     def get_incident(self, incident_id: str) -> Incident | None: ...
@@ -121,8 +159,9 @@ class Store(ABC):
     def events(self, incident_id: str) -> list[Event]: ...
 
     @abstractmethod
-    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime) -> bool:
-        """Record a delivery as pending; False when that (incident, step, channel) was already claimed."""
+    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime, fence: Fence | None = None) -> bool:
+        """Record a delivery as pending; False when that (incident, step, channel) was already claimed.
+        With `fence`, raises FencedOff unless that token still holds its lease."""
 
     @abstractmethod
     def finish_delivery(self, incident_id: str, step: str, channel: str, status: str,
@@ -146,6 +185,10 @@ class Store(ABC):
             if value is not None:
                 out[key] = value
         return out
+
+    @abstractmethod
+    def states(self, prefix: str, limit: int = 1000) -> dict[str, Any]:
+        """Every key starting with `prefix` and its value (e.g. each daemon's status)."""
 
     # one alerting leader among several daemons
     @abstractmethod

@@ -23,7 +23,7 @@ from monitor.config.model import ElasticConfig, RetentionConfig
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 from monitor.store import matching
-from monitor.store.base import Query, Store, UpsertResult, raising_unavailable
+from monitor.store.base import Fence, FencedOff, Query, Store, UpsertResult, raising_unavailable
 from monitor.store.elastic_bulk import BACKOFF, Action, BulkSender, Unreachable, retryable
 from monitor.store.elastic_schema import (DELIVERY_FIELDS, EVENT_FIELDS, FAMILY_PROPERTIES, INCIDENT_FIELDS, Layout,
                                           MappingOutdated, install, mention_doc, mention_from, only)
@@ -235,6 +235,11 @@ class ElasticStore(Store):
         hits = self._mentions(query=es_query(query), size=min(limit, MAX_RESULTS), sort=sort)["hits"]["hits"]
         return [mention_from(h["_source"]) for h in hits]
 
+    def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
+        hits = self._mentions(query=es_query(query), size=min(limit, MAX_RESULTS), _source=list(fields),
+                              sort=[{"@timestamp": "desc"}, {"id": "desc"}])["hits"]["hits"]
+        return [tuple(_dotted(h["_source"], f) for f in fields) for h in hits]
+
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         """Exact: each monthly index has one shard, and the shard size covers every term of the window."""
         result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
@@ -250,6 +255,31 @@ class ElasticStore(Store):
             "field": "keywords", "include": wanted, "size": len(wanted)}}})
         found = {b["key"]: b["doc_count"] for b in _aggregation(result, "t")["buckets"]}
         return {t: found.get(t, 0) for t in wanted}
+
+    def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
+        field = {"platform": "platform", "source": "source", "region": "ip_location", "category": "categories"}[facet]
+        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
+            "field": field, "size": limit, "shard_size": max(limit * 10, 10_000),
+            "order": [{"_count": "desc"}, {"_key": "asc"}]}}})
+        return [(b["key"], b["doc_count"]) for b in _aggregation(result, "t")["buckets"]]
+
+    def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
+        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
+            "field": "author.name", "size": limit, "shard_size": max(limit * 10, 10_000),
+            "order": [{"f": "desc"}, {"_count": "desc"}, {"_key": "asc"}]},
+            "aggs": {"f": {"max": {"field": "author.followers", "missing": 0}},
+                     "known": {"value_count": {"field": "author.followers"}}}}})
+        return [(b["key"], b["doc_count"], int(b["f"]["value"]) if b["known"]["value"] else None)
+                for b in _aggregation(result, "t")["buckets"]]
+
+    def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
+        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
+            "field": "story", "size": limit, "shard_size": max(limit * 10, 10_000),
+            "order": [{"_count": "desc"}, {"e": "desc"}, {"_key": "asc"}]},
+            "aggs": {"e": {"max": {"field": "engagement_total"}}, "top": {"top_hits": {
+                "size": 1, "sort": [{"engagement_total": "desc"}, {"@timestamp": "desc"}, {"id": "desc"}]}}}}})
+        return [(mention_from(b["top"]["hits"]["hits"][0]["_source"]), b["doc_count"])
+                for b in _aggregation(result, "t")["buckets"]]
 
     # retention
     def prune(self, now: datetime) -> dict[str, int]:
@@ -285,7 +315,8 @@ class ElasticStore(Store):
             self._seq = max(time.time_ns(), self._seq + 1)
             return self._seq
 
-    def save_incident(self, incident: Incident) -> None:
+    def save_incident(self, incident: Incident, fence: Fence | None = None) -> None:
+        self._check_fence(fence)
         self._write("incidents", id=incident.id, document=incident.to_dict())
 
     def get_incident(self, incident_id: str) -> Incident | None:
@@ -310,9 +341,10 @@ class ElasticStore(Store):
                              sort=[{"seq": "asc"}])
         return [Event.from_dict(only(EVENT_FIELDS, s)) for s in found]
 
-    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime) -> bool:
+    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime, fence: Fence | None = None) -> bool:
         """`create` on an id made of (incident, step, channel) succeeds once, whoever else tries."""
         self._setup()
+        self._check_fence(fence)
         row = Delivery(incident_id, step, channel, "pending", utc(at))
         try:
             self.es.create(index=self.layout.alias("deliveries"), id=_delivery_id(incident_id, step, channel),
@@ -355,6 +387,14 @@ class ElasticStore(Store):
                       require_alias=True)
         self._known_state[key] = value
 
+    def states(self, prefix: str, limit: int = 1000) -> dict[str, Any]:
+        """A search, so the state index is refreshed first: a status written a moment ago is listed."""
+        self._setup()
+        self.es.indices.refresh(index=self.layout.alias("state"))
+        found = self._search("state", query={"prefix": {"key": prefix}}, size=min(limit, MAX_RESULTS),
+                             sort=[{"key": "asc"}])
+        return {s["key"]: s.get("value") for s in found}
+
     def _get_state(self, key: str) -> Any | None:
         self._setup()
         try:
@@ -363,6 +403,20 @@ class ElasticStore(Store):
             if index_missing(exc):
                 raise
             return None
+
+    def _check_fence(self, fence: Fence | None) -> None:
+        """Read the lease just before the write (Elasticsearch has no transaction to put both in): a stale
+        leader is refused unless it pauses between this read and its write, and it stopped acting a
+        quarter of a lease before its lease ran out (monitor/lease.py)."""
+        if fence is None:
+            return
+        self._setup()
+        try:
+            lease = self.es.get(index=self.layout.alias("state"), id=f"lease:{fence.lease}")["_source"]["value"]
+        except NotFoundError:
+            lease = None
+        if not lease or lease["token"] != fence.token:
+            raise FencedOff(f"lease {fence.lease} is held with token {lease and lease['token']}, not {fence.token}")
 
     def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
         """A document in the state index, changed only if nobody changed it since it was read
@@ -427,6 +481,12 @@ def _distinct(query: Query) -> dict[str, Any]:
 
 def _delivery_id(incident_id: str, step: str, channel: str) -> str:
     return f"{incident_id}|{step}|{channel}"
+
+
+def _dotted(source: dict[str, Any], field: str) -> Any:
+    for part in field.split("."):
+        source = source.get(part) if isinstance(source, dict) else None
+    return source
 
 
 def _aggregation(result: Any, name: str, empty: dict[str, Any] | None = None) -> dict[str, Any]:

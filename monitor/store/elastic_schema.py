@@ -24,7 +24,8 @@ from monitor.store import matching
 
 # 2: `words` / `title_words` for keyword and search matching (monitor/store/matching.py)
 # 3: mentions.categories (complaint categories)
-MAPPING_VERSION = 3
+# 4: mentions.status (where a complaint stands: 处理中, 已完成), for Kibana and term queries
+MAPPING_VERSION = 4
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
@@ -51,6 +52,7 @@ MENTION_PROPERTIES: dict[str, Any] = {
     "keywords": KEYWORD,
     "crisis_terms": KEYWORD,
     "categories": KEYWORD,
+    "status": KEYWORD,
     "sentiment": {"type": "float"},
     "sentiment_label": KEYWORD,
     "model": KEYWORD,

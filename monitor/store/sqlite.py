@@ -1,12 +1,15 @@
 """The embedded store: one SQLite file in WAL mode, so brandmon runs with no server at all.
 
 Every cost is bounded by the window asked about, not by the history kept:
-- `mention_brands` is clustered on (brand, time) and carries sentiment, source and platform, so a
-  brand's window is one contiguous index range that answers counts on its own;
-- hourly rollups (`roll_hour`: brand × hour × sentiment × source × platform; `roll_terms`: brand ×
-  hour × keyword), maintained in the same transaction as each batch, answer every whole hour of a
-  count, histogram or top-words query; only the partial hours at a window's edges read raw rows
-  (brand `*` stands for every mention, whatever its brands);
+- `mention_brands` is clustered on (brand, time) and carries the mention's id, sentiment, source,
+  platform, author, followers, story and engagement, so a brand's window is one contiguous index
+  range that answers counts, reach filters, unique stories, top authors, top stories and the reply
+  SLA's fields on its own;
+- hourly rollups (`roll_hour`: brand × hour × sentiment × source × platform; `roll_facets`: brand ×
+  hour × sentiment × category or region; `roll_terms`: brand × hour × keyword × sentiment),
+  maintained in the same transaction as each batch, answer every whole hour of a count, histogram, breakdown or top-words
+  query; only the partial hours at a window's edges read raw rows (brand `*` stands for every mention,
+  whatever its brands);
 - the full-text index is external-content FTS5 keyed by the mention's rowid, so replacing a mention
   touches its own entries instead of scanning the index.
 Keywords and search words follow monitor/store/matching.py, like the Elasticsearch store.
@@ -16,34 +19,42 @@ ack is not queued behind a long report query.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import queue
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from monitor.clock import utc
 from monitor.config.model import RetentionConfig
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 from monitor.store import matching
-from monitor.store.base import Query, Store, UpsertResult, raising_unavailable
+from monitor.store.base import FACETS as BASE_FACETS
+from monitor.store.base import Fence, FencedOff, Query, Store, UpsertResult, raising_unavailable
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: roll_facets (categories, regions); roll_terms by sentiment; wider mention_brands
 HOUR = 3600
 ALL = "*"  # the rollup "brand" that counts every mention once
+HOURLY, FACETS = "roll_hour", "roll_facets"
 CHUNK = 500  # ids per lookup
 PRUNE_CHUNK = 5000  # mentions deleted per transaction, so writers are never held up for long
 SEP = "\t"
+ZERO = timedelta(0)
 READERS = 4  # idle reading connections kept open
+WRITE_CHUNK = 100  # mentions per write transaction
 
 _MENTIONS = """
 CREATE TABLE IF NOT EXISTS mentions (
@@ -70,6 +81,11 @@ CREATE TABLE IF NOT EXISTS mention_brands (
     sentiment TEXT NOT NULL,
     source TEXT NOT NULL,
     platform TEXT NOT NULL,
+    author TEXT,
+    followers INTEGER,
+    story TEXT NOT NULL,
+    engagement INTEGER NOT NULL,
+    id TEXT NOT NULL,
     PRIMARY KEY (brand, ts, mid)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5(
@@ -83,12 +99,22 @@ CREATE TABLE IF NOT EXISTS roll_hour (
     n INTEGER NOT NULL,
     PRIMARY KEY (brand, hour, sentiment, source, platform)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS roll_facets (
+    brand TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    facet TEXT NOT NULL,
+    value TEXT NOT NULL,
+    sentiment TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (brand, hour, facet, value, sentiment)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS roll_terms (
     brand TEXT NOT NULL,
     hour INTEGER NOT NULL,
     term TEXT NOT NULL,
+    sentiment TEXT NOT NULL,
     n INTEGER NOT NULL,
-    PRIMARY KEY (brand, hour, term)
+    PRIMARY KEY (brand, hour, term, sentiment)
 ) WITHOUT ROWID;
 """
 
@@ -129,6 +155,9 @@ CREATE TABLE IF NOT EXISTS leases (
 );
 """
 
+# what the write path reads back of a stored mention to take it out of the indices and the rollups
+STORED = ("rowid, id, ts, platform, source, sentiment, brands, keywords, words, title_words,"
+          " json_extract(data, '$.categories'), json_extract(data, '$.ip_location')")
 _COLUMNS = ("ts", "platform", "source", "sentiment", "crisis", "engagement", "followers", "story", "brands",
             "keywords", "words", "title_words", "data")
 
@@ -137,7 +166,7 @@ class _Row:
     """One mention as the tables hold it, and what it adds to the rollups."""
 
     __slots__ = ("id", "ts", "platform", "source", "sentiment", "crisis", "engagement", "followers", "story",
-                 "brands", "keywords", "words", "title_words", "data")
+                 "brands", "keywords", "words", "title_words", "data", "categories", "region", "author")
 
     @classmethod
     def of(cls, m: Mention) -> "_Row":
@@ -149,13 +178,17 @@ class _Row:
         r.followers, r.story = m.author.followers, m.cluster_id or m.id
         r.brands, r.keywords = SEP.join(dict.fromkeys(m.brands)), SEP.join(dict.fromkeys(m.keywords))
         r.words, r.title_words = matching.joined(m.text), matching.joined(m.title)
-        r.data = json.dumps(m.to_dict(), ensure_ascii=False)
+        r.data = _record(m)
+        r.categories, r.region, r.author = list(dict.fromkeys(m.categories or ())), m.ip_location, m.author.name
         return r
 
     @classmethod
     def stored(cls, values: tuple) -> "_Row":
+        """From a row of STORED (the columns, and what the rollups need of the record)."""
         r = cls()
-        (r.id, r.ts, r.platform, r.source, r.sentiment, r.brands, r.keywords, r.words, r.title_words) = values
+        (r.id, r.ts, r.platform, r.source, r.sentiment, r.brands, r.keywords, r.words, r.title_words,
+         categories, r.region) = values
+        r.categories = list(dict.fromkeys(json.loads(categories))) if categories else []
         return r
 
     def values(self) -> tuple:
@@ -164,14 +197,17 @@ class _Row:
     def brand_list(self) -> list[str]:
         return self.brands.split(SEP) if self.brands else []
 
-    def count_into(self, hours: Counter, terms: Counter, sign: int) -> None:
+    def count_into(self, hours: Counter, facets: Counter, terms: Counter, sign: int) -> None:
         hour = int(self.ts // HOUR)
         keywords = self.keywords.split(SEP) if self.keywords else []
+        values = [("category", c) for c in self.categories] + ([("region", self.region)] if self.region else [])
         for brand in [*self.brand_list(), ALL]:
             hours[(brand, hour, self.sentiment, self.source, self.platform)] += sign
+            for facet, value in values:
+                facets[(brand, hour, facet, value, self.sentiment)] += sign
             if brand != ALL:
                 for term in keywords:
-                    terms[(brand, hour, term)] += sign
+                    terms[(brand, hour, term, self.sentiment)] += sign
 
 
 class SqliteStore(Store):
@@ -191,8 +227,10 @@ class SqliteStore(Store):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_RECORDS)
-            if "mentions_v1" in tables or ("mentions" in tables and version < SCHEMA_VERSION):
+            if "mentions_v1" in tables or ("mentions" in tables and version < 2):
                 self._migrate(tables)
+            elif "mentions" in tables and version < SCHEMA_VERSION:
+                self._add_facets()
             else:
                 self._db.executescript(_MENTIONS)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -244,18 +282,61 @@ class SqliteStore(Store):
         db.execute("VACUUM")  # applies auto_vacuum to an old file and returns the old tables' pages
         log.warning("migrated the embedded store to schema %d", SCHEMA_VERSION)
 
+    def _add_facets(self) -> None:
+        """Version 2 → 3: the brand table gains author, followers, story and engagement, keyword rollups
+        gain the sentiment, and the category and region rollups are counted from the stored records; one
+        transaction."""
+        log.warning("migrating the embedded store %s to schema %d: brand table and category rollups",
+                    self.path, SCHEMA_VERSION)
+        hour = f"CAST(m.ts / {HOUR} AS INTEGER)"
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("ALTER TABLE mention_brands RENAME TO mention_brands_v2")
+            self._db.execute("DROP TABLE roll_terms")  # counted again, by sentiment
+            for statement in _MENTIONS.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(
+                "INSERT INTO mention_brands SELECT b.brand, b.ts, b.mid, b.sentiment, b.source, b.platform,"
+                " json_extract(m.data, '$.author.name'), m.followers, m.story, m.engagement, m.id"
+                " FROM mention_brands_v2 b JOIN mentions m ON m.rowid = b.mid")
+            self._db.execute("DROP TABLE mention_brands_v2")
+            self._db.execute(
+                "INSERT INTO roll_terms SELECT brand, h, term, sentiment, count(*) FROM ("
+                f"SELECT DISTINCT b.mid, b.brand AS brand, CAST(b.ts / {HOUR} AS INTEGER) AS h, j.value AS term,"
+                " b.sentiment AS sentiment FROM mention_brands b JOIN mentions m ON m.rowid = b.mid,"
+                " json_each(m.data, '$.keywords') j) GROUP BY brand, h, term, sentiment")
+            for brands in ("b.brand AS brand FROM mentions m JOIN mention_brands b ON b.mid = m.rowid",
+                           f"'{ALL}' AS brand FROM mentions m"):
+                self._db.execute(
+                    f"INSERT INTO roll_facets SELECT brand, h, 'category', value, sentiment, count(*) FROM ("
+                    f"SELECT DISTINCT m.rowid, {hour} AS h, j.value AS value, m.sentiment AS sentiment, {brands},"
+                    " json_each(m.data, '$.categories') j) GROUP BY 1, 2, 4, 5")
+                self._db.execute(
+                    f"INSERT INTO roll_facets SELECT brand, h, 'region', value, sentiment, count(*) FROM ("
+                    f"SELECT m.rowid, {hour} AS h, json_extract(m.data, '$.ip_location') AS value,"
+                    f" m.sentiment AS sentiment, {brands}) WHERE value IS NOT NULL AND value != '' GROUP BY 1, 2, 4, 5")
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
     # mentions
     def upsert(self, mentions: list[Mention]) -> UpsertResult:
-        with self._lock:
-            return self._write(mentions)
+        """Records are built before the write lock is taken, and written WRITE_CHUNK at a time: an ack or
+        an escalation waiting to write waits for one small transaction, not for a whole crawl batch."""
+        rows = _latest(mentions)
+        new = 0
+        for start in range(0, len(rows), WRITE_CHUNK):
+            with self._lock:
+                new += self._write_rows(rows[start:start + WRITE_CHUNK])
+            time.sleep(0)  # let a waiting writer take the lock
+        return UpsertResult(new=new, updated=len(mentions) - new)
 
-    def _write(self, mentions: list[Mention]) -> UpsertResult:
-        latest: dict[str, Mention] = {}
-        for m in mentions:
-            latest[m.id] = m
-        repeats = len(mentions) - len(latest)
-        rows = [_Row.of(m) for m in latest.values()]
+    def _write(self, mentions: list[Mention]) -> None:
+        self._write_rows(_latest(mentions))
+
+    def _write_rows(self, rows: list[_Row]) -> int:
+        """One transaction; how many of the rows were new."""
         hours: Counter = Counter()
+        facets: Counter = Counter()
         terms: Counter = Counter()
         db = self._db
         with db:
@@ -263,7 +344,7 @@ class SqliteStore(Store):
             old = self._stored_rows([r.id for r in rows])
             for rowid, row in old.values():
                 self._unindex(rowid, row)
-                row.count_into(hours, terms, -1)
+                row.count_into(hours, facets, terms, -1)
             brand_rows, fts_rows = [], []
             for row in rows:
                 if row.id in old:
@@ -273,21 +354,21 @@ class SqliteStore(Store):
                 else:
                     rowid = db.execute(f"INSERT INTO mentions(id,{','.join(_COLUMNS)}) VALUES (?{',?' * len(_COLUMNS)})",
                                        (row.id, *row.values())).lastrowid
-                brand_rows += [(b, row.ts, rowid, row.sentiment, row.source, row.platform) for b in row.brand_list()]
+                brand_rows += [(b, row.ts, rowid, row.sentiment, row.source, row.platform, row.author, row.followers,
+                                row.story, row.engagement, row.id) for b in row.brand_list()]
                 fts_rows.append((rowid, row.words, row.title_words))
-                row.count_into(hours, terms, 1)
-            db.executemany("INSERT INTO mention_brands VALUES (?,?,?,?,?,?)", brand_rows)
+                row.count_into(hours, facets, terms, 1)
+            db.executemany("INSERT INTO mention_brands VALUES (?,?,?,?,?,?,?,?,?,?,?)", brand_rows)
             db.executemany("INSERT INTO mentions_fts(rowid, words, title_words) VALUES (?,?,?)", fts_rows)
-            self._roll(hours, terms)
-        return UpsertResult(new=len(rows) - len(old), updated=len(old) + repeats)
+            self._roll(hours, facets, terms)
+        return len(rows) - len(old)
 
     def _stored_rows(self, ids: list[str]) -> dict[str, tuple[int, _Row]]:
         found = {}
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start:start + CHUNK]
             for r in self._db.execute(
-                    "SELECT rowid, id, ts, platform, source, sentiment, brands, keywords, words, title_words"
-                    f" FROM mentions WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                    f"SELECT {STORED} FROM mentions WHERE id IN ({','.join('?' * len(chunk))})", chunk):
                 found[r[1]] = (r[0], _Row.stored(r[1:]))
         return found
 
@@ -298,21 +379,26 @@ class SqliteStore(Store):
         self._db.execute("INSERT INTO mentions_fts(mentions_fts, rowid, words, title_words) VALUES ('delete',?,?,?)",
                          (rowid, row.words, row.title_words))
 
-    def _roll(self, hours: Counter, terms: Counter) -> None:
+    def _roll(self, hours: Counter, facets: Counter, terms: Counter) -> None:
         self._db.executemany(
             "INSERT INTO roll_hour VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
             [(*k, n) for k, n in hours.items() if n])
         self._db.executemany(
-            "INSERT INTO roll_terms VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            "INSERT INTO roll_facets VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            [(*k, n) for k, n in facets.items() if n])
+        self._db.executemany(
+            "INSERT INTO roll_terms VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
             [(*k, n) for k, n in terms.items() if n])
         self._db.executemany("DELETE FROM roll_hour WHERE brand=? AND hour=? AND sentiment=? AND source=?"
                              " AND platform=? AND n <= 0", [k for k, n in hours.items() if n < 0])
-        self._db.executemany("DELETE FROM roll_terms WHERE brand=? AND hour=? AND term=? AND n <= 0",
+        self._db.executemany("DELETE FROM roll_facets WHERE brand=? AND hour=? AND facet=? AND value=?"
+                             " AND sentiment=? AND n <= 0", [k for k, n in facets.items() if n < 0])
+        self._db.executemany("DELETE FROM roll_terms WHERE brand=? AND hour=? AND term=? AND sentiment=? AND n <= 0",
                              [k for k, n in terms.items() if n < 0])
 
     # reading
     def count(self, query: Query) -> int:
-        if not _rollable(query):
+        if _rollup_of(query) is None:
             sql, args = self._raw(query, _counted(query))
             return self._rows(sql, args)[0][0]
         total = 0
@@ -329,7 +415,7 @@ class SqliteStore(Store):
             raise ValueError("a histogram needs a start and an end")
         size = bucket.total_seconds()
         counts: Counter[int] = Counter()
-        if _rollable(query) and size % HOUR == 0:
+        if _rollup_of(query) is not None and size % HOUR == 0:
             for lo, hi, whole in _pieces(query):
                 if whole:
                     sql, args = _rollup(query, lo, hi, f"CAST(hour * {HOUR} / ? AS INTEGER) AS k, sum(n)", "k")
@@ -345,10 +431,24 @@ class SqliteStore(Store):
 
     def find(self, query: Query, limit: int = 20, order: str = "recent") -> list[Mention]:
         # ties by row (the brand table's key, the time index's tail): a newest-first read stops after `limit`
-        by = "m.engagement DESC, {t} DESC, {r} DESC" if order == "engagement" else "{t} DESC, {r} DESC"
+        by = "{engagement} DESC, {t} DESC, {r} DESC" if order == "engagement" else "{t} DESC, {r} DESC"
         sql, args = self._raw(query, "m.data", order=by)
         rows = self._rows(f"{sql} LIMIT ?", [*args, limit])
         return [Mention.from_dict(json.loads(r[0])) for r in rows]
+
+    def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
+        """Columns where the tables have them, the rest read from the record inside SQLite: no record is
+        decoded in Python."""
+        own = {"id": "{id}", "platform": "{platform}", "source": "{source}", "author.followers": "{followers}",
+               "author.name": "{author}", "published_at": "{t}"}
+        select = ", ".join(own.get(f, "json_extract(m.data, ?)") for f in fields)
+        sql, args = self._raw(query, select, order="{t} DESC, {r} DESC")
+        paths = [f"$.{f}" for f in fields if f not in own]
+        rows = self._rows(f"{sql} LIMIT ?", [*paths, *args, limit])
+        if "published_at" not in fields:
+            return rows
+        at = fields.index("published_at")  # the time column holds what to_dict writes, as a timestamp
+        return [(*r[:at], datetime.fromtimestamp(r[at], timezone.utc).isoformat(), *r[at + 1:]) for r in rows]
 
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         """Exact counts of mentions per keyword, most first (ties by word, as Elasticsearch orders them)."""
@@ -360,9 +460,52 @@ class SqliteStore(Store):
         counts = self._terms(query, set(wanted))
         return {t: counts.get(t, 0) for t in wanted}
 
+    def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
+        """Platforms and sources from roll_hour, categories and regions from roll_facets; raw rows for the
+        partial hours at the edges, and for what the rollups do not filter on."""
+        if facet not in BASE_FACETS:
+            raise ValueError(f"unknown facet {facet!r} (known: {', '.join(BASE_FACETS)})")
+        counts: Counter[str] = Counter()
+        table = HOURLY if facet in ("platform", "source") else FACETS
+        rollable = _rollup_of(query) == HOURLY and (table == HOURLY or not (query.sources or query.platforms))
+        for lo, hi, whole in _pieces(query) if rollable else [(None, None, False)]:
+            if whole:
+                column = facet if table == HOURLY else "value"
+                sql, args = _rollup(query, lo, hi, f"{column}, sum(n)", column, table, facet)
+            elif facet == "category":
+                sql, args = self._raw(query, "j.value, count(DISTINCT m.rowid)", lo, hi, "j.value",
+                                      join="json_each(m.data, '$.categories') j")
+            else:
+                value = {"platform": "m.platform", "source": "m.source",
+                         "region": "json_extract(m.data, '$.ip_location')"}[facet]
+                sql, args = self._raw(query, f"{value} AS v, count(*)", lo, hi, "v")
+            counts.update({v: n for v, n in self._rows(sql, args) if v})
+        return sorted(((v, n) for v, n in counts.items() if n > 0), key=lambda p: (-p[1], p[0]))[:limit]
+
+    def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
+        """One pass over the window's rows (the brand table's own, for a brand)."""
+        sql, args = self._raw(query, "{author} AS a, count(*) AS n, max({followers}) AS f", group="a")
+        rows = self._rows(f"SELECT a, n, f FROM ({sql}) WHERE a IS NOT NULL AND a != ''"
+                          " ORDER BY coalesce(f, 0) DESC, n DESC, a LIMIT ?", [*args, limit])
+        return [(a, n, f) for a, n, f in rows]
+
+    def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
+        """Stories sized in one pass; then, for those few, their most engaged mention."""
+        sql, args = self._raw(query, "{story} AS s, count(*) AS n, max({engagement}) AS e", group="s")
+        stories = self._rows(f"{sql} ORDER BY n DESC, e DESC, s LIMIT ?", [*args, limit])
+        if not stories:
+            return []
+        names = [s for s, _, _ in stories]
+        sql, args = self._raw(query, "{story} AS s, {r} AS r, row_number() OVER (PARTITION BY {story} ORDER BY"
+                                     " {engagement} DESC, {t} DESC, {r} DESC) AS k",
+                              where=(f"{{story}} IN ({','.join('?' * len(names))})", names))
+        best = dict(self._rows(f"SELECT s, (SELECT data FROM mentions WHERE rowid = r) FROM ({sql}) WHERE k = 1",
+                               args))
+        return [(Mention.from_dict(json.loads(best[story])), n) for story, n, _ in stories]
+
     def _terms(self, query: Query, only: set[str] | None) -> Counter[str]:
         counts: Counter[str] = Counter()
-        if query.brand and _rollable(query) and not (query.sentiments or query.sources or query.platforms):
+        if query.brand and _rollup_of(query) == HOURLY and not (query.sources or query.platforms):
             pieces = _pieces(query)
         else:
             pieces = [(query.start and utc(query.start).timestamp(), query.end and utc(query.end).timestamp(), False)]
@@ -374,6 +517,9 @@ class SqliteStore(Store):
                 if only is not None:
                     sql += f" AND term IN ({','.join('?' * len(only))})"
                     args += sorted(only)
+                if query.sentiments:
+                    sql += f" AND sentiment IN ({','.join('?' * len(query.sentiments))})"
+                    args += list(query.sentiments)
                 counts.update(dict(self._rows(sql + " GROUP BY term", args)))
                 continue
             sql, args = self._raw(query, "m.keywords", lo, hi)
@@ -383,23 +529,31 @@ class SqliteStore(Store):
         return counts
 
     def _raw(self, q: Query, select: str, lo: float | None = None, hi: float | None = None,
-             group: str | None = None, order: str | None = None) -> tuple[str, list[Any]]:
+             group: str | None = None, order: str | None = None, join: str | None = None,
+             where: tuple[str, list[Any]] | None = None) -> tuple[str, list[Any]]:
         """SQL over stored mentions: a brand's window walks its own (brand, time) range; what only the
-        brand table knows never touches the mentions table."""
+        brand table knows never touches the mentions table. `{t}` and `{r}` in select and order stand
+        for the time and row columns walked, `{story}`, `{author}`… for the brand table's columns when it
+        is walked (else the mentions'); `join` and `where` add a table and a condition."""
         if lo is None and q.start:
             lo = utc(q.start).timestamp()
         if hi is None and q.end:
             hi = utc(q.end).timestamp()
         clauses, args = [], []
-        needs_mentions = not _rollable(q) or "m." in select or (order and "m." in order)
         if q.brand:
-            src = "mention_brands b JOIN mentions m ON m.rowid = b.mid" if needs_mentions else "mention_brands b"
-            t, columns = "b.ts", {"sentiment": "b.sentiment", "source": "b.source", "platform": "b.platform"}
+            columns = {c: f"b.{c}" for c in BRAND_COLUMNS}
+            t = "b.ts"
             clauses.append("b.brand = ?")
             args.append(q.brand)
         else:
-            src, t = "mentions m", "m.ts"
-            columns = {"sentiment": "m.sentiment", "source": "m.source", "platform": "m.platform"}
+            columns = {c: f"m.{c}" for c in BRAND_COLUMNS}
+            columns["author"], t = "json_extract(m.data, '$.author.name')", "m.ts"
+        select, order = _columns(select, columns), order and _columns(order, columns)
+        needs_mentions = not _brand_table_answers(q) or "m." in select or (order and "m." in order)
+        if q.brand:
+            src = "mention_brands b JOIN mentions m ON m.rowid = b.mid" if needs_mentions else "mention_brands b"
+        else:
+            src = "mentions m"
         if lo is not None:
             clauses.append(f"{t} >= ?")
             args.append(lo)
@@ -422,23 +576,27 @@ class SqliteStore(Store):
                            f"({','.join('?' * len(q.categories))}))")
             args.extend(q.categories)
         if q.min_followers is not None:
-            clauses.append("m.followers >= ?")
+            clauses.append(f"{columns['followers']} >= ?")
             args.append(q.min_followers)
         if q.min_engagement is not None:
-            clauses.append("m.engagement >= ?")
+            clauses.append(f"{columns['engagement']} >= ?")
             args.append(q.min_engagement)
         if q.known_time:  # rare flag: read from the record (absent in old rows: known)
             clauses.append("json_extract(m.data, '$.time_unknown') IS NOT 1")
         if q.text is not None:
             clauses.append("m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
             args.append(_fts_query(q.text))
-        sql = f"SELECT {select.replace('{t}', t)} FROM {src}"
+        if where:
+            clauses.append(_columns(where[0], columns))
+            args.extend(where[1])
+        row = "b.mid" if q.brand else "m.rowid"
+        sql = f"SELECT {select.replace('{t}', t).replace('{r}', row)} FROM {src}" + (f", {join}" if join else "")
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         if group:
             sql += f" GROUP BY {group}"
         if order:
-            sql += f" ORDER BY {order.replace('{t}', t).replace('{r}', 'b.mid' if q.brand else 'm.rowid')}"
+            sql += f" ORDER BY {order.replace('{t}', t).replace('{r}', row)}"
         return sql, args
 
     # retention
@@ -453,8 +611,7 @@ class SqliteStore(Store):
                 with self._lock, self._db:
                     self._db.execute("BEGIN")
                     rows = self._db.execute(
-                        "SELECT rowid, id, ts, platform, source, sentiment, brands, keywords, words, title_words"
-                        " FROM mentions WHERE ts < ? ORDER BY ts LIMIT ?", (cutoff, PRUNE_CHUNK)).fetchall()
+                        f"SELECT {STORED} FROM mentions WHERE ts < ? ORDER BY ts LIMIT ?", (cutoff, PRUNE_CHUNK)).fetchall()
                     for r in rows:
                         self._unindex(r[0], _Row.stored(r[1:]))
                     self._db.executemany("DELETE FROM mentions WHERE rowid=?", [(r[0],) for r in rows])
@@ -466,6 +623,7 @@ class SqliteStore(Store):
             with self._lock, self._db:
                 gone["rollups"] += self._db.execute("DELETE FROM roll_hour WHERE hour < ?", (hour,)).rowcount
                 gone["rollups"] += self._db.execute("DELETE FROM roll_terms WHERE hour < ?", (hour,)).rowcount
+                gone["rollups"] += self._db.execute("DELETE FROM roll_facets WHERE hour < ?", (hour,)).rowcount
         if any(gone.values()):
             with self._lock:
                 # executescript steps the pragma to the end; execute() would free a single page
@@ -476,8 +634,8 @@ class SqliteStore(Store):
         return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
 
     # incidents
-    def save_incident(self, incident: Incident) -> None:
-        with self._lock:
+    def save_incident(self, incident: Incident, fence: Fence | None = None) -> None:
+        with self._lock, self._fenced(fence):
             self._db.execute(
                 "INSERT INTO incidents(id, fingerprint, state, opened_at, data) VALUES (?,?,?,?,?)"
                 " ON CONFLICT(id) DO UPDATE SET state=excluded.state, data=excluded.data",
@@ -502,8 +660,8 @@ class SqliteStore(Store):
         rows = self._rows("SELECT data FROM events WHERE incident_id=? ORDER BY seq", (incident_id,))
         return [Event.from_dict(json.loads(r[0])) for r in rows]
 
-    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime) -> bool:
-        with self._lock:
+    def claim_delivery(self, incident_id: str, step: str, channel: str, at: datetime, fence: Fence | None = None) -> bool:
+        with self._lock, self._fenced(fence):
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO deliveries(incident_id, step, channel, status, at) VALUES (?,?,?,?,?)",
                 (incident_id, step, channel, "pending", utc(at).isoformat()))
@@ -527,6 +685,11 @@ class SqliteStore(Store):
         rows = self._rows("SELECT value FROM state WHERE key=?", (key,))
         return json.loads(rows[0][0]) if rows else None
 
+    def states(self, prefix: str, limit: int = 1000) -> dict[str, Any]:
+        rows = self._rows("SELECT key, value FROM state WHERE substr(key, 1, ?) = ? ORDER BY key LIMIT ?",
+                          (len(prefix), prefix, limit))
+        return {key: json.loads(value) for key, value in rows}
+
     def get_states(self, keys: list[str]) -> dict[str, Any]:
         out = {}
         with self._lock:
@@ -541,6 +704,19 @@ class SqliteStore(Store):
         with self._lock:
             self._db.execute("INSERT INTO state(key, value) VALUES (?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                              (key, json.dumps(value, ensure_ascii=False)))
+
+    @contextlib.contextmanager
+    def _fenced(self, fence: Fence | None):
+        """The write and the lease check in one transaction: no other daemon takes the lease in between."""
+        if fence is None:
+            yield
+            return
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute("SELECT token FROM leases WHERE name=?", (fence.lease,)).fetchone()
+            if row is None or row[0] != fence.token:
+                raise FencedOff(f"lease {fence.lease} is held with token {row[0] if row else None}, not {fence.token}")
+            yield
 
     def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> int | None:
         at = utc(now).timestamp()
@@ -557,7 +733,7 @@ class SqliteStore(Store):
 
     def ping(self) -> bool:
         """Reads a row of every table, so a damaged schema or first pages fail here, not only in the rules."""
-        for table in ("mentions", "mention_brands", "roll_hour", "incidents", "events", "deliveries", "state"):
+        for table in ("mentions", "mention_brands", "roll_hour", "roll_facets", "incidents", "events", "deliveries", "state"):
             self._rows(f"SELECT * FROM {table} LIMIT 1")
         return True
 
@@ -569,6 +745,22 @@ class SqliteStore(Store):
             self._db.close()
 
 
+def _latest(mentions: list[Mention]) -> list[_Row]:
+    """One row per mention id, the last of a batch winning (a re-crawl in the same batch)."""
+    return [_Row.of(m) for m in {m.id: m for m in mentions}.values()]
+
+
+def _record(m: Mention) -> str:
+    """Mention.to_dict as JSON. orjson writes the dataclass itself (to_dict and json.dumps were a third of
+    the write path's CPU): the same JSON whenever both times are in UTC, as the pipeline keeps them."""
+    if m.published_at.utcoffset() == ZERO and m.crawled_at.utcoffset() == ZERO:
+        try:
+            return orjson.dumps(m).decode("utf-8")
+        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits from a page: json writes any
+            pass
+    return json.dumps(m.to_dict(), ensure_ascii=False)
+
+
 def _outage(store: SqliteStore, exc: Exception) -> bool:
     """Every SQLite error but a constraint one is the file's or the disk's fault, not the caller's."""
     return isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError)
@@ -577,16 +769,37 @@ def _outage(store: SqliteStore, exc: Exception) -> bool:
 raising_unavailable(SqliteStore, _outage)
 
 
-def _rollable(q: Query) -> bool:
-    """Can the rollups answer it? Only brand, sentiment, source and platform filters are rolled up."""
-    return not (q.keywords or q.crisis or q.categories or q.text is not None or q.min_followers is not None
-                or q.min_engagement is not None or q.unique or q.authors or q.known_time)
+BRAND_COLUMNS = ("id", "sentiment", "source", "platform", "author", "followers", "story", "engagement")
+
+
+def _columns(sql: str, columns: dict[str, str]) -> str:
+    for name, column in columns.items():
+        sql = sql.replace(f"{{{name}}}", column)
+    return sql
+
+
+def _brand_table_answers(q: Query) -> bool:
+    """Filters the brand table's own columns answer (everything but text, keywords, crisis, categories and
+    known_time)."""
+    return not (q.keywords or q.crisis or q.categories or q.text is not None or q.known_time)
+
+
+def _rollup_of(q: Query) -> str | None:
+    """The rollup that answers the query's whole hours: roll_hour for brand, sentiment, source and platform
+    filters; roll_facets for one category with brand and sentiment (a mention in two of several categories
+    asked for would count twice there); None when only the mentions can."""
+    if (q.keywords or q.crisis or q.text is not None or q.min_followers is not None or q.min_engagement is not None
+            or q.unique or q.authors or q.known_time):
+        return None
+    if not q.categories:
+        return HOURLY
+    return FACETS if len(q.categories) == 1 and not (q.sources or q.platforms) else None
 
 
 def _counted(q: Query) -> str:
     """What a count counts: stories, authors (without an id: one unknown author) or mentions."""
     if q.unique:
-        return "count(DISTINCT m.story)"
+        return "count(DISTINCT {story})"
     if q.authors:
         return "count(DISTINCT coalesce(json_extract(m.data, '$.author.id'), ''))"
     return "count(*)"
@@ -609,14 +822,24 @@ def _pieces(q: Query) -> list[tuple[float | None, float | None, bool]]:
     return pieces
 
 
-def _rollup(q: Query, lo: float | None, hi: float | None, select: str, group: str | None = None) -> tuple[str, list[Any]]:
+def _rollup(q: Query, lo: float | None, hi: float | None, select: str, group: str | None = None,
+            table: str | None = None, facet: str | None = None) -> tuple[str, list[Any]]:
+    """SQL over a rollup's whole hours in [lo, hi): roll_facets rows of one `facet` (all values), or of
+    the query's one category."""
+    table = table or _rollup_of(q)
     clauses, args = _hours(lo, hi)
     clauses, args = ["brand = ?", *clauses], [q.brand or ALL, *args]
+    if table == FACETS and facet:
+        clauses.append("facet = ?")
+        args.append(facet)
+    elif table == FACETS:
+        clauses.append("facet = 'category' AND value = ?")
+        args.append(q.categories[0])
     for column, values in (("sentiment", q.sentiments), ("source", q.sources), ("platform", q.platforms)):
         if values:
             clauses.append(f"{column} IN ({','.join('?' * len(values))})")
             args.extend(values)
-    sql = f"SELECT {select} FROM roll_hour WHERE {' AND '.join(clauses)}"
+    sql = f"SELECT {select} FROM {table} WHERE {' AND '.join(clauses)}"
     return sql + (f" GROUP BY {group}" if group else ""), args
 
 

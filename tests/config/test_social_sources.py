@@ -73,3 +73,20 @@ def test_a_social_source_with_nothing_to_watch_or_an_unknown_preset_is_named_wit
     assert len(lines) == 2
     assert "sources[0].options" in lines[0] and "set keywords (or creators) to watch" in lines[0]
     assert "sources[1].options" in lines[1] and "unknown preset 'tousu-elsewhere' (known: heimao)" in lines[1]
+
+
+def test_a_login_or_sign_page_that_is_no_web_address_is_named_by_check(tmp_path):
+    sources = """
+  - name: xhs-watch
+    type: social
+    options:
+      preset: xiaohongshu
+      keywords: [星河手机]
+      sign: {page: "{host}/explore"}
+      login: {page: "file:///etc/passwd"}
+"""
+    proc = check(config_with(tmp_path, sources))
+    assert proc.returncode == 2
+    problems = [line.split(": ", 1)[1] for line in proc.stderr.splitlines()]  # after "FILE:LINE: "
+    assert problems == ["sources[0].options.sign.page: '{host}/explore' uses {host}; allowed here: {base}",
+                        "sources[0].options.login.page: 'file:///etc/passwd' is not an http(s) URL (or {base}/…)"]

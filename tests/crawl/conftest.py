@@ -36,8 +36,14 @@ sources:
 
 
 @pytest.fixture(scope="session")
-def runner() -> CrawlRunner:
-    return CrawlRunner("Asia/Shanghai", FAST)  # never stopped: its reactor thread ends with the process
+def pools_dir(tmp_path_factory):
+    """The session runner's state_dir, where cookie pools live (each test names its own platform)."""
+    return tmp_path_factory.mktemp("state")
+
+
+@pytest.fixture(scope="session")
+def runner(pools_dir) -> CrawlRunner:
+    return CrawlRunner("Asia/Shanghai", FAST, state_dir=pools_dir)  # never stopped: ends with the process
 
 
 @pytest.fixture

@@ -14,10 +14,17 @@ import csv
 import hashlib
 from datetime import datetime, timezone
 
-from tests.crawl.conftest import by_native_id, make_source
+from tests.crawl.conftest import by_native_id
+from tests.crawl.conftest import make_source as typed_source
 from tests.crawl.fixture_site import REAL, Reply
 
 NOW = datetime(2020, 6, 18, 12, 0, tzinfo=timezone.utc)
+
+
+def make_source(name: str, spider_type: str, options: dict, **fields):
+    """Saved answers replay what a signed, logged-in client was given: each source brings a session cookie
+    of its own (the cookie pool is not asked) and no signer (signing has its own tests: test_signer.py)."""
+    return typed_source(name, spider_type, {**options, "sign": None}, cookies={"web_session": "replayed"}, **fields)
 XIAOCAI = "MS4wLjABAAAAAI3oSIRdM9cE-AflbGPjaw_xUg6xajgGJtM_yX4hkCY"
 LX = "MS4wLjABAAAAOCNkaYVIwWH8z7H6EnpmDCbhVil-7uhlFAQPPxXiLmw"
 XHS_USER = "5a177936e8ac2b535e9441b3"
@@ -26,7 +33,7 @@ XHS_USER = "5a177936e8ac2b535e9441b3"
 def test_every_saved_platform_answer_is_listed_in_the_provenance_file_with_its_checksum():
     with open(REAL / "PROVENANCE.tsv", encoding="utf-8", newline="") as f:
         listed = {row["file"]: row for row in csv.DictReader(f, delimiter="\t")}
-    for folder in ("douyin", "xiaohongshu", "zhihu"):
+    for folder in ("douyin", "xiaohongshu", "zhihu", "kuaishou", "toutiao"):
         for path in (REAL / folder).iterdir():
             row = listed[f"{folder}/{path.name}"]
             assert hashlib.sha256(path.read_bytes()).hexdigest() == row["sha256"]
@@ -47,6 +54,18 @@ def test_a_preset_paces_requests_politely_unless_the_source_sets_its_own_delay()
 
     assert pace() == (8.0, 1)
     assert pace(delay="2s", concurrency=2) == (2.0, 2)
+
+
+def test_every_platform_preset_sets_one_request_at_a_time_and_seconds_between_them():
+    from monitor.config.model import SPIDER_OPTIONS
+    from monitor.crawl.presets import preset_names
+
+    watched = {"social": {"keywords": ["x"]}, "complaints": {"keywords": ["x"]}, "comments": {"targets": ["1"]}}
+    platforms = [("social", p) for p in preset_names("social")] + [
+        ("complaints", "heimao"), ("comments", "xiaohongshu"), ("comments", "zhihu")]
+    for spider_type, preset in platforms:
+        opts = SPIDER_OPTIONS[spider_type].model_validate({"preset": preset, **watched[spider_type]})
+        assert (opts.polite_concurrency, opts.polite_delay.total_seconds() >= 5) == (1, True), preset
 
 
 def douyin(site, creators, **options):
@@ -232,3 +251,60 @@ def test_a_second_search_crawl_finds_nothing_new_and_reads_only_the_first_page(s
     site.hits.clear()
     second = runner.crawl(source, state=first.state, now=now.replace(minute=10))
     assert second.mentions == [] and site.hits_of("/api/sns/v10/search/notes") == 1  # known notes: no page 2
+
+
+def kuaishou(site, **options):
+    return make_source("kuaishou-watch", "social", {"preset": "kuaishou", "base_url": site.url, "max_thread_pages": 1,
+                                                    **options}, platform="kuaishou", allow_networks=["127.0.0.1/32"],
+                       delay="0s")
+
+
+def test_kuaishou_search_gives_every_video_with_its_author_time_and_engagement(serve, runner):
+    site = serve("kuaishou")
+    site.real("/rest/v/search/feed?keyword=早上好&pcursor=", "kuaishou/search_feed.json")
+    result = runner.crawl(kuaishou(site, keywords=["早上好"]), now=datetime(2020, 7, 24, tzinfo=timezone.utc))
+    videos = by_native_id(result)
+    assert len(result.mentions) == 15 and list(videos)[0] == "5200531702450371921"
+    star = videos["5203346451099414157"]
+    assert star.text == "早上好家人们，今天晚上10点直播#感谢快手官大大送上热门"
+    assert (star.author.name, star.author.id) == ("戏精圆圆🌺3岁", "344543526")
+    assert star.published_at == datetime(2020, 7, 7, 23, 37, 39, tzinfo=timezone.utc)  # 1594165059548 ms
+    engagement = star.engagement
+    assert (engagement.likes, engagement.comments, engagement.views, engagement.reposts) == (100529, 4747, 3926251, 1365)
+    assert star.url == "https://www.kuaishou.com/short-video/5203346451099414157"
+    assert videos["5200531702450371921"].engagement.reposts is None  # no shareCount on that item
+    assert not any(m.time_unknown for m in result.mentions)
+    assert site.hits_of("/rest/v/search/feed") == 1  # pcursor "2" is a next page; the limit here is one
+
+
+def test_kuaishou_creator_feed_gives_the_creator_s_videos_newest_first(serve, runner):
+    site = serve("kuaishou")
+    site.real("/rest/v/profile/feed?user_id=3xsvcx7dud4spnu&pcursor=&page=profile", "kuaishou/feed_profile.json")
+    result = runner.crawl(kuaishou(site, creators=["3xsvcx7dud4spnu"]), now=datetime(2020, 8, 1, tzinfo=timezone.utc))
+    assert len(result.mentions) == 24 and {m.author.name for m in result.mentions} == {"快√手⇒518"}
+    assert result.mentions[0].native_id == "5256826694355036627"
+    times = [m.published_at for m in result.mentions]
+    assert times[0] == datetime(2020, 4, 25, 10, 44, 25, tzinfo=timezone.utc)  # 1587811465970 ms
+    assert min(times) == datetime(2020, 3, 29, 2, 23, 47, tzinfo=timezone.utc)
+    assert sum(m.text == "..." for m in result.mentions) == 11  # captions the platform shows as "..."
+
+
+def test_toutiao_search_keeps_the_articles_and_videos_and_skips_the_other_cards(serve, runner):
+    site = serve("toutiao")
+    site.real("/api/search/content/?keyword=视频&offset=0&count=20", "toutiao/search_content.json")
+    source = make_source("toutiao-watch", "social", {"preset": "toutiao", "base_url": site.url, "keywords": ["视频"],
+                                                     "max_thread_pages": 1},
+                         platform="toutiao", allow_networks=["127.0.0.1/32"], delay="0s")
+    result = runner.crawl(source, now=datetime(2018, 7, 13, 7, 0, tzinfo=timezone.utc))
+    items = by_native_id(result)
+    assert len(result.mentions) == 14  # of 19 results: 5 are cards (apps, Douyin videos, users), no articles
+    first = items["6577201427783877123"]
+    assert (first.text, first.author.name, first.author.id) == ("看了这个视频，以后你还敢赌博吗？", "百千娱乐世界",
+                                                                "52098330240")
+    assert first.published_at == datetime(2018, 7, 13, 4, 10, tzinfo=timezone.utc)  # "datetime": 12:10:00 Beijing
+    assert first.url == "https://www.toutiao.com/article/6577201427783877123/"
+    swim = items["6442507966741479949"]  # no abstract: the title is the text
+    assert (swim.text, swim.engagement.comments) == ("游泳教学视频 学游泳视频", 33)
+    # publish_time 1500013277; its "datetime" (14:23:02 Beijing) is a later display time, not read
+    assert swim.published_at == datetime(2017, 7, 14, 6, 21, 17, tzinfo=timezone.utc)
+    assert site.hits_of("/api/search/content/") == 1

@@ -3,12 +3,13 @@ takes over, every notice going out exactly once."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 
 import yaml
 
-from tests.daemon.conftest import DaemonProcess, daemon_config
+from tests.daemon.conftest import DaemonProcess, brandmon, daemon_config
 
 LEASE = "3s"
 RULE = """type: keyword
@@ -45,6 +46,12 @@ def _leading(daemon: DaemonProcess) -> bool:
     return any("now the alerting leader" in line.get("msg", "") for line in daemon.logs())
 
 
+def _daemons(config) -> list[dict]:
+    """The daemons `brandmon status --json` lists (every daemon sharing the store, from its heartbeat)."""
+    done = brandmon("status", "-c", str(config), "--json")
+    return json.loads(done.stdout.strip().splitlines()[-1])["daemons"]
+
+
 def _sent(db_path, step: str) -> bool:
     with sqlite3.connect(db_path) as db:
         return bool(db.execute("SELECT 1 FROM deliveries WHERE step=? AND status='sent'", (step,)).fetchone())
@@ -59,6 +66,9 @@ def test_the_follower_takes_over_a_killed_leader_and_no_notice_is_lost_or_repeat
         first.wait_for(lambda: _leading(first), timeout=60)
         second = DaemonProcess(_config(tmp_path / "b", site, receiver, shared), tmp_path / "b.log")
         second.wait_for(second.healthy, timeout=60)
+        both = second.wait_for(lambda: _daemons(second.config) if len(_daemons(second.config)) == 2 else None, 60)
+        assert sorted(d["leader"] for d in both) == [False, True]  # each shown, neither overwriting the other
+        assert len({d["state_dir"] for d in both}) == 2 and not any(d["stale"] for d in both)
         first.wait_for(lambda: _sent(shared, "0.0"), timeout=120)  # the leader sent the first step
         first.kill()  # mid-escalation: the second step is due 15 s after the incident opened
         second.wait_for(lambda: _leading(second), timeout=60)

@@ -54,3 +54,15 @@ def test_the_daemon_refuses_to_start_on_a_mapping_that_needs_migrating(es_url, e
     assert proc.returncode != 0
     assert "run `brandmon es migrate`" in proc.stderr
     assert live_version(es, es_prefix) == MAPPING_VERSION - 1
+
+
+def test_a_complaint_s_status_is_a_keyword_kibana_can_filter_on(es, elastic_store):
+    from monitor.store.base import Query
+    from tests.store.records import mention
+
+    complaint = mention(1, 0)
+    complaint.status = "处理中"
+    elastic_store.upsert([complaint, mention(2, 1)])
+    assert elastic_store.count(Query()) == 2
+    found = es.search(index=elastic_store.layout.mentions, query={"term": {"status": "处理中"}})
+    assert [hit["_source"]["id"] for hit in found["hits"]["hits"]] == ["forum:1"]

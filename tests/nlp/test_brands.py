@@ -140,13 +140,51 @@ def test_the_example_config_reads_each_case_of_the_issue_right(example_matcher, 
     assert example_matcher.match(text) == brands
 
 
+def test_an_ambiguous_name_with_nothing_around_it_follows_the_brands_default():
+    fruit_first = BrandConfig(name="苹果", aliases=("iPhone",), ambiguous=("苹果",))
+    brand_first = fruit_first.model_copy(update={"ambiguous_default": "brand"})
+    assert BrandMatcher([fruit_first]).match("苹果很好，买了好多次了") == []
+    assert BrandMatcher([brand_first]).match("苹果很好，买了好多次了") == ["苹果"]
+    assert BrandMatcher([fruit_first]).match("苹果很好，系统很流畅") == ["苹果"]  # a cue outweighs the default
+    assert BrandMatcher([brand_first]).match("苹果很好，又甜又脆") == []
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("@小米公司 我的手机充不进电了", ["小米"]),            # the brand's own account, by alias
+    ("@华为终端官方微博 我也是疯了", ["华为"]),             # a name then an official word
+    ("求助@华为手机爆炸了烧伤了孩子怎么办", ["华为"]),       # a handle that runs on keeps its words
+    ("[good]//@食尚小米: 说得到心窝子了", []),             # a food blogger's nickname
+    ("感谢众姐妹 @吃番茄的苹果 @苹果小妖 来探望我", []),     # nicknames that hold or start with a name
+    ("@AppleWang519 看看这个是不是更受刺激", []),          # a Latin nickname starting with one
+    ("建议大家先学习太极//@雷军:创业就是要以弱胜强", []),   # the author of a repost, not a mention
+    ("下周首发 //@小米手机: 小米3 仅售2499元", ["小米"]),    # …while what they wrote still counts
+    ("哈哈 @Apple 的合影很迷人", []),                     # a bare ambiguous handle, nothing says brand
+    ("@Apple 我的iPhone屏幕绿线了", ["苹果"]),
+])
+def test_handles_count_only_when_they_are_the_brands_own(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
+def test_the_default_can_differ_per_ambiguous_name():
+    brand = BrandConfig(name="小米", aliases=("米粉",), ambiguous=("小米", "米粉"), ambiguous_default={"小米": "brand"})
+    matcher = BrandMatcher([brand])
+    assert matcher.match("小米涨5%") == ["小米"]
+    assert matcher.match("米粉涨5%") == []
+    assert matcher.match("今天的小米粒粒饱满，熬粥香") == []  # the grain's words still decide
+
+
+def test_a_default_for_a_name_that_is_not_ambiguous_is_refused():
+    with pytest.raises(ValueError, match="not in ambiguous"):
+        BrandConfig(name="小米", aliases=("米粉",), ambiguous=("小米",), ambiguous_default={"米粉": "brand"})
+
+
 def test_an_ambiguous_name_must_be_one_of_the_brands_names():
     with pytest.raises(ValueError, match="neither the name nor an alias"):
         BrandConfig(name="小米", aliases=("Xiaomi",), ambiguous=("苹果",))
 
 
 def test_a_brands_own_cue_words_decide_an_ambiguous_name():
-    plain = BrandConfig(name="星河", ambiguous=("星河",))
+    plain = BrandConfig(name="星河", ambiguous=("星河",), ambiguous_default="brand")
     tuned = plain.model_copy(update={"other_cues": ("夜空",)})
     assert BrandMatcher([plain]).match("夜空里的星河真美") == ["星河"]
     assert BrandMatcher([tuned]).match("夜空里的星河真美") == []
@@ -154,8 +192,12 @@ def test_a_brands_own_cue_words_decide_an_ambiguous_name():
 
 
 @pytest.mark.parametrize("name, floor_precision, floor_recall", [
-    ("tune.csv", 0.96, 0.99),      # public review and news text plus written hard cases: what the cues were tuned on
-    ("heldout.csv", 0.85, 0.99),   # public text sampled after tuning ended, never tuned on
+    ("tune.csv", 0.98, 0.98),               # public reviews and news plus written hard cases: tuned on
+    ("heldout.csv", 0.96, 0.99),            # public reviews sampled after the first tuning ended (since seen)
+    ("tune_weibo.csv", 0.95, 0.96),         # Weibo posts 2012-2020, tuned on
+    ("heldout_weibo.csv", 0.93, 0.94),      # the same draw's other half, labelled before tuning (its misses seen once)
+    ("heldout_reviews.csv", 0.96, 0.97),    # reviews labelled before the matcher ran on them, misses never looked at
+    ("heldout_hotsearch.csv", 0.99, 0.99),  # Weibo hot-search titles with 小米, 2024-2026
 ])
 def test_the_example_config_holds_its_figures_on_the_labelled_sets(example_matcher, name, floor_precision,
                                                                    floor_recall):
@@ -167,7 +209,7 @@ def test_the_example_config_holds_its_figures_on_the_labelled_sets(example_match
 
 def test_eval_brands_prints_figures_and_misses_and_json_last(tmp_path):
     labelled = tmp_path / "labelled.csv"
-    labelled.write_text("text,brands\n华为手机真好用,华为\n精华为什么贵,\n苹果又涨价了,\n小米手机,小米\n",
+    labelled.write_text("text,brands\n华为手机真好用,华为\n精华为什么贵,\n苹果手机又涨价了,\n小米手机,小米\n",
                         encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "monitor", "nlp", "eval-brands", str(labelled), "-c",
                            str(ROOT / "config.example.yaml"), "--json"], capture_output=True, text=True,
@@ -176,7 +218,7 @@ def test_eval_brands_prints_figures_and_misses_and_json_last(tmp_path):
     figures = json.loads(proc.stdout.strip().splitlines()[-1])
     assert figures == {"n": 4, "precision": 0.6667, "recall": 1.0, "f1": 0.8, "true_positives": 2,
                        "false_positives": 1, "false_negatives": 0}
-    assert "+苹果" in proc.stderr and "苹果又涨价了" in proc.stderr
+    assert "+苹果" in proc.stderr and "苹果手机又涨价了" in proc.stderr
 
 
 def test_eval_brands_refuses_labels_of_brands_the_config_does_not_watch(tmp_path):

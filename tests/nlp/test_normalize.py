@@ -1,3 +1,5 @@
+import pytest
+
 from monitor.nlp.normalize import fold, normalize, normalize_many, to_simplified
 
 
@@ -59,3 +61,18 @@ def test_clean_keeps_line_breaks_and_zero_width_characters_but_not_what_a_termin
     assert clean("第一行\n\t华\u200b为\x1b]0;title\x07\x1b[2J\u202e\ud83d!") == "第一行\n\t华\u200b为!"
     text = "普通的文字"
     assert clean(text) is text
+
+
+@pytest.mark.parametrize("raw, plain, names", [
+    ("求助@华为手机爆炸了烧伤了孩子怎么办", "求助 华为手机爆炸了烧伤了孩子怎么办", ["华为手机爆炸了烧伤了孩子怎么办"]),
+    ("@小米公司 我的手机充不进电了", "小米公司 我的手机充不进电了", ["小米公司"]),
+    ("好 //@食尚小米: 说得[泪]对 @Apple @苹果小妖", "好 // 食尚小米: 说得 对 Apple 苹果小妖",
+     ["食尚小米", "Apple", "苹果小妖"]),
+    ("[泪]@食尚小米:[哈哈] ok", "食尚小米: ok", ["食尚小米"]),
+    ("联系 a@b.com", "联系 a@b.com", []),
+])
+def test_handles_lose_their_at_sign_and_their_names_are_located(raw, plain, names):
+    norm = normalize(raw)
+    assert norm.plain == plain
+    assert [norm.plain[a:b] for a, b in norm.handles] == names
+    assert "\x01" not in norm.scored

@@ -24,7 +24,7 @@ def test_the_html_report_embeds_a_png_chart_per_brand_view(seeded, tmp_path):
     assert proc.returncode == 0, proc.stderr
     html = out.read_text(encoding="utf-8")
     images = re.findall(r"src='data:image/png;base64,([^']+)'", html)
-    assert len(images) == 5  # 星河手机: volume, share of voice, sources; 极光手机: volume, sources
+    assert len(images) == 3  # 星河手机: volume, share of voice; 极光手机 (no competitors): volume
     assert all(base64.b64decode(i).startswith(PNG) for i in images)
     assert "舆情周报：2026-11-16 至 2026-11-22" in html
     assert f"<td>星河手机</td><td>{counts['星河手机']}</td>" in html
@@ -50,7 +50,7 @@ def test_markdown_to_a_file_writes_its_charts_beside_it(seeded, tmp_path):
                     "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     links = re.findall(r"!\[[^]]*\]\(([^)]+)\)", out.read_text(encoding="utf-8"))
-    assert links == ["week-b1-volume.png", "week-b1-share.png", "week-b1-sources.png"]
+    assert links == ["week-b1-volume.png", "week-b1-share.png"]
     assert all((out.parent / link).read_bytes().startswith(PNG) for link in links)
     assert "极光手机\n" not in out.read_text(encoding="utf-8")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 
@@ -241,6 +242,8 @@ def test_window_counts_agree_with_the_mentions_whatever_the_hour_edges(store):
         assert store.count(Query(sources=("bbs",), start=lo, end=hi)) == len(inside)
         if end > start:
             assert dict(store.top_terms(Query(brand="小米", start=lo, end=hi), 5)).get("发热", 0) == len(inside)
+            assert store.term_counts(Query(brand="小米", sentiments=("negative",), start=lo, end=hi),
+                                     ["发热"]) == {"发热": negative}
 
 
 def test_an_update_moves_a_mention_between_hours_and_sentiments_in_every_figure(store):
@@ -258,6 +261,82 @@ def test_a_mention_with_two_brands_counts_once_for_each_and_once_in_all(store):
     both.brands = ["小米", "华为"]
     store.upsert([both, mention(2, 1, brand="华为")])
     assert (store.count(Query(brand="小米")), store.count(Query(brand="华为")), store.count(Query())) == (1, 2, 2)
+
+
+def _varied(n: int):
+    """Mention n of a mixed stream: three sentiments, two platforms, categories, regions, authors and stories."""
+    m = mention(n, n * 7, label=("negative", "neutral", "positive")[n % 3],
+                categories=[["质量"], ["物流", "质量"], [], ["安全"]][n % 4])
+    m.platform = ("weibo", "forum")[n % 2]
+    m.ip_location = (None, "广东", "北京")[n % 3]
+    m.author.name, m.author.followers = f"用户{n % 5}", (None if n % 5 == 0 else n * 10)
+    m.cluster_id = f"story{n % 4}" if n % 6 else None
+    m.engagement.likes = n % 9
+    return m
+
+
+def test_breakdowns_by_platform_category_and_region_agree_with_the_mentions_whatever_the_edges(store):
+    rows = [_varied(n) for n in range(1, 60)]
+    store.upsert(rows)
+    for start, end in ((0, 413), (13, 181), (59, 61)):
+        lo, hi = T0 + timedelta(minutes=start), T0 + timedelta(minutes=end)
+        inside = [m for m in rows if lo <= m.published_at < hi]
+        negative = [m for m in inside if m.sentiment_label == "negative"]
+        window = Query(brand="小米", start=lo, end=hi)
+
+        def ranked(values):
+            return sorted(Counter(values).items(), key=lambda p: (-p[1], p[0]))
+
+        assert store.facet_counts(window, "platform") == ranked(m.platform for m in inside)
+        assert store.facet_counts(window, "region") == ranked(m.ip_location for m in inside if m.ip_location)
+        assert store.facet_counts(replace(window, sentiments=("negative",)), "category") == \
+            ranked(c for m in negative for c in m.categories)
+        assert store.facet_counts(Query(start=lo, end=hi), "category", limit=1) == \
+            ranked(c for m in inside for c in m.categories)[:1]
+        assert store.count(replace(window, categories=("质量",))) == sum("质量" in m.categories for m in inside)
+
+
+def test_a_recrawl_that_changes_a_category_moves_its_count(store):
+    store.upsert([mention(1, 10, categories=["质量"])])
+    store.upsert([mention(1, 10, categories=["物流"])])
+    day = Query(brand="小米", start=T0, end=T0 + timedelta(days=1))
+    assert store.facet_counts(day, "category") == [("物流", 1)]
+    assert (store.count(replace(day, categories=("质量",))), store.count(replace(day, categories=("物流",)))) == (0, 1)
+
+
+def test_top_authors_rank_the_most_followed_first_then_the_most_active(store):
+    rows = [_varied(n) for n in range(1, 30)]
+    store.upsert(rows)
+    top = store.top_authors(Query(brand="小米"), limit=3)
+    followers = {}
+    for m in rows:
+        if m.author.followers is not None:
+            followers[m.author.name] = max(followers.get(m.author.name, 0), m.author.followers)
+    counts = Counter(m.author.name for m in rows)
+    expected = sorted(counts, key=lambda a: (-followers.get(a, 0), -counts[a], a))[:3]
+    assert top == [(a, counts[a], followers.get(a)) for a in expected]
+
+
+def test_top_stories_give_each_storys_most_engaged_mention_and_its_size(store):
+    rows = [_varied(n) for n in range(1, 40)]
+    store.upsert(rows)
+    negative = [m for m in rows if m.sentiment_label == "negative"]
+    stories: dict[str, list] = {}
+    for m in negative:
+        stories.setdefault(m.cluster_id or m.id, []).append(m)
+    engaged = {k: max(ms, key=lambda m: (m.engagement.likes, m.published_at)) for k, ms in stories.items()}
+    ranked = sorted(stories, key=lambda k: (-len(stories[k]), -engaged[k].engagement.likes, k))[:3]
+    found = store.top_stories(Query(brand="小米", sentiments=("negative",)), limit=3)
+    assert [(m.id, n) for m, n in found] == [(engaged[k].id, len(stories[k])) for k in ranked]
+
+
+def test_find_fields_reads_fields_of_the_newest_mentions_first(store):
+    rows = [_varied(n) for n in range(1, 6)]
+    store.upsert(rows)
+    found = store.find_fields(Query(brand="小米", sentiments=("negative",)), ("id", "published_at", "author.followers",
+                                                                             "content_type"), limit=5)
+    negative = sorted((m for m in rows if m.sentiment_label == "negative"), key=lambda m: m.published_at, reverse=True)
+    assert found == [(m.id, m.published_at.isoformat(), m.author.followers, m.content_type) for m in negative]
 
 
 # the alerting lease: one leader among daemons sharing the store
@@ -290,3 +369,38 @@ def test_of_daemons_racing_for_a_free_lease_exactly_one_wins(store):
     for r in racers:
         r.join(60)
     assert len(won) == 1
+
+
+def test_a_complaint_keeps_its_status_and_a_recrawl_moves_it_on(store):
+    complaint = mention(1, 0)
+    complaint.status = "处理中"
+    store.upsert([complaint, mention(2, 1)])
+    complaint.status = "已完成"
+    store.upsert([complaint])
+    assert {m.id: m.status for m in store.find(Query())} == {"forum:1": "已完成", "forum:2": None}
+
+
+def test_a_stale_leaders_fenced_writes_are_refused_once_another_daemon_took_the_lease(store):
+    import pytest
+
+    from monitor.store.base import Fence, FencedOff
+
+    old = Fence("alerting", store.take_lease("alerting", "a", timedelta(seconds=20), T0))
+    new = Fence("alerting", store.take_lease("alerting", "b", timedelta(seconds=20), T0 + timedelta(seconds=21)))
+    with pytest.raises(FencedOff):
+        store.claim_delivery("INC-1", "0.0", "hook#0", T0, fence=old)
+    with pytest.raises(FencedOff):
+        store.save_incident(incident(1), fence=old)
+    assert store.deliveries("INC-1") == [] and store.get_incident("INC-1") is None
+    assert store.claim_delivery("INC-1", "0.0", "hook#0", T0, fence=new) is True
+    store.save_incident(incident(1), fence=new)
+    assert store.get_incident("INC-1").id == "INC-1"
+    assert store.claim_delivery("INC-1", "0.0", "hook#0", T0) is False  # a person's action: unfenced, still once
+
+
+def test_states_under_a_prefix_list_every_daemons_status_and_nothing_else(store):
+    store.put_state("daemon:status:host-a:/srv/a", {"pid": 1})
+    store.put_state("daemon:status:host-b:/srv/b", {"pid": 2})
+    store.put_state("daemon:reload", {"ok": True})
+    assert store.states("daemon:status:") == {"daemon:status:host-a:/srv/a": {"pid": 1},
+                                              "daemon:status:host-b:/srv/b": {"pid": 2}}

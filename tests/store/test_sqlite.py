@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import timedelta
+from contextlib import closing
+from dataclasses import replace
+from datetime import timedelta, timezone
 
 from monitor.config.model import RetentionConfig
 from monitor.store.base import Query
@@ -117,3 +119,46 @@ def test_without_retention_nothing_is_pruned(tmp_path):
         assert store.count(Query()) == 1
     finally:
         store.close()
+
+
+def test_records_are_written_as_mention_to_dict_whatever_the_times_and_numbers(tmp_path):
+    """The fast writer (orjson) and json give the same record; a non-UTC time or a number beyond 64 bits
+    takes json's path instead of failing."""
+    plain, shanghai, huge = mention(1, 0), mention(2, 1), mention(3, 2)
+    huge.engagement.views = 2**70  # a page's view counter: kept in the record, not in a column
+    shanghai.published_at = shanghai.published_at.astimezone(timezone(timedelta(hours=8)))
+    with closing(SqliteStore(tmp_path / "b.db")) as store:
+        store.upsert([plain, shanghai, huge])
+        stored = dict(store._db.execute("SELECT id, data FROM mentions").fetchall())
+        for m in (plain, shanghai, huge):
+            assert json.loads(stored[m.id]) == m.to_dict()
+        assert {m.id: m for m in store.find(Query())}[huge.id].engagement.views == 2**70
+
+
+def test_a_schema_2_file_gains_the_brand_columns_and_category_rollups_on_open(tmp_path):
+    path = tmp_path / "v2.db"
+    rows = [mention(n, n * 10, categories=[["质量"], ["物流", "质量"], []][n % 3]) for n in range(1, 13)]
+    for n, m in enumerate(rows):
+        m.ip_location, m.author.followers = ("广东", None)[n % 2], n * 100
+    with closing(SqliteStore(path)) as store:
+        store.upsert(rows)
+    with closing(sqlite3.connect(path)) as db, db:  # as schema 2 left it: a narrower brand table, no roll_facets
+        db.executescript("""
+            CREATE TABLE mb2 (brand TEXT NOT NULL, ts REAL NOT NULL, mid INTEGER NOT NULL, sentiment TEXT NOT NULL,
+                              source TEXT NOT NULL, platform TEXT NOT NULL, PRIMARY KEY (brand, ts, mid)) WITHOUT ROWID;
+            INSERT INTO mb2 SELECT brand, ts, mid, sentiment, source, platform FROM mention_brands;
+            DROP TABLE mention_brands; ALTER TABLE mb2 RENAME TO mention_brands; DROP TABLE roll_facets;
+            CREATE TABLE rt2 (brand TEXT NOT NULL, hour INTEGER NOT NULL, term TEXT NOT NULL, n INTEGER NOT NULL,
+                              PRIMARY KEY (brand, hour, term)) WITHOUT ROWID;
+            INSERT INTO rt2 SELECT brand, hour, term, sum(n) FROM roll_terms GROUP BY brand, hour, term;
+            DROP TABLE roll_terms; ALTER TABLE rt2 RENAME TO roll_terms;
+            PRAGMA user_version=2;""")
+    with closing(SqliteStore(path)) as store:
+        day = Query(brand="小米", start=T0, end=T0 + timedelta(days=1))
+        assert store.facet_counts(day, "category") == [("质量", 8), ("物流", 4)]
+        assert store.facet_counts(Query(), "region") == [("广东", 6)]
+        assert store.count(Query(brand="小米", categories=("物流",), start=T0, end=T0 + timedelta(days=1))) == 4
+        assert store.top_authors(day, 1) == [("用户12", 1, 1100)]
+        assert store.top_terms(replace(day, sentiments=("negative",)), 1) == [("发热", 12)]
+        assert store.term_counts(replace(day, sentiments=("positive",)), ["发热"]) == {"发热": 0}
+        assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
