@@ -45,6 +45,10 @@ def _measure(finding: Finding) -> str:
     return f"{finding.rule}/{finding.figures.get('window_minutes', '')}"
 
 
+def minutes_between(start: datetime, end: datetime) -> int:
+    return int((end - start).total_seconds() // 60)
+
+
 def ack_links_for(config: Config, clock: Clock) -> AckLinks | None:
     """Links only when the daemon's HTTP server is reachable and signs them."""
     http = config.http
@@ -95,7 +99,7 @@ class IncidentManager:
         touched: dict[int, Incident] = {}
         gravest_first = sorted(enumerate(findings), key=lambda f: -SEVERITY_RANK[f[1].severity])
         for n, finding in gravest_first:  # the gravest finding of a tick opens its brand's incident
-            incident = active.get(finding.fingerprint) or self._same_brand(finding, active)
+            incident = active.get(finding.fingerprint) or self._same_brand(finding, active) or self._reopen(finding)
             if incident is None:
                 incident = self._open(finding)
             else:
@@ -108,8 +112,37 @@ class IncidentManager:
         """With incident_per: brand, a finding joins its brand's open incident: one crisis, one incident."""
         if self.alerting.incident_per != "brand" or not finding.brand:
             return None
-        same = [i for i in active.values() if i.brand == finding.brand and i.group == finding.group]
+        same = [i for i in active.values() if self._joins(finding, i)]
         return max(same, key=lambda i: i.opened_at) if same else None
+
+    def _reopen(self, finding: Finding) -> Incident | None:
+        """The incident this finding would have joined, if it resolved itself less than reopen_within ago:
+        reopened (acked stays acked), its playbook clock restarted, so only steps never sent can follow."""
+        now = self.clock.now()
+        if not self.alerting.reopen_within:
+            return None
+        recent = [i for i in self.store.incidents(states=(RESOLVED,), limit=50)
+                  if i.resolved_at and now - i.resolved_at < self.alerting.reopen_within and self._joins(finding, i)]
+        incident = max(recent, key=lambda i: i.resolved_at, default=None)
+        if incident is None or not self._resolved_by_itself(incident):
+            return None
+        quiet = minutes_between(incident.resolved_at, now)
+        incident = self._update(incident, state=ACKED if incident.acked_at else OPEN, resolved_at=None,
+                                last_seen_at=now, escalate_from=now)
+        self._event(incident, "reopened", f"自动恢复 {quiet} 分钟后再次触发（{finding.rule}），同一事件继续跟踪")
+        log.info("incident %s reopened by %s", incident.id, finding.rule)
+        return incident
+
+    def _joins(self, finding: Finding, incident: Incident) -> bool:
+        if finding.fingerprint == incident.fingerprint:
+            return True
+        return (self.alerting.incident_per == "brand" and bool(finding.brand) and incident.brand == finding.brand
+                and incident.group == finding.group)
+
+    def _resolved_by_itself(self, incident: Incident) -> bool:
+        """Resolved by going quiet, not by a person: someone who resolved it decided it was over."""
+        last = [e for e in self.store.events(incident.id) if e.kind == "resolved"]
+        return bool(last) and last[-1].actor is None
 
     def _active(self) -> list[Incident]:
         return self.store.incidents(states=(OPEN, ACKED), limit=10000)

@@ -720,6 +720,9 @@ class AlertingConfig(Strict):
     # notifies again from its playbook's first step (at most once per renotify_interval)
     renotify_growth: float | None = Field(default=3.0, gt=1)
     renotify_interval: Duration = timedelta(minutes=30)
+    # a finding for an incident that resolved itself (went quiet) less than this ago reopens it: a crisis
+    # that pauses for a few hours is still one incident; its steps already sent are not sent again
+    reopen_within: Duration = timedelta(hours=6)
     kibana_url: str | None = None
     message: MessageOptions = MessageOptions()
 

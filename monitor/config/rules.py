@@ -57,7 +57,8 @@ class Seasonal(Strict):
     the brand's measured over-dispersion reaches it with probability at most `p_value`. Each of the
     `windows` (ending now, default one bucket) is judged against the same baseline, so a 15-minute
     window catches a sudden crisis and a 6-hour one a slow burn. `count: stories` counts a repost
-    storm or a copy-paste wave once (distinct clusters), `mentions` counts every copy.
+    storm or a copy-paste wave once (distinct clusters), `authors` counts distinct authors (one account
+    posting forty times, or a bot farm reusing a few), `mentions` counts every copy.
     """
 
     bucket: Duration = timedelta(hours=1)
@@ -70,7 +71,7 @@ class Seasonal(Strict):
     min_count: int = Field(default=5, ge=1)
     ratio: float = Field(default=2.0, ge=1)
     windows: tuple[Duration, ...] = ()
-    count: Literal["mentions", "stories"] = "mentions"
+    count: Literal["mentions", "stories", "authors"] = "mentions"
 
     @model_validator(mode="after")
     def _fits_the_season(self):
@@ -208,7 +209,8 @@ class FlatlineRule(RuleBase):
 
 
 class NewTopicRule(RuleBase):
-    """Keywords with `min_count` mentions in `window` and at least `ratio` times fewer over the whole `baseline`."""
+    """Keywords with `min_count` mentions (and, with `count: stories`, stories) in `window` and at least `ratio`
+    times fewer over the whole `baseline`."""
 
     type: Literal["new_topic"]
     window: Duration = timedelta(hours=1)
@@ -217,6 +219,8 @@ class NewTopicRule(RuleBase):
     ratio: float = Field(default=5.0, gt=1)
     candidates: int = Field(default=10, ge=1, le=50)
     warmup: Duration | None = None  # default: the baseline period
+    # stories: the term must also be in min_count distinct stories (a pasted ad or one reposted post is one)
+    count: Literal["mentions", "stories"] = "mentions"
 
     @model_validator(mode="after")
     def _baseline_longer(self) -> "NewTopicRule":

@@ -63,10 +63,11 @@ class Scope:
 
 
 def base_query(rule: RuleBase, brand: str | None) -> Query:
-    """The rule's filter for one brand, without a time range."""
+    """The rule's filter for one brand, without a time range. Mentions whose time is unknown are left
+    out: they sit at the crawl that found them, so a backlog of them would look like a surge now."""
     f = rule.filter
     return Query(brand=brand, sentiments=f.sentiment, sources=f.sources, platforms=f.platforms, keywords=f.keywords,
-                 categories=f.category)
+                 categories=f.category, known_time=True)
 
 
 def scopes(rule: RuleBase, ctx: RuleContext) -> Iterator[Scope]:

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from monitor.config.rules import KeywordRule
 from monitor.detect.finding import Finding, RuleContext, Scope, make_finding, minutes, scopes
-from monitor.detect.spike import counting, judge, learnt_baseline, test_of, with_clusters
+from monitor.detect.spike import counting, every_mention, judge, learnt_baseline, test_of, unit, with_clusters
 
 
 def _matching(rule: KeywordRule, scope: Scope) -> Scope:
@@ -36,16 +36,15 @@ def evaluate(rule: KeywordRule, ctx: RuleContext) -> list[Finding]:
             if verdict is None:
                 continue
             window, count, expected = verdict.window, verdict.count, verdict.expected
-        mentions = replace(window, unique=False)
+        mentions = every_mention(window)
         seen = ctx.store.find(mentions, limit=50)
         terms = sorted({t for m in seen for t in (m.crisis_terms or [])} | set(rule.keywords))
         span = minutes(window.end - window.start)
-        unit = "个话题" if window.unique else "条"
         figures = {"count": count, "window_minutes": span, "terms": terms, "counted": rule.count}
         usual = ""
         if expected is not None:
             figures["baseline"] = round(expected, 2)
             usual = f"，平时约 {expected:.1f}"
-        title = f"{scope.label} 出现危机词：{'、'.join(terms[:5]) or '关键词'}（{span} 分钟 {count} {unit}{usual}）"
+        title = f"{scope.label} 出现危机词：{'、'.join(terms[:5]) or '关键词'}（{span} 分钟 {count} {unit(window)}{usual}）"
         findings.append(with_clusters(make_finding(rule, scope, ctx, mentions, title, figures)))
     return findings

@@ -25,8 +25,9 @@ def _normal_share(rule: SentimentShareRule, scope: Scope, ctx: RuleContext) -> f
     if isinstance(cached, dict) and cached.get("hour") == hour:
         return cached["share"]
     share = None
-    if ctx.store.count(scope.window(ctx.now - rule.history, ctx.now - rule.warmup)):
-        past = scope.window(ctx.now - rule.history, ctx.now - rule.window)
+    dated_or_not = replace(scope, query=replace(scope.query, known_time=False))  # a share: the rollups answer
+    if ctx.store.count(dated_or_not.window(ctx.now - rule.history, ctx.now - rule.warmup)):
+        past = dated_or_not.window(ctx.now - rule.history, ctx.now - rule.window)
         volume = ctx.store.count(past)
         share = ctx.store.count(replace(past, sentiments=(rule.sentiment,))) / volume if volume else 0.0
     ctx.store.put_state(key, {"hour": hour, "share": share})

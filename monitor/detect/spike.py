@@ -61,8 +61,17 @@ def evaluate(rule: SpikeRule, ctx: RuleContext) -> list[Finding]:
 
 
 def counting(rule: Seasonal, scope: Scope) -> Scope:
-    """The scope counting stories (distinct clusters) or mentions, as the rule says."""
-    return replace(scope, query=replace(scope.query, unique=rule.count == "stories"))
+    """The scope counting stories (distinct clusters), authors or mentions, as the rule says."""
+    return replace(scope, query=replace(scope.query, unique=rule.count == "stories", authors=rule.count == "authors"))
+
+
+def unit(query: Query) -> str:
+    return "个话题" if query.unique else "位作者" if query.authors else "条"
+
+
+def every_mention(query: Query) -> Query:
+    """The same mentions, counted one by one (for examples and words)."""
+    return replace(query, unique=False, authors=False)
 
 
 def judge(rule: Seasonal, scope: Scope, ctx: RuleContext, test: SpikeTest, baseline: SeasonalBaseline) -> Verdict | None:
@@ -74,11 +83,13 @@ def judge(rule: Seasonal, scope: Scope, ctx: RuleContext, test: SpikeTest, basel
         if count < rule.min_count:
             continue
         expected = baseline.expected_between(window.start.timestamp(), window.end.timestamp())
-        if not test.anomalous(count, expected, baseline.dispersion):
+        # the pseudo count is a prior per bucket: a 15-minute window of an hourly baseline gets a quarter of it
+        scaled = replace(test, pseudo_count=test.pseudo_count * min(1.0, span / rule.bucket))
+        if not scaled.anomalous(count, expected, baseline.dispersion):
             continue
-        p = test.p(count, expected, baseline.dispersion)
+        p = scaled.p(count, expected, baseline.dispersion)
         if best is None or p < best.p:
-            best = Verdict(window, count, expected, p, count / test.rate(expected))
+            best = Verdict(window, count, expected, p, count / scaled.rate(expected))
     return best
 
 
@@ -97,11 +108,10 @@ def _share_rose(rule: SpikeRule, scope: Scope, ctx: RuleContext, test: SpikeTest
 
 def _finding(rule: SpikeRule, scope: Scope, ctx: RuleContext, v: Verdict, baseline: SeasonalBaseline,
              test: SpikeTest) -> Finding:
-    unit = "个话题" if scope.query.unique else "条"
     figures = {"count": v.count, "baseline": round(v.expected, 2), "ratio": round(v.ratio, 1),
                "p_value": float(f"{v.p:.2g}"), "window_minutes": v.minutes, "counted": rule.count}
-    title = f"{scope.label} 声量激增：{v.minutes} 分钟 {v.count} {unit}（平时约 {v.expected:.1f}）"
-    return with_clusters(make_finding(rule, scope, ctx, replace(v.window, unique=False), title, figures))
+    title = f"{scope.label} 声量激增：{v.minutes} 分钟 {v.count} {unit(scope.query)}（平时约 {v.expected:.1f}）"
+    return with_clusters(make_finding(rule, scope, ctx, every_mention(v.window), title, figures))
 
 
 def with_clusters(finding: Finding) -> Finding:

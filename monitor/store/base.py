@@ -30,6 +30,14 @@ class Query:
     start: datetime | None = None
     end: datetime | None = None
     unique: bool = False  # count and histogram count stories (distinct cluster_id), not mentions
+    authors: bool = False  # count and histogram count distinct authors (author.id; those without one are one author)
+    known_time: bool = False  # only mentions whose publication time is known (Mention.time_unknown false):
+    # an unknown time is stored as the first crawl that saw the post, so a backlog would pile up "now"
+
+
+    def __post_init__(self) -> None:
+        if self.unique and self.authors:
+            raise ValueError("count stories (unique) or authors, not both")
 
 
 @dataclass(frozen=True)

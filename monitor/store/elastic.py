@@ -37,6 +37,7 @@ MAX_RESULTS = 10_000  # ES's default result window
 RECHECK_MAX = 10.0  # seconds between attempts to reach a cluster that was down
 # distinct stories; below the threshold the count is exact but for 64-bit hash collisions
 STORIES = {"stories": {"cardinality": {"field": "story", "precision_threshold": 40_000}}}
+AUTHORS = {"stories": {"cardinality": {"field": "author.id", "missing": "", "precision_threshold": 40_000}}}
 ANY_INDEX = {"ignore_unavailable": True, "allow_no_indices": True}  # before the first mention, no month exists
 
 
@@ -217,8 +218,8 @@ class ElasticStore(Store):
         return self.es.search(index=self.layout.mentions, **ANY_INDEX, **request)
 
     def count(self, query: Query) -> int:
-        if query.unique:
-            result = self._mentions(query=es_query(query), size=0, aggs=STORIES)
+        if query.unique or query.authors:
+            result = self._mentions(query=es_query(query), size=0, aggs=_distinct(query))
             return int(_aggregation(result, "stories", {"value": 0})["value"])
         return self._mentions(query=es_query(query), size=0, track_total_hits=True)["hits"]["total"]["value"]
 
@@ -230,10 +231,10 @@ class ElasticStore(Store):
         histogram: dict[str, Any] = {"date_histogram": {
             "field": "@timestamp", "fixed_interval": f"{size}ms", "min_doc_count": 0,
             "extended_bounds": {"min": start, "max": end - 1}}}
-        if query.unique:
-            histogram["aggs"] = STORIES
+        if query.unique or query.authors:
+            histogram["aggs"] = _distinct(query)
         result = self._mentions(query=es_query(query), size=0, aggs={"h": histogram})
-        counts = {b["key"]: int(b["stories"]["value"]) if query.unique else b["doc_count"]
+        counts = {b["key"]: int(b["stories"]["value"]) if query.unique or query.authors else b["doc_count"]
                   for b in _aggregation(result, "h")["buckets"]}
         return [(datetime.fromtimestamp(k / 1000, timezone.utc), counts.get(k, 0))
                 for k in range(start // size * size, end, size)]
@@ -484,6 +485,11 @@ def _outage(store: ElasticStore, exc: Exception) -> bool:
 raising_unavailable(ElasticStore, _outage, skip=("ensure_setup", "ping", "close", "clear_history"))
 
 
+def _distinct(query: Query) -> dict[str, Any]:
+    """The distinct count a query asks for (stories or authors), under one aggregation name."""
+    return STORIES if query.unique else AUTHORS
+
+
 def _delivery_id(incident_id: str, step: str, channel: str) -> str:
     return f"{incident_id}|{step}|{channel}"
 
@@ -524,6 +530,8 @@ def es_query(q: Query) -> dict[str, Any]:
         f.append({"range": {"engagement_total": {"gte": q.min_engagement}}})
     if q.text is not None:
         f.append(_text_query(q.text))
+    if q.known_time:  # absent in older indices: known
+        f.append({"bool": {"must_not": {"term": {"time_unknown": True}}}})
     if q.start or q.end:
         bounds = {}
         if q.start:

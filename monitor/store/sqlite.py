@@ -399,7 +399,7 @@ class SqliteStore(Store):
     # reading
     def count(self, query: Query) -> int:
         if _rollup_of(query) is None:
-            sql, args = self._raw(query, "count(DISTINCT {story})" if query.unique else "count(*)")
+            sql, args = self._raw(query, _counted(query))
             return self._rows(sql, args)[0][0]
         total = 0
         for lo, hi, whole in _pieces(query):
@@ -423,8 +423,7 @@ class SqliteStore(Store):
                     sql, args = self._raw(query, "CAST({t} / ? AS INTEGER) AS k, count(*)", lo, hi, "k")
                 counts.update(dict(self._rows(sql, [size, *args])))
         else:
-            what = "count(DISTINCT {story})" if query.unique else "count(*)"
-            sql, args = self._raw(query, "CAST({t} / ? AS INTEGER) AS k, " + what, group="k")
+            sql, args = self._raw(query, "CAST({t} / ? AS INTEGER) AS k, " + _counted(query), group="k")
             counts.update(dict(self._rows(sql, [size, *args])))
         first = int(utc(query.start).timestamp() // size)
         last = int((utc(query.end).timestamp() - 1e-6) // size)
@@ -582,6 +581,8 @@ class SqliteStore(Store):
         if q.min_engagement is not None:
             clauses.append(f"{columns['engagement']} >= ?")
             args.append(q.min_engagement)
+        if q.known_time:  # rare flag: read from the record (absent in old rows: known)
+            clauses.append("json_extract(m.data, '$.time_unknown') IS NOT 1")
         if q.text is not None:
             clauses.append("m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
             args.append(_fts_query(q.text))
@@ -778,8 +779,9 @@ def _columns(sql: str, columns: dict[str, str]) -> str:
 
 
 def _brand_table_answers(q: Query) -> bool:
-    """Filters the brand table's own columns answer (everything but text, keywords, crisis and categories)."""
-    return not (q.keywords or q.crisis or q.categories or q.text is not None)
+    """Filters the brand table's own columns answer (everything but text, keywords, crisis, categories and
+    known_time)."""
+    return not (q.keywords or q.crisis or q.categories or q.text is not None or q.known_time)
 
 
 def _rollup_of(q: Query) -> str | None:
@@ -787,11 +789,20 @@ def _rollup_of(q: Query) -> str | None:
     filters; roll_facets for one category with brand and sentiment (a mention in two of several categories
     asked for would count twice there); None when only the mentions can."""
     if (q.keywords or q.crisis or q.text is not None or q.min_followers is not None or q.min_engagement is not None
-            or q.unique):
+            or q.unique or q.authors or q.known_time):
         return None
     if not q.categories:
         return HOURLY
     return FACETS if len(q.categories) == 1 and not (q.sources or q.platforms) else None
+
+
+def _counted(q: Query) -> str:
+    """What a count counts: stories, authors (without an id: one unknown author) or mentions."""
+    if q.unique:
+        return "count(DISTINCT {story})"
+    if q.authors:
+        return "count(DISTINCT coalesce(json_extract(m.data, '$.author.id'), ''))"
+    return "count(*)"
 
 
 def _pieces(q: Query) -> list[tuple[float | None, float | None, bool]]:

@@ -66,3 +66,36 @@ def test_growth_by_the_factor_notifies_again_once_and_smaller_growth_does_not(ma
     assert first_steps == ["0.0", "w1/0.0"]  # 25 is too soon and too small; 31 ≥ 3 × 10 after 30 min
     [event] = [e for e in manager.store.events(incident.id) if e.kind == "renotify"]
     assert "规模扩大：10 → 31" in event.detail
+
+
+def test_a_crisis_that_pauses_past_resolve_after_reopens_its_incident_without_a_second_first_notice(manager, receiver,
+                                                                                                   clock):
+    [incident] = manager.handle([finding(clock, count=10)])
+    manager.tick()
+    clock.advance(timedelta(minutes=20))  # the escalation step goes out too
+    manager.tick()
+    clock.advance(timedelta(hours=2))  # quiet: resolved by itself, everyone told
+    manager.tick()
+    told = len(receiver.received)
+    clock.advance(timedelta(hours=3))
+    [again] = manager.handle([finding(clock, rule="crisis_keyword", severity="warning", count=12)])
+    manager.tick()
+    clock.advance(timedelta(minutes=30))
+    manager.tick()
+    assert again.id == incident.id and manager.store.get_incident(incident.id).state == "open"
+    assert len(receiver.received) == told  # both steps and the resolved notice were sent once already
+    kinds = [e.kind for e in manager.store.events(incident.id)]
+    assert kinds.index("resolved") < kinds.index("reopened")
+
+
+def test_after_reopen_within_or_a_resolve_by_a_person_a_finding_opens_a_new_incident(manager, clock):
+    [first] = manager.handle([finding(clock)])
+    manager.tick()
+    clock.advance(timedelta(hours=2, minutes=5))
+    manager.tick()
+    clock.advance(timedelta(hours=6))
+    [late] = manager.handle([finding(clock)])
+    manager.resolve(late.id, by="张经理")
+    clock.advance(timedelta(minutes=10))
+    [after_person] = manager.handle([finding(clock)])
+    assert len({first.id, late.id, after_person.id}) == 3

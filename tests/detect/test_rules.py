@@ -70,6 +70,20 @@ def test_a_copy_paste_wave_of_complaint_words_counts_as_one_story(store, context
     assert copies.figures["count"] >= 80 and copies.figures["clusters"][0] == 80
 
 
+def test_one_account_posting_crisis_words_again_and_again_counts_once_by_authors(store, context):
+    store.upsert(everyday_complaints(10, 1))
+    rants = [mention(NOW - timedelta(minutes=10, seconds=i), crisis=("爆炸",), text=f"星河手机 爆炸 第{i}次")
+             for i in range(30)]  # each its own text, so its own story: only the author gives it away
+    for m in rants:
+        m.author.id = "angry-1"
+    store.upsert(rants)
+    authors = rule("keyword", brands=["星河手机"], against="baseline", count="authors", windows=["15m", "1h"],
+                   min_count=4, ratio=3, p_value=0.001)
+    assert keyword.evaluate(authors, context(NOW)) == []
+    [stories] = keyword.evaluate(authors.model_copy(update={"count": "stories"}), context(NOW))
+    assert stories.figures["count"] >= 30 and "个话题" in stories.title
+
+
 def test_a_keyword_rule_against_the_baseline_waits_for_its_warmup(store, context):
     store.upsert(everyday_complaints(3, 1) + [mention(NOW - timedelta(minutes=5, seconds=i), crisis=("爆炸",),
                                                       text=f"星河手机 爆炸 {i}") for i in range(20)])

@@ -41,6 +41,20 @@ def test_a_surge_fires_with_its_figures_keywords_and_linked_examples(store, cont
     assert finding.title.startswith("星河手机 声量激增：60 分钟")
 
 
+def test_a_backlog_of_posts_without_times_is_not_a_surge_but_the_same_posts_with_times_are(store, context):
+    store.upsert(hourly_noise(T0, 24 * 14, mean=2.0))
+    now = T0 + 2 * WEEK + timedelta(hours=10)
+    undated = surge(now - timedelta(minutes=55), 30)
+    for m in undated:  # a first crawl of creator pages without times: stored at the crawl that found them
+        m.time_unknown = True
+    store.upsert(undated)
+    assert spike.evaluate(spike_rule(), context(now)) == []
+    store.upsert(surge(now - timedelta(minutes=55), 30))
+    [finding] = spike.evaluate(spike_rule(), context(now))
+    assert 30 <= finding.figures["count"] < 30 + 15  # the 30 dated posts and the hour's noise, not the backlog
+    assert finding.examples and not any(e.time_unknown for e in finding.examples)
+
+
 def test_nothing_fires_during_the_warmup(store, context):
     store.upsert(hourly_noise(T0, 24 * 3, mean=2.0))
     now = T0 + timedelta(days=3, hours=1)

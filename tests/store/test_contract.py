@@ -67,6 +67,33 @@ def test_a_category_filter_keeps_mentions_in_any_of_the_categories(store):
     assert back.categories == ["服务/售后"]
 
 
+def test_known_time_leaves_out_mentions_whose_time_is_unknown_in_counts_histograms_and_finds(store):
+    undated = [mention(n, 30) for n in (3, 4, 5)]  # a backlog without times, stored at the crawl that saw it
+    for m in undated:
+        m.time_unknown = True
+    store.upsert([mention(1, 0), mention(2, 35, crisis=["爆炸"]), *undated])
+    dated = Query(brand="小米", known_time=True)
+    hour = Query(brand="小米", start=T0, end=T0 + timedelta(hours=1))
+    assert (store.count(Query(brand="小米")), store.count(dated)) == (5, 2)
+    assert store.count(Query(known_time=True, sentiments=("negative",))) == 2
+    assert store.histogram(replace(hour, known_time=True), timedelta(minutes=30)) == [(T0, 1), (T0 + timedelta(minutes=30), 1)]
+    assert store.histogram(hour, timedelta(minutes=30)) == [(T0, 1), (T0 + timedelta(minutes=30), 4)]
+    assert sorted(m.id for m in store.find(replace(dated, start=T0 + timedelta(minutes=20)))) == ["forum:2"]
+    assert store.count(replace(dated, unique=True)) == 2
+
+
+def test_authors_counts_distinct_authors_and_those_without_an_id_as_one(store):
+    posts = [mention(n, n) for n in range(1, 8)]
+    for m, who in zip(posts, ("a", "a", "a", "b", "c", None, None)):  # one account posting three times
+        m.author.id = who
+    store.upsert(posts)
+    query = Query(brand="小米", authors=True, start=T0, end=T0 + timedelta(minutes=30))
+    assert (store.count(query), store.count(replace(query, authors=False))) == (4, 7)
+    assert store.histogram(query, timedelta(minutes=3)) == [(T0, 1), (T0 + timedelta(minutes=3), 3),
+                                                             (T0 + timedelta(minutes=6), 1)] + \
+        [(T0 + timedelta(minutes=m), 0) for m in range(9, 30, 3)]
+
+
 def test_mentions_round_trip_with_aware_times(store):
     original = mention(7, 3)
     store.upsert([original])
