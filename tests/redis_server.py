@@ -3,20 +3,16 @@ BRANDMON_TEST_REDIS_URL), and throwaway key prefixes on it."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
 
+from tests.conftest import server_url
+
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    url = os.environ.get("BRANDMON_TEST_REDIS_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("BRANDMON_TEST_REDIS_URL is unset: CI must run the Redis tests (use scripts/test.sh)")
-        pytest.skip("no Redis server: run scripts/test.sh, or scripts/redis.sh start and set BRANDMON_TEST_REDIS_URL")
-    return url
+    return server_url("BRANDMON_TEST_REDIS_URL", "Redis")
 
 
 @pytest.fixture

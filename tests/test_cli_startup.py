@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timezone
 
-from monitor.config import load_settings
-from monitor.incident import Incident
-from monitor.store import open_store
-from tests.conftest import ROOT, write_config
+from tests.conftest import ROOT, config_with_open_incident
 
 HEAVY_FOR_HELP = {"pydantic", "apprise", "matplotlib", "jieba", "sklearn", "scrapy", "elasticsearch", "yaml"}
 NLP = {"monitor.nlp.sentiment", "monitor.nlp.pipeline", "sklearn", "jieba", "snownlp", "scrapy", "twisted"}
@@ -29,21 +25,7 @@ def test_help_loads_no_config_models_no_channels_and_no_nlp():
 
 
 def test_acknowledging_an_incident_changes_one_row_without_loading_nlp_models(tmp_path):
-    config = write_config(tmp_path, f"""
-state_dir: {tmp_path / 'state'}
-brands:
-  - name: 星河手机
-channels:
-  console: "console://"
-  pr_oncall: "console://"
-  pr_manager: "console://"
-rules_dir: {ROOT / 'monitor' / 'demo' / 'rules'}
-""")
-    store = open_store(load_settings(config).config)
-    now = datetime.now(timezone.utc)
-    store.save_incident(Incident(id="INC-1", fingerprint="f", rule="r", brand="星河手机", severity="warning",
-                                 title="t", playbook={}, opened_at=now, last_seen_at=now))
-    store.close()
+    config = config_with_open_incident(tmp_path)
     proc, names = imported("ack", "INC-1", "--by", "小王", "-c", str(config))
     assert proc.returncode == 0 and proc.stdout.strip() == "INC-1: acked, 小王"  # ID: state, owner
     assert not names & NLP and not {n.split(".")[0] for n in names} & NLP

@@ -19,7 +19,7 @@ from monitor.config.model import ElasticConfig
 from monitor.store.base import Query, StoreUnavailable
 from monitor.store.elastic import ElasticStore
 from tests.alerting.conftest import Receiver
-from tests.conftest import ROOT
+from tests.conftest import ROOT, server_url
 from tests.crawl.board_site import Board
 from tests.daemon.conftest import DaemonProcess, brandmon
 from tests.es.node import drop_prefix
@@ -46,12 +46,7 @@ PLAYBOOKS = """warning:
 
 @pytest.fixture(scope="module")
 def cluster() -> str:
-    urls = os.environ.get("BRANDMON_TEST_ES_CLUSTER")
-    if not urls:
-        if os.environ.get("CI"):
-            pytest.fail("BRANDMON_TEST_ES_CLUSTER is unset: CI must run the scale-out suite (use scripts/test.sh)")
-        pytest.skip("no Elasticsearch cluster: run scripts/test.sh, or set BRANDMON_TEST_ES_CLUSTER")
-    return urls
+    return server_url("BRANDMON_TEST_ES_CLUSTER", "scale-out")
 
 
 def _node(i: int, action: str) -> None:

@@ -3,36 +3,19 @@ one clean line, an unknown incident exits 1."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
 from monitor.config import load_settings
-from monitor.incident import Incident
 from monitor.store import open_store
-from tests.conftest import ROOT, write_config
+from tests.conftest import config_with_open_incident
 
 
 @pytest.fixture
 def config(tmp_path):
-    path = write_config(tmp_path, f"""
-state_dir: {tmp_path / 'state'}
-brands:
-  - name: 星河手机
-channels:
-  console: "console://"
-  pr_oncall: "console://"
-  pr_manager: "console://"
-rules_dir: {ROOT / 'monitor' / 'demo' / 'rules'}
-""")
-    store = open_store(load_settings(path).config)
-    now = datetime.now(timezone.utc)
-    store.save_incident(Incident(id="INC-1", fingerprint="f", rule="r", brand="星河手机", severity="warning",
-                                 title="t", playbook={}, opened_at=now, last_seen_at=now))
-    store.close()
-    return str(path)
+    return str(config_with_open_incident(tmp_path))
 
 
 def brandmon(*args: str):

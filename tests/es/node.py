@@ -3,7 +3,6 @@ and throwaway index prefixes on it."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
@@ -12,17 +11,12 @@ from elasticsearch import Elasticsearch
 
 from monitor.config.model import ElasticConfig
 from monitor.store.elastic import ElasticStore
-from tests.conftest import ROOT
+from tests.conftest import ROOT, server_url
 
 
 @pytest.fixture(scope="session")
 def es_url() -> str:
-    url = os.environ.get("BRANDMON_TEST_ES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("BRANDMON_TEST_ES_URL is unset: CI must run the Elasticsearch tests (use scripts/test.sh)")
-        pytest.skip("no Elasticsearch node: run scripts/test.sh, or set BRANDMON_TEST_ES_URL")
-    return url
+    return server_url("BRANDMON_TEST_ES_URL", "Elasticsearch")
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import pytest
 from monitor.config.model import ElasticConfig
 from monitor.store.base import Query, StoreUnavailable
 from monitor.store.elastic import ElasticStore
-from tests.conftest import ROOT
+from tests.conftest import ROOT, server_url
 from tests.es.node import drop_prefix
 from tests.store.records import T0, mention
 
@@ -25,12 +25,7 @@ BATCHES, PER_BATCH, STOP_AT = 16, 250, 6
 
 @pytest.fixture(scope="module")
 def cluster() -> str:
-    urls = os.environ.get("BRANDMON_TEST_ES_CLUSTER")
-    if not urls:
-        if os.environ.get("CI"):
-            pytest.fail("BRANDMON_TEST_ES_CLUSTER is unset: CI must run the cluster tests (use scripts/test.sh)")
-        pytest.skip("no Elasticsearch cluster: run scripts/test.sh, or set BRANDMON_TEST_ES_CLUSTER")
-    return urls
+    return server_url("BRANDMON_TEST_ES_CLUSTER", "Elasticsearch cluster")
 
 
 def _script(*args: str) -> subprocess.CompletedProcess:
