@@ -79,10 +79,7 @@ def _config(folder, name: str, site: Board, receiver: Receiver, cluster: str, es
         "http": {"bind": f"127.0.0.1:{port}", "public_url": f"http://127.0.0.1:{port}",
                  "ack_secret": "test-ack-secret-value"},
         "daemon": {"jitter": 0, "tick_every": "1s", "shutdown_grace": "15s", "leader_lease": "3s"},
-        "sources": [{"name": "bbs", "type": "forum", "interval": "1h", "allow_networks": ["127.0.0.1/32"],
-                     "concurrency": 1, "headers": {"X-Worker": name},
-                     "timeout": "150s",  # the board's first page is held until both workers are up
-                     "options": {"preset": "discuz", "base_url": site.url, "boards": [2]}}],
+        "sources": [site.shared_source(worker=name)],
     }
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")

@@ -37,6 +37,13 @@ class Board:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
+    def shared_source(self, worker: str) -> dict:
+        """The config of this board as one source that several crawl workers share (X-Worker names who fetched)."""
+        return {"name": "bbs", "type": "forum", "interval": "1h", "allow_networks": ["127.0.0.1/32"],
+                "concurrency": 1, "headers": {"X-Worker": worker},
+                "timeout": "150s",  # the board's first page is held until both workers are up
+                "options": {"preset": "discuz", "base_url": self.url, "boards": [2]}}
+
     def serve(self, request) -> None:
         path, worker = request.path, request.headers.get("X-Worker", "?")
         with self.lock:

@@ -41,10 +41,7 @@ def _config(folder, name: str, site: Board, redis_url: str, prefix: str, store) 
         "brands": [{"name": "星河手机", "aliases": ["星河"]}],
         "channels": {name: "console://" for name in ("console", "pr_oncall", "pr_manager")},
         "crawl": {"frontier": {"redis_url": redis_url, "key_prefix": prefix, "seen_ttl": "10m"}},
-        "sources": [{"name": "bbs", "type": "forum", "interval": "1h", "allow_networks": ["127.0.0.1/32"],
-                     "concurrency": 1, "headers": {"X-Worker": name},
-                     "timeout": "150s",  # the board's first page is held until both workers are up
-                     "options": {"preset": "discuz", "base_url": site.url, "boards": [2]}}],
+        "sources": [site.shared_source(worker=name)],
     }
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
