@@ -1,5 +1,6 @@
 """NLP stage throughput: the full stage (normalise, brand queries, jieba words and keywords, sentiment,
-crisis terms, near-duplicate clusters) against plain `SnowNLP(text).sentiments`, on one core.
+crisis terms, near-duplicate clusters) against plain `SnowNLP(text).sentiments`, on one core, with each
+step's share (`cpu_ms_per_1000_posts`) and the segmenter used (rjieba when installed, else pure-Python jieba).
 
 The posts are generated deterministically from templates and the project's lexicons, with Weibo's
 length spread (most under 140 characters, one in eight a long post of up to ~1,500), Weibo habits
@@ -163,11 +164,18 @@ def main() -> None:
     stage.process(_mentions(texts[:50]))  # load dictionaries and models outside the timing
     load_seconds, load_cpu = time.perf_counter() - loading, time.process_time() - loading_cpu
 
+    steps: list[dict[str, float]] = []  # per timed run: CPU seconds of each step
+
     def project() -> None:
         result = stage.process(_mentions(next(batches)))
+        c0 = time.thread_time()
         ClusterIndex(ignore=brand_names(BRANDS)).assign(result.accepted)
+        steps.append({**result.cpu_seconds, "clusters": time.thread_time() - c0})
 
     project_rate, project_wall = _rate(project, len(texts), args.repeat)
+    # where the time goes: CPU milliseconds per 1,000 posts of each step, medians over the runs
+    split = {name: round(statistics.median(run[name] for run in steps) * 1000 * 1000 / len(texts), 1)
+             for name in steps[0]}
     result = stage.process(_mentions(texts))
     clusters = ClusterIndex(ignore=brand_names(BRANDS))
     clusters.assign(result.accepted)
@@ -186,7 +194,9 @@ def main() -> None:
         "accepted": len(result.accepted), "irrelevant": result.irrelevant,
         "clusters": len({m.cluster_id for m in result.accepted}),
         "labels": {k: labels.count(k) for k in ("negative", "neutral", "positive")},
-        "model": stage.model, "load_seconds": round(load_seconds, 2), "load_cpu_seconds": round(load_cpu, 2),
+        "model": stage.model, "segmenter": "rjieba" if stage.segmenter.compiled else "jieba (pure Python)",
+        "load_seconds": round(load_seconds, 2), "load_cpu_seconds": round(load_cpu, 2),
+        "cpu_ms_per_1000_posts": split,
         "timing": "CPU time of this process (time.process_time); wall-clock rates below",
         "project_wall": round(project_wall), "baseline_wall": round(baseline_wall),
         "load_avg_1min": round(os.getloadavg()[0], 2), "target": 3000,

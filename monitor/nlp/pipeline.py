@@ -7,8 +7,9 @@ so it happens after this stage, in the process that owns the store (monitor/nlp/
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.config.model import BrandConfig, NlpConfig
 from monitor.mention import Mention
@@ -34,6 +35,9 @@ MAX_READ_CHARS = 10_000
 class StageResult:
     accepted: list[Mention]
     irrelevant: int
+    # CPU seconds of this thread per step (normalise, brands, sentiment, crisis, words, categories): where a
+    # batch's time went, for bench/nlp.py and for anyone asking why the stage is slow
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def brand_names(brands: Iterable[BrandConfig]) -> set[str]:
@@ -69,33 +73,45 @@ class NlpStage:
         return BrandMatcher(brands, cls._segmenter_for(brands, nlp))
 
     @property
+    def segmenter(self) -> Segmenter:
+        return self._segmenter
+
+    @property
     def model(self) -> str:
         return f"{self._scorer.name}@{self._scorer.version}"
 
     def process(self, mentions: list[Mention], keep_sentiment: bool = False) -> StageResult:
         """`keep_sentiment` keeps the labels (and scores) the mentions came with, for imported history."""
+        clock = _StepClock()
         for m in mentions:
             m.text = clean(m.text[:MAX_TEXT_CHARS])
             if m.title:
                 m.title = clean(m.title[:MAX_TITLE_CHARS])
         texts = [(f"{m.title}\n{m.text}" if m.title else m.text)[:MAX_READ_CHARS] for m in mentions]
+        normalized = normalize_many(texts)
+        clock.step("normalise")
         kept = []
-        for mention, norm in zip(mentions, normalize_many(texts)):
+        for mention, norm in zip(mentions, normalized):
             # an official account's reply is kept even when it names no brand: it answers a complaint
             brands = self._matcher.match_normalized(norm.plain, norm.handles) or self._official.brands_of(mention)
             if brands:
                 mention.brands = brands
                 kept.append((mention, norm))
+        clock.step("brands")
         # A repost storm is one text many times over once links are gone: read it once.
         distinct = list({norm: None for _, norm in kept})
         if keep_sentiment:
             scores, labels = [None] * len(distinct), [None] * len(distinct)
         else:
             scores, labels = classify(self._scorer, [norm.scored for norm in distinct], *self._thresholds)
+        clock.step("sentiment")
         crisis = crisis_terms_many([norm.plain for norm in distinct])
-        understood = {norm: (*self._segmenter.analyse(norm.plain), self._attribution.own(norm.plain.lower(), terms),
+        crisis = [self._attribution.own(norm.plain.lower(), terms) for norm, terms in zip(distinct, crisis)]
+        clock.step("crisis")
+        understood = {norm: (*self._segmenter.analyse(norm.plain), terms,
                              None if score is None else round(float(score), 4), label)
                       for norm, score, label, terms in zip(distinct, scores, labels, crisis)}
+        clock.step("words")
         categories: dict = {}
         for mention, norm in kept:
             tokens, keywords, terms, score, label = understood[norm]
@@ -108,4 +124,19 @@ class NlpStage:
                 mention.categories = list(categories[norm])
             else:
                 mention.categories = []
-        return StageResult(accepted=[m for m, _ in kept], irrelevant=len(mentions) - len(kept))
+        clock.step("categories")
+        return StageResult(accepted=[m for m, _ in kept], irrelevant=len(mentions) - len(kept),
+                           cpu_seconds=clock.seconds)
+
+
+class _StepClock:
+    """CPU time of this thread between steps (a batch's worth each: a few calls per batch, not per mention)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.thread_time()
+
+    def step(self, name: str) -> None:
+        now = time.thread_time()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self._last = now

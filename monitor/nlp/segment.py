@@ -37,8 +37,10 @@ _HAN = jieba.re_han_default
 _SPACE = jieba.re_skip_default
 _ENG = re.compile(r"[a-zA-Z0-9]")
 _HAN_CHAR = re.compile("[\u4E00-\u9FD5]")
-_NOT_HAN = re.compile("[^\u4E00-\u9FD5]")
-_TIES = re.compile(r"(.)\1\1")  # 啊啊啊啊: routes of equal probability, which jieba-rs breaks the other way
+_SIGN = re.compile(r"[+#&._%\-]")  # what jieba-rs keeps inside a Latin or digit run and jieba's HMM splits at
+# Texts the pure-Python route cuts: 啊啊啊啊 (routes of equal probability, which jieba-rs breaks the other way)
+# and the CJK characters outside jieba's range that jieba-rs takes for Han (extension A, compatibility, planes 2-3)
+_OWN_WAY = re.compile("([\u4E00-\u9FD5])\\1\\1|[\u3400-\u4DBF\u9FD6-\u9FFF\uF900-\uFAFF\U00020000-\U0003FFFF]")
 _PROBE = "的是"  # two words, not one: jieba scores it from their frequencies and the dictionary's total
 _TOTAL = "\x00"  # a dictionary entry no clause can hold (clauses are _HAN runs): keeps jieba-rs's total jieba's
 _STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords.txt"
@@ -222,7 +224,7 @@ class Segmenter:
         self._hmm_cache: dict[str, list[str]] = {}
         self._blocks: dict[str, list[str]] = {}  # Han block → its words: reposts and quotes repeat whole clauses
         self._kinds: dict[str, int] = {}
-        self._weights: dict[str, float] = {}  # keyword → its IDF, remembered with its kind
+        self._weights: dict[str, float] = {}  # keyword → its IDF, remembered with its kind (_kinds)
 
     def tokens(self, text: str) -> list[str]:
         """Words of the text, without punctuation, whitespace or stopwords."""
@@ -234,36 +236,38 @@ class Segmenter:
 
     def analyse(self, text: str, top: int = 5) -> tuple[list[str], list[str]]:
         """(words, keywords) from one segmentation of the text."""
-        words: list[str] = []
-        scores: dict[str, float] = {}  # term frequency × IDF, summed one occurrence at a time
+        pieces = self.cut(text)
         kinds, weights = self._kinds, self._weights
-        for w in self.cut(text):
-            kind = kinds.get(w)
-            if kind is None:
-                kind = self._kind(w)
-            if kind:
-                words.append(w)
-                if kind == _KEYWORD:
-                    scores[w] = scores.get(w, 0.0) + weights[w]
+        if len(kinds) >= _MEMO:
+            kinds.clear()
+            weights.clear()
+        for piece in set(pieces).difference(kinds):  # what a piece is, remembered per distinct piece
+            kinds[piece] = self._kind(piece)
+        words = [w for w in pieces if kinds[w]]
+        scores: dict[str, float] = {}  # term frequency × IDF, summed one occurrence at a time
+        for w in words:
+            if w in weights:
+                scores[w] = scores.get(w, 0.0) + weights[w]
         return words, sorted(scores, key=scores.__getitem__, reverse=True)[:top]
 
     def _kind(self, piece: str) -> int:
-        """Remembered per distinct piece: whether it is a word, and whether it may be a keyword."""
-        if len(self._kinds) >= _MEMO:
-            self._kinds.clear()
-            self._weights.clear()
+        """Whether a piece is a word, and whether it may be a keyword (then its IDF goes to _weights)."""
         if not _WORD.search(piece) or piece in self._stopwords:
-            kind = _DROP
-        elif len(piece) > 1 and piece.lower() not in self._not_keywords and piece.lower() not in self._stopwords:
-            kind = _KEYWORD
+            return _DROP
+        if len(piece) > 1 and piece.lower() not in self._not_keywords and piece.lower() not in self._stopwords:
             self._weights[piece] = self._idf.get(piece, self._median_idf)
-        else:
-            kind = _WORD_ONLY
-        self._kinds[piece] = kind
-        return kind
+            return _KEYWORD
+        return _WORD_ONLY
+
+    @property
+    def compiled(self) -> bool:
+        """Whether rjieba cuts the text."""
+        return self._fast is not None
 
     def cut(self, text: str) -> list[str]:
         """Every piece of the text, as jieba's accurate mode cuts it."""
+        if self._fast is not None and not _OWN_WAY.search(text):
+            return self._cut_compiled(text)
         out: list[str] = []
         blocks = self._blocks
         for block in _HAN.split(text):
@@ -275,10 +279,7 @@ class Segmenter:
                     if len(blocks) >= _MEMO:
                         blocks.clear()
                     words = blocks[block] = []
-                    if self._fast is None or _TIES.search(block):
-                        self._cut_block(block, words)
-                    else:
-                        self._cut_compiled(block, words)
+                    self._cut_block(block, words)
                 out.extend(words)
             else:
                 for piece in _SPACE.split(block):
@@ -288,24 +289,20 @@ class Segmenter:
                         out.extend(piece)
         return out
 
-    @property
-    def compiled(self) -> bool:
-        """Whether rjieba cuts the clauses."""
-        return self._fast is not None
-
-    def _cut_compiled(self, block: str, out: list[str]) -> None:
-        words = self._fast.cut(block, self._hmm)
-        if not self._hmm or not _NOT_HAN.search(block):
-            out.extend(words)
-            return
+    def _cut_compiled(self, text: str) -> list[str]:
+        words = self._fast.cut(text, self._hmm)
+        if not self._hmm or not _SIGN.search(text):
+            return words
         # jieba's HMM splits a Latin or digit run it meets at letters, numbers and signs (2.4T → 2.4|T, t.cn →
-        # t|.|cn); jieba-rs keeps the run whole. Dictionary words (iPhone, A股) came from the route: kept.
+        # t|.|cn); jieba-rs keeps the run whole. Dictionary words (C++, A股) came from the route: kept.
+        out: list[str] = []
         dictionary = self._dag
         for w in words:
             if len(w) > 1 and dictionary.get(w) is None and not _HAN_CHAR.search(w):
                 out.extend(x for x in finalseg.re_skip.split(w) if x)
             else:
                 out.append(w)
+        return out
 
     def natural_frequency(self, word: str) -> int:
         """The word's count in the dictionary before brand names were forced whole (0: not a word)."""
