@@ -92,3 +92,9 @@ def test_a_megabyte_title_is_capped_cleaned_and_never_stalls_the_stage(stage):
     assert json.dumps(first.to_dict(), ensure_ascii=False).encode("utf-8")  # storable: no lone surrogates
     assert first.brands == ["星河手机"] and "爆炸" in first.crisis_terms
     assert second.brands == ["星河手机"] and second.sentiment is not None
+
+
+def test_a_batch_reports_the_cpu_time_of_each_step(stage):
+    result = stage.process([mention(i, f"星河X5电池第{i}次鼓包了，售后不管") for i in range(20)])
+    assert list(result.cpu_seconds) == ["normalise", "brands", "sentiment", "crisis", "words", "categories"]
+    assert all(seconds >= 0 for seconds in result.cpu_seconds.values()) and sum(result.cpu_seconds.values()) > 0
