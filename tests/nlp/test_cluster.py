@@ -156,3 +156,20 @@ def test_the_saved_index_is_bounded_and_a_batch_rewrites_only_its_newest_segment
     late = scored(stage, [mention(500, COMPLAINT + "又转发")])
     restarted.assign(late)
     assert (late[0].cluster_id, late[0].cluster_size) == ("weibo:0", 31)
+
+
+def test_signatures_stay_the_minhash_the_saved_index_holds():
+    """Saved members keep their signatures across upgrades: each is still mix(a·gram + b) >> 48, minimum per text."""
+    import numpy as np
+
+    from monitor.nlp.cluster import _A, _B, _K, signatures
+    from monitor.nlp.hashing import mix, ngram_hashes
+
+    texts = [f"星河X5第{i}次充电爆炸，售后说是我自己的问题，{'真的' * (i % 40)}气死" for i in range(450)] + ["", "ab"]
+    gram, owner = ngram_hashes(texts, 3)
+    with np.errstate(over="ignore"):
+        hashed = (mix(gram[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(48)).astype(np.uint16)
+    expected = np.zeros((len(texts), _K), dtype=np.uint16)
+    for row, text_index in zip(hashed, owner):
+        expected[text_index] = np.minimum(expected[text_index], row) if expected[text_index].any() else row
+    assert (signatures(texts) == expected).all()
