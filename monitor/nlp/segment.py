@@ -37,7 +37,8 @@ _HAN = jieba.re_han_default
 _SPACE = jieba.re_skip_default
 _ENG = re.compile(r"[a-zA-Z0-9]")
 _HAN_CHAR = re.compile("[\u4E00-\u9FD5]")
-_SIGN = re.compile(r"[+#&._%\-]")  # what jieba-rs keeps inside a Latin or digit run and jieba's HMM splits at
+# a sign touching a letter or digit: what jieba-rs keeps inside a Latin or digit run and jieba's HMM splits at
+_SIGN = re.compile(r"[a-zA-Z0-9][+#&._%\-]|[+#&._%\-][a-zA-Z0-9]")
 # Texts the pure-Python route cuts: 啊啊啊啊 (routes of equal probability, which jieba-rs breaks the other way)
 # and the CJK characters outside jieba's range that jieba-rs takes for Han (extension A, compatibility, planes 2-3)
 _OWN_WAY = re.compile("([\u4E00-\u9FD5])\\1\\1|[\u3400-\u4DBF\u9FD6-\u9FFF\uF900-\uFAFF\U00020000-\U0003FFFF]")
@@ -244,10 +245,10 @@ class Segmenter:
         for piece in set(pieces).difference(kinds):  # what a piece is, remembered per distinct piece
             kinds[piece] = self._kind(piece)
         words = [w for w in pieces if kinds[w]]
-        scores: dict[str, float] = {}  # term frequency × IDF, summed one occurrence at a time
-        for w in words:
-            if w in weights:
-                scores[w] = scores.get(w, 0.0) + weights[w]
+        candidates = [w for w in words if w in weights]
+        scores = dict.fromkeys(candidates, 0.0)  # term frequency × IDF, summed one occurrence at a time
+        for w in candidates:
+            scores[w] += weights[w]
         return words, sorted(scores, key=scores.__getitem__, reverse=True)[:top]
 
     def _kind(self, piece: str) -> int:
