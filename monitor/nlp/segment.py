@@ -39,9 +39,11 @@ _ENG = re.compile(r"[a-zA-Z0-9]")
 _HAN_CHAR = re.compile("[\u4E00-\u9FD5]")
 # a sign touching a letter or digit: what jieba-rs keeps inside a Latin or digit run and jieba's HMM splits at
 _SIGN = re.compile(r"[a-zA-Z0-9][+#&._%\-]|[+#&._%\-][a-zA-Z0-9]")
-# Texts the pure-Python route cuts: 啊啊啊啊 (routes of equal probability, which jieba-rs breaks the other way)
-# and the CJK characters outside jieba's range that jieba-rs takes for Han (extension A, compatibility, planes 2-3)
-_OWN_WAY = re.compile("([\u4E00-\u9FD5])\\1\\1|[\u3400-\u4DBF\u9FD6-\u9FFF\uF900-\uFAFF\U00020000-\U0003FFFF]")
+# What the pure-Python route cuts: clauses with 哈哈哈 (routes of equal probability, which jieba-rs breaks the other
+# way) and texts with CJK characters outside jieba's range that jieba-rs takes for Han (extension A, compatibility,
+# planes 2-3)
+_TRIPLE = re.compile("([\u4E00-\u9FD5])\\1\\1")
+_BEYOND = re.compile("[\u3400-\u4DBF\u9FD6-\u9FFF\uF900-\uFAFF\U00020000-\U0003FFFF]")
 _PROBE = "的是"  # two words, not one: jieba scores it from their frequencies and the dictionary's total
 _TOTAL = "\x00"  # a dictionary entry no clause can hold (clauses are _HAN runs): keeps jieba-rs's total jieba's
 _STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords.txt"
@@ -267,21 +269,29 @@ class Segmenter:
 
     def cut(self, text: str) -> list[str]:
         """Every piece of the text, as jieba's accurate mode cuts it."""
-        if self._fast is not None and not _OWN_WAY.search(text):
+        if self._fast is None or _BEYOND.search(text):
+            return self._cut_pure(text)
+        if not _TRIPLE.search(text):
             return self._cut_compiled(text)
         out: list[str] = []
-        blocks = self._blocks
+        at = 0
+        for m in _HAN.finditer(text):  # 哈哈哈: the clause takes jieba's route, the rest of the text rjieba's
+            if _TRIPLE.search(m.group()):
+                if at < m.start():
+                    out += self._cut_compiled(text[at:m.start()])
+                out += self._han_words(m.group())
+                at = m.end()
+        if at < len(text):
+            out += self._cut_compiled(text[at:])
+        return out
+
+    def _cut_pure(self, text: str) -> list[str]:
+        out: list[str] = []
         for block in _HAN.split(text):
             if not block:
                 continue
             if _HAN.match(block):
-                words = blocks.get(block)
-                if words is None:
-                    if len(blocks) >= _MEMO:
-                        blocks.clear()
-                    words = blocks[block] = []
-                    self._cut_block(block, words)
-                out.extend(words)
+                out.extend(self._han_words(block))
             else:
                 for piece in _SPACE.split(block):
                     if _SPACE.match(piece):
@@ -289,6 +299,16 @@ class Segmenter:
                     else:
                         out.extend(piece)
         return out
+
+    def _han_words(self, block: str) -> list[str]:
+        """The words of a run of _HAN characters by jieba's route, remembered."""
+        words = self._blocks.get(block)
+        if words is None:
+            if len(self._blocks) >= _MEMO:
+                self._blocks.clear()
+            words = self._blocks[block] = []
+            self._cut_block(block, words)
+        return words
 
     def _cut_compiled(self, text: str) -> list[str]:
         words = self._fast.cut(text, self._hmm)

@@ -19,7 +19,7 @@ TRICKY = ["", " ", "X", "星河X5充电爆炸！！", "iPhone15 Pro Max 256G", "
           # where jieba-rs alone would differ: runs of letters, digits and signs inside a clause (jieba's HMM
           # splits them), equal-probability routes, CJK characters outside jieba's Han range
           "冠道2.0t那套动力总成，0w-20机油，马自达CX-5，跑个8-9升", "链接http://t.cn/A6xYz 看这里", "C++和C#都会",
-          "新浪你变态啊啊啊啊啊啊啊！", "拖拖拖到七点", "阿江江江江不白", "㐀㐁好的", "豈更好", "𠀀𠀁好", "a  b\r\nc の 한국 😀"]
+          "新浪你变态啊啊啊啊啊啊啊！", "拖拖拖到七点", "笑死哈哈哈哈，冠道2.0t真香，C++和蓝瘦香菇啊啊啊 yyds", "阿江江江江不白", "㐀㐁好的", "豈更好", "𠀀𠀁好", "a  b\r\nc の 한국 😀"]
 
 
 @pytest.fixture(scope="module")
