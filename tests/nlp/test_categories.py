@@ -117,3 +117,22 @@ def test_the_lexicon_holds_its_figures_on_the_labelled_complaints(name, floor_pr
     assert set(figures["categories"]) == set(Categorizer().names)
     assert figures["precision"] >= floor_precision and figures["recall"] >= floor_recall, figures
     assert "category" in proc.stderr and "misses" in proc.stderr
+
+
+def test_the_word_trie_finds_what_a_longest_first_alternation_finds():
+    import csv
+    import re
+    from pathlib import Path
+
+    from monitor.nlp.categories import _alternation, _patterns, builtin_lexicon
+
+    words = {w.lower() for terms in (*builtin_lexicon().values(), *_patterns().values()) for w in terms}
+    words |= {"a", "ab", "abc", "abd", "b", "c++", "(x)"}
+    plain = re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
+    root = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "categories"
+    texts = [row["text"].lower() for name in ("heldout.csv", "heldout2.csv", "tune.csv")
+             for row in csv.DictReader((root / name).read_text(encoding="utf-8").splitlines())]
+    texts += ["abcabdab", "c++ (x) abx", ""]
+    trie = _alternation(words)
+    assert [[(m.start(), m.group()) for m in trie.finditer(t)] for t in texts] == \
+        [[(m.start(), m.group()) for m in plain.finditer(t)] for t in texts]
