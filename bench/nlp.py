@@ -11,7 +11,7 @@ be shared: wall-clock rates and the load average are in `detail`), medians of --
 not seen before (caches stay warm, as in the daemon, but never hold the batch being timed); model loading
 is timed apart (`load_seconds`).
 
-    python bench/nlp.py [--n 10000] [--baseline-n 300] [--repeat 3] [--seed 7]
+    python bench/nlp.py [--n 10000] [--baseline-n 300] [--repeat 3] [--seed 7] [--segmenter rjieba|python]
 """
 
 from __future__ import annotations
@@ -151,7 +151,13 @@ def main() -> None:
     ap.add_argument("--baseline-n", type=int, default=300)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--segmenter", choices=("rjieba", "python"), default="rjieba",
+                    help="python: as if rjieba were not installed (the stage's fallback)")
     args = ap.parse_args()
+    if args.segmenter == "python":
+        import monitor.nlp.segment
+
+        monitor.nlp.segment.rjieba = None
     # each timed run reads posts it has not seen: the stage's caches (words of a clause, unknown-word runs)
     # stay warm as in a long-running daemon, but never hold the very batch being timed
     stream = posts(args.n * args.repeat, args.seed)
