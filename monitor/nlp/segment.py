@@ -170,7 +170,7 @@ class _Tokenizer(jieba.Tokenizer):
 
 @functools.cache
 def _pure_python_once() -> None:
-    log.warning("rjieba is not installed: segmenting with pure-Python jieba, the same words about 4× slower "
+    log.warning("rjieba is not installed: segmenting with pure-Python jieba, the same words about 3× slower "
                 "(pip install rjieba for the compiled segmenter)")
 
 
