@@ -165,6 +165,58 @@ def test_handles_count_only_when_they_are_the_brands_own(example_matcher, text, 
     assert example_matcher.match(text) == brands
 
 
+@pytest.mark.parametrize("text, brands", [
+    ("小米侧头看着我，迷惘的眼神", []),                       # what only people do, right after the name
+    ("昨晚11点小米妞睡着后我去逛了商场", []),                 # an address word right after it
+    ("腿型不错，姑奶奶小米。照片里那位", []),                 # a kinship word right before it
+    ("苹果妹今天被老师表扬了", []),
+    ("小米妞的新手机是小米14", ["小米"]),                     # …while the brand's own words still count
+])
+def test_an_ambiguous_name_used_as_somebodys_name_is_not_the_brand(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("漂亮的小米漂亮的行动！//@小米在米库: 准备再订", []),      # the nickname of a handle in the same post
+    ("你们收到小米了吗 @小米表姐 @北京看风景的大爷", []),
+    ("小米真好 //@小米在米库: 我的小米手机又卡了", ["小米"]),   # words of the brand outweigh it
+    ("小米涨了5%", ["小米"]),                                # no handle with the name: the default stands
+])
+def test_a_bare_name_that_is_a_handles_nickname_in_the_same_post_is_that_person(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("2020-1-17 古正华为敬一丹惋惜", []),                     # surname + one character + 华, then 为
+    ("他叫王小华为了考试熬夜", []),
+    ("中国华为发布了新手机", ["华为"]),                       # a place, not a surname
+    ("江西华为专卖店开业", ["华为"]),                         # 江 is a surname, but 江西 is a word
+])
+def test_a_three_character_persons_name_ending_in_the_brands_first_character_is_a_person(example_matcher, text,
+                                                                                        brands):
+    assert example_matcher.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("在@MAC魅可 的粉饼上滴水测试，看来MAC出众的防水效果不是假的！上妆后效果很好", []),  # the cosmetics brand
+    ("MAC的口红色号好全", []),
+    ("MAC 做PPT 又崩溃了，系统太烂", ["苹果"]),                                         # the computer
+    ("路由器里查一下MAC地址", []),                                                       # a network address
+])
+def test_mac_is_the_computer_only_when_the_words_around_say_so(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("[许愿]红米NOTEF码，想要的赶紧拉！", ["小米"]),         # a longer alias that runs on still leaves the name
+    ("有奖转发#iPadminiRetina#等您拿", ["苹果"]),            # model words one after another
+    ("MacBookProMax 太贵", ["苹果"]),
+    ("除了冯小刚的《手机》和李玉的《苹果》外", []),           # a film's title
+])
+def test_names_run_into_other_words_and_titles_are_read_right(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
 def test_the_default_can_differ_per_ambiguous_name():
     brand = BrandConfig(name="小米", aliases=("米粉",), ambiguous=("小米", "米粉"), ambiguous_default={"小米": "brand"})
     matcher = BrandMatcher([brand])
@@ -198,6 +250,7 @@ def test_a_brands_own_cue_words_decide_an_ambiguous_name():
     ("heldout_weibo.csv", 0.93, 0.94),      # the same draw's other half, labelled before tuning (its misses seen once)
     ("heldout_reviews.csv", 0.96, 0.97),    # reviews labelled before the matcher ran on them, misses never looked at
     ("heldout_hotsearch.csv", 0.99, 0.99),  # Weibo hot-search titles with 小米, 2024-2026
+    ("heldout_nlpcc.csv", 0.97, 0.87),      # Weibo sentences 2011-2013, another source, labelled before the matcher ran
 ])
 def test_the_example_config_holds_its_figures_on_the_labelled_sets(example_matcher, name, floor_precision,
                                                                    floor_recall):
