@@ -60,6 +60,10 @@ _MODEL_AFTER = re.compile(r" ?(?:\d{1,2}(?![\d.个只颗斤箱袋筐元块毛角
                           r"(?:pro|max|mini|note|plus|air)(?![a-z]))")
 # Right before an ambiguous name, these make it a thing or a name, not the brand: 吃苹果, 两斤小米, 猫叫小米.
 _THING_BEFORE = re.compile(r"(?:[吃啃削切摘种熬煮蒸榨][着了个点口过完]?|[叫名]|(?<![第\d])[一二两三四五六七八九十几半数\d]+[个只颗斤箱袋筐碗粒盒盘])$")
+# With no cue word either way, what stands right after (苹果客服, 苹果产品, 苹果控) or right before (用苹果的人,
+# 指责苹果) leans to the brand: the things and doings of a company and its users, not of a fruit or a grain.
+_COMPANY_AFTER = re.compile(r"(?:产品|客服|用户|用品|官网|官方|专卖|售后|粉丝|控|族|迷(?!你))")
+_USER_BEFORE = re.compile(r"(?:[用玩换][过了着]?|联系|指责|鄙视|追捧|抵制|力挺|吐槽)$")
 
 
 def _is_han(ch: str) -> bool:
@@ -270,6 +274,9 @@ class _Brand:
                 verdicts.append(-1)
             else:
                 score = self._cue_score(text, max(0, a - _CONTEXT), min(len(text), b + _CONTEXT))
+                if score == 0 and not person and (_COMPANY_AFTER.match(text, b)
+                                                  or _USER_BEFORE.search(text, max(0, a - 2), a)):
+                    score = 1
                 verdicts.append(1 if score > 0 else -1 if score < 0 or person else 0)
         if 1 in verdicts or -1 in verdicts:
             return 1 in verdicts
