@@ -284,7 +284,18 @@ class _Brand:
         return score > 0 if score else any(default > 0 for *_, default in pending)
 
     def _cue_score(self, text: str, lo: int, hi: int) -> int:
-        return sum(self.cue_sign[m.group()] for m in self.cues.finditer(text, lo, hi))
+        return sum(self.cue_sign[m.group()] for m in self.cues.finditer(text, lo, hi)
+                   if len(m.group()) > 1 or not self._inside_word(text, m.start()))
+
+    def _inside_word(self, text: str, i: int) -> bool:
+        """A one-character cue that is part of a longer word (箱 in 行李箱, 汤 in 汤姆森) says nothing: the
+        dictionary knows a word of three or four Han characters around it."""
+        for size in (4, 3):
+            for start in range(max(0, i - size + 1), i + 1):
+                piece = text[start:start + size]
+                if len(piece) == size and all(_is_han(c) for c in piece) and self._segmenter.is_word(piece):
+                    return True
+        return False
 
 
 def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:

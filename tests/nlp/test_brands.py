@@ -237,6 +237,14 @@ def test_company_and_software_words_say_the_brand(example_matcher, text, brands)
     assert example_matcher.match(text) == brands
 
 
+@pytest.mark.parametrize("text, brands", [
+    ("小米的后座能放七个行李箱", ["小米"]),   # 箱 inside 行李箱 is no fruit crate
+    ("小米一箱才二十块", []),                # …a crate is
+])
+def test_a_one_character_cue_inside_a_longer_word_says_nothing(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
 def test_the_default_can_differ_per_ambiguous_name():
     brand = BrandConfig(name="小米", aliases=("米粉",), ambiguous=("小米", "米粉"), ambiguous_default={"小米": "brand"})
     matcher = BrandMatcher([brand])
