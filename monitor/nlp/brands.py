@@ -5,14 +5,21 @@ its exclusions cover (小米粥 is not 小米); when the brand has a boolean que
 terms subject to the same exclusions. Each occurrence is judged:
 
 - Han names must be words there: the segmenter's dictionary decides whether 华为 in 精华为什么 belongs to
-  精华|为什么 (Segmenter.word_margin), and a two-character name right after a surname (李华为难, 王蜜雪)
-  reads as a person's name unless the words around it say brand;
-- Latin names must not continue a Latin word, except at a camel-case seam or before a model word
-  (iPadPro, MacBookAir, huaweimate70);
+  精华|为什么 (Segmenter.word_margin), and a two-character name right after a surname (李华为难, 王蜜雪), or
+  ending a three-character name whose last character stands alone (古正华|为), reads as a person's name
+  unless the words around it say brand;
+- somebody's name or nickname is not the brand: an ambiguous name next to a kinship or address word
+  (姑奶奶小米, 小米妞, 苹果妹, 小米侧头), or written bare in a post where a handle holds it (小米 … //@小米在米库:);
+  a name that is a whole title (《苹果》) is a work's;
+- Latin names must not continue a Latin word, except at a camel-case seam or before model words
+  (iPadPro, MacBookAir, huaweimate70, iPadminiRetina); when a longer alias runs on into other letters
+  (红米NOTEF码), the shorter name it starts with is tried;
 - names written apart to dodge filters still count (小😡米, 华.为, 小 米 手 机, X i a o m i);
 - ambiguous names (config `ambiguous`: 小米 the grain, 苹果 the fruit) need the words around them to lean
-  to the brand (cue words, monitor/nlp/data/brand_context.txt plus the brand's own), unless another of the
-  brand's names is in the text; with no cue either way the brand's `ambiguous_default` decides;
+  to the brand (cue words, monitor/nlp/data/brand_context.txt plus the brand's own; a one-character cue
+  inside a longer word, 箱 in 行李箱, does not count), unless another of the brand's names is in the text;
+  with no cue either way, a company's things right after the name (苹果客服) or a user's doings right before
+  it (用苹果的人) lean to the brand, and else the brand's `ambiguous_default` decides;
 - in @handles (Normalized.handles) only a handle that is the brand's counts: it starts with the name, and an
   ambiguous name stands alone or before an official word (@小米公司, @华为终端官方微博, not @食尚小米 or
   @苹果小妖); a handle followed by a colon (//@雷军: …, 回复@X: …) is the author of what follows, not a
