@@ -103,8 +103,9 @@ def _person_words() -> tuple[re.Pattern, re.Pattern]:
     cues = _builtin_cues()
     before = sorted(cues.get("person_before", ()), key=len, reverse=True)
     after = sorted(cues.get("person_after", ()), key=len, reverse=True)
-    return (re.compile(f"(?:{'|'.join(map(re.escape, before))})$"),
-            re.compile("|".join(map(re.escape, after))))
+    never = "(?!)"  # a section left empty matches nothing, not everything
+    return (re.compile(f"(?:{'|'.join(map(re.escape, before)) or never})$"),
+            re.compile("|".join(map(re.escape, after)) or never))
 
 
 def _alternation(terms: Iterable[str], noisy: bool) -> re.Pattern | None:
