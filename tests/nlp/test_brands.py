@@ -165,6 +165,86 @@ def test_handles_count_only_when_they_are_the_brands_own(example_matcher, text, 
     assert example_matcher.match(text) == brands
 
 
+@pytest.mark.parametrize("text, brands", [
+    ("小米侧头看着我，迷惘的眼神", []),                       # what only people do, right after the name
+    ("昨晚11点小米妞睡着后我去逛了商场", []),                 # an address word right after it
+    ("腿型不错，姑奶奶小米。照片里那位", []),                 # a kinship word right before it
+    ("苹果妹今天被老师表扬了", []),
+    ("小米妞的新手机是小米14", ["小米"]),                     # …while the brand's own words still count
+])
+def test_an_ambiguous_name_used_as_somebodys_name_is_not_the_brand(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("漂亮的小米漂亮的行动！//@小米在米库: 准备再订", []),      # the nickname of a handle in the same post
+    ("你们收到小米了吗 @小米表姐 @北京看风景的大爷", []),
+    ("小米真好 //@小米在米库: 我的小米手机又卡了", ["小米"]),   # words of the brand outweigh it
+    ("小米涨了5%", ["小米"]),                                # no handle with the name: the default stands
+])
+def test_a_bare_name_that_is_a_handles_nickname_in_the_same_post_is_that_person(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("2020-1-17 古正华为敬一丹惋惜", []),                     # surname + one character + 华, then 为
+    ("他叫王小华为了考试熬夜", []),
+    ("中国华为发布了新手机", ["华为"]),                       # a place, not a surname
+    ("江西华为专卖店开业", ["华为"]),                         # 江 is a surname, but 江西 is a word
+])
+def test_a_three_character_persons_name_ending_in_the_brands_first_character_is_a_person(example_matcher, text,
+                                                                                        brands):
+    assert example_matcher.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("在@MAC魅可 的粉饼上滴水测试，看来MAC出众的防水效果不是假的！上妆后效果很好", []),  # the cosmetics brand
+    ("MAC的口红色号好全", []),
+    ("MAC 做PPT 又崩溃了，系统太烂", ["苹果"]),                                         # the computer
+    ("路由器里查一下MAC地址", []),                                                       # a network address
+])
+def test_mac_is_the_computer_only_when_the_words_around_say_so(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("[许愿]红米NOTEF码，想要的赶紧拉！", ["小米"]),         # a longer alias that runs on still leaves the name
+    ("有奖转发#iPadminiRetina#等您拿", ["苹果"]),            # model words one after another
+    ("MacBookProMax 太贵", ["苹果"]),
+    ("除了冯小刚的《手机》和李玉的《苹果》外", []),           # a film's title
+])
+def test_names_run_into_other_words_and_titles_are_read_right(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("一直觉得用苹果的人犯贱", ["苹果"]),                    # what people do with a phone, right before the name
+    ("没有任何理由去指责苹果", ["苹果"]),
+    ("今天联系苹果客服，真无语", ["苹果"]),                  # a company's things right after it
+    ("吃苹果的人身体好", []),                                # …the fruit's words still win
+    ("用苹果榨汁，加点蜂蜜", []),                            # a cue word decides before the hint is read
+])
+def test_with_no_cue_word_the_words_touching_an_ambiguous_name_lean_to_the_brand(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("比之Google，硅谷另一巨擘苹果倒是另一番景象", ["苹果"]),  # other tech companies
+    ("惠普挺身而出，苹果暴利时代或将终结", ["苹果"]),            # what companies do
+    ("office 2011 for mac发布咯", ["苹果"]),                     # software on the computer
+])
+def test_company_and_software_words_say_the_brand(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("小米的后座能放七个行李箱", ["小米"]),   # 箱 inside 行李箱 is no fruit crate
+    ("小米一箱才二十块", []),                # …a crate is
+])
+def test_a_one_character_cue_inside_a_longer_word_says_nothing(example_matcher, text, brands):
+    assert example_matcher.match(text) == brands
+
+
 def test_the_default_can_differ_per_ambiguous_name():
     brand = BrandConfig(name="小米", aliases=("米粉",), ambiguous=("小米", "米粉"), ambiguous_default={"小米": "brand"})
     matcher = BrandMatcher([brand])
@@ -195,9 +275,11 @@ def test_a_brands_own_cue_words_decide_an_ambiguous_name():
     ("tune.csv", 0.98, 0.98),               # public reviews and news plus written hard cases: tuned on
     ("heldout.csv", 0.96, 0.99),            # public reviews sampled after the first tuning ended (since seen)
     ("tune_weibo.csv", 0.95, 0.96),         # Weibo posts 2012-2020, tuned on
-    ("heldout_weibo.csv", 0.93, 0.94),      # the same draw's other half, labelled before tuning (its misses seen once)
+    ("heldout_weibo.csv", 0.97, 0.95),      # the same draw's other half, labelled before tuning (its misses seen)
     ("heldout_reviews.csv", 0.96, 0.97),    # reviews labelled before the matcher ran on them, misses never looked at
-    ("heldout_hotsearch.csv", 0.99, 0.99),  # Weibo hot-search titles with 小米, 2024-2026
+    ("heldout_hotsearch.csv", 0.99, 0.995),  # Weibo hot-search titles with 小米, 2024-2026
+    ("heldout_nlpcc.csv", 0.99, 0.96),      # Weibo sentences 2011-2013, another source, labelled before the matcher ran
+    ("heldout_hotsearch2.csv", 0.99, 0.96),  # hot-search titles on every topic 2025-2026, labelled after the work
 ])
 def test_the_example_config_holds_its_figures_on_the_labelled_sets(example_matcher, name, floor_precision,
                                                                    floor_recall):
