@@ -4,7 +4,7 @@ What the NLP stage pays for sentiment alone (normalised text in, scores and labe
 this process (the machine may be shared), medians of --repeat runs over posts not seen before. Model
 loading is timed apart (`load_seconds`). The full stage's throughput is bench/nlp.py's job.
 
-    python bench/sentiment.py [--model brandmon-cnn] [--baseline brandmon-lr] [--n 5000] [--repeat 3]
+    python bench/sentiment.py [--model brandmon-cnn] [--model-dir DIR] [--baseline brandmon-lr] [--n 5000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from monitor.nlp.normalize import normalize_many  # noqa: E402
 from monitor.nlp.sentiment import get_scorer  # noqa: E402
 
 
-def _load(name: str):
+def _load(name: str, model_dir: Path | None):
     c0, t0 = time.process_time(), time.perf_counter()
-    scorer = get_scorer(name)
+    scorer = get_scorer(name, model_dir)
     scorer.classify_many(["加载"])  # first call builds lazy state (onnxruntime's session, regexes)
     return scorer, time.perf_counter() - t0, time.process_time() - c0
 
@@ -45,14 +45,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="brandmon-cnn")
     ap.add_argument("--baseline", default="brandmon-lr")
+    ap.add_argument("--model-dir", type=Path, help="where --model is saved, if not among the shipped models")
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
     stream = [n.scored for n in normalize_many(posts(args.n * args.repeat * 2, args.seed))]
     chunks = [stream[i:i + args.n] for i in range(0, len(stream), args.n)]
-    model, load_s, load_cpu = _load(args.model)
-    base, base_load_s, base_load_cpu = _load(args.baseline)
+    model, load_s, load_cpu = _load(args.model, args.model_dir)
+    base, base_load_s, base_load_cpu = _load(args.baseline, None)
     model_us = _per_mention_us(model, chunks[:args.repeat])
     base_us = _per_mention_us(base, chunks[args.repeat:])
     detail = {"model": f"{model.name}@{model.version}", "baseline_model": f"{base.name}@{base.version}",
