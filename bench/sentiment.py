@@ -53,7 +53,7 @@ def main() -> None:
     stream = [n.scored for n in normalize_many(posts(args.n * args.repeat * 2, args.seed))]
     chunks = [stream[i:i + args.n] for i in range(0, len(stream), args.n)]
     model, load_s, load_cpu = _load(args.model, args.model_dir)
-    base, base_load_s, base_load_cpu = _load(args.baseline, None)
+    base, base_load_s, _ = _load(args.baseline, None)
     model_us = _per_mention_us(model, chunks[:args.repeat])
     base_us = _per_mention_us(base, chunks[args.repeat:])
     detail = {"model": f"{model.name}@{model.version}", "baseline_model": f"{base.name}@{base.version}",

@@ -32,8 +32,15 @@ from monitor.nlp.evaluate import evaluate  # noqa: E402
 from monitor.nlp.sentiment import DATA_DIR, LABELS, get_scorer, read_lines, softmax  # noqa: E402
 from monitor.nlp.sentiment_cnn import CharCnnLRScorer, CharEncoder  # noqa: E402
 from monitor.nlp.sentiment_train import (  # noqa: E402
-    SOURCE_WEIGHTS, Example, _equal_groups, _fit_multinomial, _source_weights, builtin_sources,
-    calibrate_label_bias, examples, read_corpora,
+    SOURCE_WEIGHTS,
+    Example,
+    _equal_groups,
+    _fit_multinomial,
+    _source_weights,
+    builtin_sources,
+    calibrate_label_bias,
+    examples,
+    read_corpora,
 )
 
 BUILD = ROOT / "data" / "sentiment" / "build" / "cnn"
@@ -159,9 +166,6 @@ def _torch_accuracy(net, encoder: CharEncoder, rows: list[Example]) -> float:
 
 
 # ---------------------------------------------------------------- stack (onnxruntime)
-
-HEADS = {"lr": slice(0, 3), "cnn": slice(7, 10)}
-
 
 def _columns(kind: str) -> list[int]:
     """Feature columns a head reads: [lr 0-2, lexicon 3-6, cnn 7-9]."""

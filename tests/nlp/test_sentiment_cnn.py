@@ -15,7 +15,6 @@ import pytest
 from monitor.nlp.models import model_path
 from monitor.nlp.sentiment import LABELS, LexiconLRScorer, get_scorer
 from monitor.nlp.sentiment_cnn import CharCnnLRScorer, CharEncoder
-
 from tests.nlp.test_sentiment import COMPLAINTS, PRAISE
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "sentiment_cnn"
