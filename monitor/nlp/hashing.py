@@ -24,7 +24,7 @@ def ngram_hashes(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
     Texts shorter than n have none. The owner array is sorted, so per-text reductions can use reduceat.
     """
     joined = "\x00".join(t.replace("\x00", " ") for t in texts) + "\x00" * n
-    cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1])) if len(texts) else lengths
     m = len(cp) - n

@@ -278,6 +278,10 @@ def softmax(z: np.ndarray) -> np.ndarray:
 class LexiconLRScorer(Scorer):
     """Hashed char n-gram multinomial LR and a lexicon, mixed by a combiner (see module docstring)."""
 
+    KIND: str | None = None  # model.json "kind" of a subclass's files; plain LR files have none
+    FORMAT = FORMAT
+    OWN_KEYS: tuple[str, ...] = ()  # model.json keys a subclass reads itself
+
     def __init__(self, name: str, version: str, coef: np.ndarray, intercept: Sequence[float],
                  lexicon: dict[str, float], combiner: Sequence[Sequence[float]], label_bias: Sequence[float],
                  orders: Sequence[int] = (1, 2, 3), meta: dict | None = None):
@@ -302,7 +306,10 @@ class LexiconLRScorer(Scorer):
         Emoticons get their own columns because on Weibo they are the author's
         own label, and the combiner should be free to trust them more than words.
         """
-        norm = normalize_many(texts)
+        return self._features(normalize_many(texts))
+
+    def _features(self, norm: Sequence[str]) -> np.ndarray:
+        """`features` of already normalized texts (a subclass adds columns here)."""
         out = np.zeros((len(norm), len(LABELS) + 4))
         out[:, :3] = ngram_logits(norm, self._by_class, self.intercept, self.orders)
         idx, terms, negated = self._matcher.find(norm)
@@ -340,28 +347,41 @@ class LexiconLRScorer(Scorer):
         nz = np.flatnonzero(np.any(self.coef != 0, axis=1)).astype(np.uint32)
         np.savez_compressed(out / "weights.npz", index=nz, value=self.coef[nz].astype(np.float16))
         meta = {
-            **self.meta, "format": FORMAT, "name": self.name, "version": self.version,
+            **self.meta, "name": self.name, "version": self.version,
+            **({"kind": self.KIND} if self.KIND else {}), "format": self.FORMAT,
             "n_features": int(self.coef.shape[0]), "orders": list(self.orders), "labels": list(LABELS),
             "intercept": self.intercept.tolist(), "combiner": self.combiner.tolist(),
             "label_bias": self.label_bias.tolist(), "lexicon": self.lexicon,
             "probes": dict(zip(_PROBES, self.proba_many(list(_PROBES)).round(6).tolist())),
+            **self._save_extra(out),
         }
         (out / "model.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         return out
+
+    def _save_extra(self, out: Path) -> dict:
+        """Write a subclass's own files into ``out``; return its model.json keys (OWN_KEYS)."""
+        return {}
+
+    @classmethod
+    def _load_extra(cls, path: Path, meta: dict) -> dict:
+        """A subclass's own constructor arguments, read from its files."""
+        return {}
 
     @classmethod
     def load(cls, path: Path) -> LexiconLRScorer:
         """Load a saved model and check it still reproduces its probe outputs."""
         meta = json.loads((Path(path) / "model.json").read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path}: model format {meta.get('format')} unsupported (need {FORMAT}); retrain it")
+        if (meta.get("kind"), meta.get("format")) != (cls.KIND, cls.FORMAT):
+            raise ValueError(f"{path}: model {meta.get('kind') or 'lr'} format {meta.get('format')} unsupported "
+                             f"by {cls.__name__} (need {cls.KIND or 'lr'} format {cls.FORMAT}); retrain it")
         with np.load(Path(path) / "weights.npz") as w:
             coef = np.zeros((meta["n_features"], len(LABELS)), dtype=np.float32)
             coef[w["index"]] = w["value"]
-        own = ("format", "name", "version", "n_features", "orders", "labels", "intercept", "combiner",
-               "label_bias", "lexicon", "probes")
+        own = ("format", "kind", "name", "version", "n_features", "orders", "labels", "intercept", "combiner",
+               "label_bias", "lexicon", "probes", *cls.OWN_KEYS)
         scorer = cls(meta["name"], meta["version"], coef, meta["intercept"], meta["lexicon"], meta["combiner"],
-                     meta["label_bias"], meta["orders"], {k: v for k, v in meta.items() if k not in own})
+                     meta["label_bias"], meta["orders"], {k: v for k, v in meta.items() if k not in own},
+                     **cls._load_extra(Path(path), meta))
         got = scorer.proba_many(list(meta["probes"]))
         if not np.allclose(got, list(meta["probes"].values()), atol=1e-4):
             raise ValueError(f"{path}: model no longer reproduces its probe scores "
@@ -446,7 +466,14 @@ def news_sentences(limit: int = 5000) -> list[str]:
 
 @functools.lru_cache(maxsize=16)
 def _load_cached(path: Path) -> LexiconLRScorer:
-    return LexiconLRScorer.load(path)
+    kind = json.loads((Path(path) / "model.json").read_text(encoding="utf-8")).get("kind")
+    if kind is None:
+        return LexiconLRScorer.load(path)
+    from monitor.nlp.sentiment_cnn import CharCnnLRScorer  # onnxruntime is imported only for such a model
+
+    if kind != CharCnnLRScorer.KIND:
+        raise ValueError(f"{path}: unknown model kind {kind!r}; known: lr, {CharCnnLRScorer.KIND}")
+    return CharCnnLRScorer.load(path)
 
 
 def get_scorer(name: str | None = None, model_dir: Path | None = None) -> Scorer:
