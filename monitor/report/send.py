@@ -40,12 +40,13 @@ def build_report(settings: Settings, store: Store, period_name: str, until: date
     labels = charts.labeller_for(names, charts.cjk_font())
     pngs: dict[str, bytes] = {}
     report = Report(data, zone, pngs, labels.legend(), datetime.now(until.tzinfo))
+    painter = charts.Charts(labels)
     for b in data.brands:
         progress(f"charts for {b.name}")
         slug = report.chart_prefix(b.name)
-        pngs[f"{slug}-volume.png"] = charts.volume_chart(b, period.hourly, zone, labels)
+        pngs[f"{slug}-volume.png"] = painter.volume(b, period.hourly, zone)
         if len(b.share_of_voice) > 1:
-            pngs[f"{slug}-share.png"] = charts.bar_chart("share", b.name, b.share_of_voice, labels, SHARE_COLOUR)
+            pngs[f"{slug}-share.png"] = painter.bars("share", b.name, b.share_of_voice, SHARE_COLOUR)
     return report
 
 
