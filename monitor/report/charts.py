@@ -10,6 +10,7 @@ import io
 import logging
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -107,8 +108,10 @@ def text_width(text: str, size: float = 10) -> float:
     return sum(1.05 * size if ord(c) > 0x2E80 else 0.62 * size for c in text) * DPI / 72
 
 
-def _family(labels: Labeller) -> list[str]:
-    return [labels.font, "DejaVu Sans"] if labels.font else ["DejaVu Sans"]
+def _context(labels: Labeller):
+    """Text properties are fixed when text is created: charts are built and drawn inside this."""
+    family = [labels.font, "DejaVu Sans"] if labels.font else ["DejaVu Sans"]
+    return matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False})
 
 
 class Charts:
@@ -122,15 +125,12 @@ class Charts:
         self._volume: dict[tuple[str, ...], tuple] = {}
         self._bars: dict[tuple, tuple] = {}
 
-    def _context(self):
-        return matplotlib.rc_context({"font.family": _family(self.labels), "axes.unicode_minus": False})
-
     def volume(self, brand: BrandFigures, hourly: bool, zone: ZoneInfo) -> bytes:
         """Mentions per hour or day, stacked by sentiment."""
         labels = self.labels
         ticks = tuple(start.astimezone(zone).strftime("%H" if hourly else "%m-%d") for start, _ in brand.series)
         most = max((sum(counts.values()) for _, counts in brand.series), default=0)
-        with self._context():
+        with _context(self.labels):
             if ticks not in self._volume:
                 fig, ax = _figure(3.0)
                 stacks = [ax.bar(range(len(ticks)), [0] * len(ticks), color=colour, label=labels.words[sentiment])
@@ -148,7 +148,8 @@ class Charts:
                     bar.set_height(counts.get(sentiment, 0))
                     bottom[i] += counts.get(sentiment, 0)
             title.set_text(f"{labels.name(brand.name)} {labels.words['volume']}")
-            return _png(fig, ax, 3.0, text_width(f"{most:,}", 10), text_width("00-00", 7))
+            _refit(ax)
+            return _png(fig, 3.0, text_width(f"{most:,}", 10), text_width("00-00", 7))
 
     def bars(self, title_key: str, brand: str, pairs: list[tuple[str, int]], colour: str) -> bytes:
         """Horizontal bars with counts and shares (share of voice against the competitors), largest on top."""
@@ -158,7 +159,7 @@ class Charts:
         values = [v for _, v in pairs][::-1]
         height = 0.4 * max(3, len(pairs)) + 1
         key = (len(pairs), colour)
-        with self._context():
+        with _context(self.labels):
             if key not in self._bars:
                 fig, ax = _figure(height)
                 bars = ax.barh(range(len(pairs)), [0] * len(pairs), color=colour)
@@ -172,7 +173,8 @@ class Charts:
                 text.set_text(f" {v} ({v / total:.0%})")
             ax.set_yticks(range(len(names)), names)
             title.set_text(f"{labels.name(brand)} {labels.words[title_key]}")
-            return _png(fig, ax, height, max((text_width(n) for n in names), default=0), text_width("0000", 10) / 2)
+            _refit(ax)
+            return _png(fig, height, max((text_width(n) for n in names), default=0), text_width("0000", 10) / 2)
 
 
 def _figure(height: float) -> tuple[Figure, Axes]:
@@ -180,12 +182,26 @@ def _figure(height: float) -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
-def _png(fig: Figure, ax: Axes, height: float, left_px: float, bottom_px: float) -> bytes:
-    """The figure as PNG, its scale fitted to the bars it now holds and its margins to the labels' lengths."""
-    fig.subplots_adjust(left=min(0.5, (left_px + 12) / (WIDTH * DPI)), right=0.97,
-                        bottom=(bottom_px + 8) / (height * DPI), top=1 - 30 / (height * DPI))
+def _render(labels: Labeller, draw: Callable[[Axes], None], height: float = 3.0, left_px: float = 40,
+            bottom_px: float = 30) -> bytes:
+    """A one-off chart (a post-mortem's) drawn by `draw` on a figure of its own."""
+    with _context(labels):
+        fig, ax = _figure(height)
+        draw(ax)
+        return _png(fig, height, left_px, bottom_px)
+
+
+def _refit(ax: Axes) -> Axes:
+    """A kept figure's scale fitted to the bars it now holds."""
     ax.relim()
     ax.autoscale_view()
+    return ax
+
+
+def _png(fig: Figure, height: float, left_px: float, bottom_px: float) -> bytes:
+    """The figure as PNG, its margins set from the labels' lengths."""
+    fig.subplots_adjust(left=min(0.5, (left_px + 12) / (WIDTH * DPI)), right=0.97,
+                        bottom=(bottom_px + 8) / (height * DPI), top=1 - 30 / (height * DPI))
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
