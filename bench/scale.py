@@ -16,7 +16,11 @@ size it measures:
   report_week_figures_s: its figures alone (what the store answers);
 - disk_bytes_per_mention: the store's size on disk over the mentions stored;
 - at the largest size, ack_max_s: the slowest of the acks made every 100 ms for 10 s while rule cycles
-  run back to back and ingest goes on in other threads (the daemon's policy lock is not held by rules).
+  run back to back and ingest goes on in other threads (the daemon's policy lock is not held by rules);
+  and on the embedded store, prune_day_s: retention pruning of the oldest day of mentions (rollups kept)
+  with the incremental vacuum after it;
+- load_1m, load_1m_end: the machine's load average when the size's measurements start and end (on a
+  shared machine the wall-clock figures follow it).
 
 `project` is the cycle time at the largest size, `baseline` the cycle time at the smallest (the same
 work with little history), `ratio` the ingest rate at the largest size over the smallest.
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import statistics
 import sys
@@ -277,6 +282,23 @@ def measure_acks(settings, store, now: datetime, batches: Iterator[list[Mention]
             "ack_max_s": round(max(latencies), 4)}
 
 
+def measure_prune(store, first: datetime) -> dict:
+    """Embedded store: retention pruning of the oldest day of history (the hourly job's first run once the
+    retention starts to bite), and the incremental vacuum that returns the pages; rollups are kept."""
+    from monitor.config.model import RetentionConfig
+
+    kept, now = store.retention, datetime.now(timezone.utc)
+    store.retention = RetentionConfig(mentions=now - (first + timedelta(days=1)))
+    try:
+        before, started, used = disk_bytes(store), time.perf_counter(), time.process_time()
+        gone = store.prune(now)
+        wall, cpu = time.perf_counter() - started, time.process_time() - used
+    finally:
+        store.retention = kept
+    return {"prune_day_mentions": gone["mentions"], "prune_day_s": round(wall, 2), "prune_day_cpu_s": round(cpu, 2),
+            "prune_freed_bytes": before - disk_bytes(store)}
+
+
 def run(store_kind: str, es_url: str | None, sizes: list[int], progress) -> dict:
     from monitor.store import open_store
 
@@ -311,7 +333,7 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress) -> dict
             progress(f"size {size}: filled in {time.perf_counter() - began:.0f} s; measuring the cycle and the report")
             now = stream.at
             cycle, cycle_cpu = measure_cycle(settings, store, now)
-            row = {"stored": stored, "ingest_per_s": round(n / secs), "ingest_per_cpu_s": round(n / cpu),
+            row = {"stored": stored, "load_1m": round(os.getloadavg()[0], 1), "ingest_per_s": round(n / secs), "ingest_per_cpu_s": round(n / cpu),
                    "cycle_20_brands_s": round(cycle, 3), "cycle_20_brands_cpu_s": round(cycle_cpu, 3)}
             report, report_cpu, figures = measure_report(settings, store, now)
             row["report_week_s"], row["report_week_cpu_s"] = round(report, 2), round(report_cpu, 2)
@@ -319,6 +341,9 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress) -> dict
             row["disk_bytes_per_mention"] = round(disk_bytes(store) / stored)
             if size == sizes[-1]:
                 row.update(measure_acks(settings, store, now, batches))
+                if store_kind == "embedded":
+                    row.update(measure_prune(store, start))
+            row["load_1m_end"] = round(os.getloadavg()[0], 1)
             progress(json.dumps(row))
             rows.append(row)
     finally:
