@@ -19,6 +19,8 @@ size it measures:
   run back to back and ingest goes on in other threads (the daemon's policy lock is not held by rules);
   and on the embedded store, prune_day_s: retention pruning of the oldest day of mentions (rollups kept)
   with the incremental vacuum after it;
+- with --migrate-at SIZE (embedded), migrate_2_to_3_s: opening a copy of the file narrowed to schema 2,
+  which migrates it, and migrate_rows_differing: rows of the rebuilt tables that differ from the original (0);
 - load_1m, load_1m_end: the machine's load average when the size's measurements start and end (on a
   shared machine the wall-clock figures follow it).
 
@@ -32,6 +34,7 @@ work with little history), `ratio` the ingest rate at the largest size over the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -299,7 +302,52 @@ def measure_prune(store, first: datetime) -> dict:
             "prune_freed_bytes": before - disk_bytes(store)}
 
 
-def run(store_kind: str, es_url: str | None, sizes: list[int], progress) -> dict:
+# what schema 2 held (tests/store/test_sqlite.py narrows a file the same way): a narrower brand table, no
+# roll_facets, keyword rollups without the sentiment
+SCHEMA_2 = """
+BEGIN;
+CREATE TABLE mb2 (brand TEXT NOT NULL, ts REAL NOT NULL, mid INTEGER NOT NULL, sentiment TEXT NOT NULL,
+                  source TEXT NOT NULL, platform TEXT NOT NULL, PRIMARY KEY (brand, ts, mid)) WITHOUT ROWID;
+INSERT INTO mb2 SELECT brand, ts, mid, sentiment, source, platform FROM mention_brands;
+DROP TABLE mention_brands; ALTER TABLE mb2 RENAME TO mention_brands; DROP TABLE roll_facets;
+CREATE TABLE rt2 (brand TEXT NOT NULL, hour INTEGER NOT NULL, term TEXT NOT NULL, n INTEGER NOT NULL,
+                  PRIMARY KEY (brand, hour, term)) WITHOUT ROWID;
+INSERT INTO rt2 SELECT brand, hour, term, sum(n) FROM roll_terms GROUP BY brand, hour, term;
+DROP TABLE roll_terms; ALTER TABLE rt2 RENAME TO roll_terms;
+PRAGMA user_version=2;
+COMMIT;
+"""
+
+
+def measure_migration(store) -> dict:
+    """Embedded store: a copy of the file narrowed to schema 2, then opened (which migrates it to the current
+    schema): how long an upgrade keeps the daemon from starting, and whether it rebuilt the same tables."""
+    import shutil
+    import sqlite3
+
+    from monitor.store.sqlite import SqliteStore
+
+    store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    copy = store.path.with_name("schema2.db")
+    shutil.copy(store.path, copy)
+    try:
+        with contextlib.closing(sqlite3.connect(copy, isolation_level=None)) as db:
+            db.executescript(SCHEMA_2)
+        started, used = time.perf_counter(), time.process_time()
+        SqliteStore(copy).close()
+        wall, cpu = time.perf_counter() - started, time.process_time() - used
+        with contextlib.closing(sqlite3.connect(copy)) as db:
+            db.execute("ATTACH ? AS now", (str(store.path),))
+            differ = sum(db.execute(f"SELECT count(*) FROM (SELECT * FROM {a}.{t} EXCEPT SELECT * FROM {b}.{t})"
+                                    ).fetchone()[0] for t in ("mention_brands", "roll_terms", "roll_facets")
+                         for a, b in (("main", "now"), ("now", "main")))
+    finally:
+        for leftover in copy.parent.glob(copy.name + "*"):
+            leftover.unlink()
+    return {"migrate_2_to_3_s": round(wall, 1), "migrate_2_to_3_cpu_s": round(cpu, 1), "migrate_rows_differing": differ}
+
+
+def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate_at: int | None = None) -> dict:
     from monitor.store import open_store
 
     folder = Path(tempfile.mkdtemp(prefix="brandmon-scale-"))
@@ -339,6 +387,9 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress) -> dict
             row["report_week_s"], row["report_week_cpu_s"] = round(report, 2), round(report_cpu, 2)
             row["report_week_figures_s"] = round(figures, 2)
             row["disk_bytes_per_mention"] = round(disk_bytes(store) / stored)
+            if store_kind == "embedded" and size == migrate_at:
+                progress("timing a schema 2 → 3 migration of a copy")
+                row.update(measure_migration(store))
             if size == sizes[-1]:
                 row.update(measure_acks(settings, store, now, batches))
                 if store_kind == "embedded":
@@ -370,9 +421,12 @@ def main() -> None:
     parser.add_argument("--store", choices=("embedded", "elasticsearch"), default="embedded")
     parser.add_argument("--es", default="http://127.0.0.1:9200")
     parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--migrate-at", type=int, metavar="SIZE",
+                        help="embedded: at this size, also time opening a copy narrowed to schema 2 (the upgrade)")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    result = run(args.store, args.es, sizes, lambda line: print(f"scale: {line}", file=sys.stderr, flush=True))
+    result = run(args.store, args.es, sizes, lambda line: print(f"scale: {line}", file=sys.stderr, flush=True),
+                 args.migrate_at)
     print(json.dumps(result, ensure_ascii=False))
 
 
