@@ -302,7 +302,7 @@ def measure_prune(store, first: datetime) -> dict:
             "prune_freed_bytes": before - disk_bytes(store)}
 
 
-# what schema 2 held (tests/store/test_sqlite.py narrows a file the same way): a narrower brand table, no
+# what schema 2 held (tests/store/test_sqlite.py narrows its files with it too): a narrower brand table, no
 # roll_facets, keyword rollups without the sentiment
 SCHEMA_2 = """
 BEGIN;

@@ -8,6 +8,7 @@ from contextlib import closing
 from dataclasses import replace
 from datetime import timedelta, timezone
 
+from bench.scale import SCHEMA_2
 from monitor.config.model import RetentionConfig
 from monitor.store.base import Query
 from monitor.store import sqlite as sqlite_module
@@ -144,17 +145,8 @@ def _schema_2_file(path) -> None:
         m.ip_location, m.author.followers = ("广东", None)[n % 2], n * 100
     with closing(SqliteStore(path)) as store:
         store.upsert(rows)
-    with closing(sqlite3.connect(path)) as db, db:
-        db.executescript("""
-            CREATE TABLE mb2 (brand TEXT NOT NULL, ts REAL NOT NULL, mid INTEGER NOT NULL, sentiment TEXT NOT NULL,
-                              source TEXT NOT NULL, platform TEXT NOT NULL, PRIMARY KEY (brand, ts, mid)) WITHOUT ROWID;
-            INSERT INTO mb2 SELECT brand, ts, mid, sentiment, source, platform FROM mention_brands;
-            DROP TABLE mention_brands; ALTER TABLE mb2 RENAME TO mention_brands; DROP TABLE roll_facets;
-            CREATE TABLE rt2 (brand TEXT NOT NULL, hour INTEGER NOT NULL, term TEXT NOT NULL, n INTEGER NOT NULL,
-                              PRIMARY KEY (brand, hour, term)) WITHOUT ROWID;
-            INSERT INTO rt2 SELECT brand, hour, term, sum(n) FROM roll_terms GROUP BY brand, hour, term;
-            DROP TABLE roll_terms; ALTER TABLE rt2 RENAME TO roll_terms;
-            PRAGMA user_version=2;""")
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.executescript(SCHEMA_2)
 
 
 def test_a_schema_2_file_gains_the_brand_columns_and_category_rollups_on_open(tmp_path):
