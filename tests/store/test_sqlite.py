@@ -10,8 +10,8 @@ from datetime import timedelta, timezone
 
 from bench.scale import SCHEMA_2
 from monitor.config.model import RetentionConfig
-from monitor.store.base import Query
 from monitor.store import sqlite as sqlite_module
+from monitor.store.base import Query
 from monitor.store.sqlite import SCHEMA_VERSION, SqliteStore
 from tests.store.records import T0, mention
 
