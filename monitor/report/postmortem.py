@@ -19,8 +19,8 @@ from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
-from monitor.reply.queue import first_official_reply
 from monitor.report.render import duration_zh
+from monitor.reply.queue import first_official_reply
 from monitor.store.base import Query, Store
 
 LEAD = timedelta(hours=6)  # how far before the window the curve starts and the first post is looked for

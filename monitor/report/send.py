@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import apprise
 
-from monitor.alerting.notify import Message, Notifier
 from monitor.alerting.policy import ack_links_for
+from monitor.alerting.notify import Message, Notifier
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.config.model import ReportSchedule

@@ -41,14 +41,7 @@ from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 from monitor.store import matching
 from monitor.store.base import FACETS as BASE_FACETS
-from monitor.store.base import (
-    Fence,
-    FencedOff,
-    Query,
-    Store,
-    UpsertResult,
-    raising_unavailable,
-)
+from monitor.store.base import Fence, FencedOff, Query, Store, UpsertResult, raising_unavailable
 
 log = logging.getLogger(__name__)
 
