@@ -39,6 +39,7 @@ import json
 import math
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -322,7 +323,6 @@ COMMIT;
 def measure_migration(store) -> dict:
     """Embedded store: a copy of the file narrowed to schema 2, then opened (which migrates it to the current
     schema): how long an upgrade keeps the daemon from starting, and whether it rebuilt the same tables."""
-    import shutil
     import sqlite3
 
     from monitor.store.sqlite import SqliteStore
@@ -404,6 +404,7 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
                 store.es.indices.delete(index=",".join(names))
             store.es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-mentions")
         store.close()
+        shutil.rmtree(folder, ignore_errors=True)  # a 2M embedded file is 3 GB
     return {"metric": f"scale_{store_kind}", "unit": "s",
             "project": rows[-1]["cycle_20_brands_s"], "baseline": rows[0]["cycle_20_brands_s"],
             "ratio": round(rows[-1]["ingest_per_s"] / rows[0]["ingest_per_s"], 3),
