@@ -16,7 +16,13 @@ size it measures:
   report_week_figures_s: its figures alone (what the store answers);
 - disk_bytes_per_mention: the store's size on disk over the mentions stored;
 - at the largest size, ack_max_s: the slowest of the acks made every 100 ms for 10 s while rule cycles
-  run back to back and ingest goes on in other threads (the daemon's policy lock is not held by rules).
+  run back to back and ingest goes on in other threads (the daemon's policy lock is not held by rules);
+  and on the embedded store, prune_day_s: retention pruning of the oldest day of mentions (rollups kept)
+  with the incremental vacuum after it;
+- with --migrate-at SIZE (embedded), migrate_2_to_3_s: opening a copy of the file narrowed to schema 2,
+  which migrates it, and migrate_rows_differing: rows of the rebuilt tables that differ from the original (0);
+- load_1m, load_1m_end: the machine's load average when the size's measurements start and end (on a
+  shared machine the wall-clock figures follow it).
 
 `project` is the cycle time at the largest size, `baseline` the cycle time at the smallest (the same
 work with little history), `ratio` the ingest rate at the largest size over the smallest.
@@ -28,9 +34,12 @@ work with little history), `ratio` the ingest rate at the largest size over the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -277,7 +286,68 @@ def measure_acks(settings, store, now: datetime, batches: Iterator[list[Mention]
             "ack_max_s": round(max(latencies), 4)}
 
 
-def run(store_kind: str, es_url: str | None, sizes: list[int], progress) -> dict:
+def measure_prune(store, first: datetime) -> dict:
+    """Embedded store: retention pruning of the oldest day of history (the hourly job's first run once the
+    retention starts to bite), and the incremental vacuum that returns the pages; rollups are kept."""
+    from monitor.config.model import RetentionConfig
+
+    kept, now = store.retention, datetime.now(timezone.utc)
+    store.retention = RetentionConfig(mentions=now - (first + timedelta(days=1)))
+    try:
+        before, started, used = disk_bytes(store), time.perf_counter(), time.process_time()
+        gone = store.prune(now)
+        wall, cpu = time.perf_counter() - started, time.process_time() - used
+    finally:
+        store.retention = kept
+    return {"prune_day_mentions": gone["mentions"], "prune_day_s": round(wall, 2), "prune_day_cpu_s": round(cpu, 2),
+            "prune_freed_bytes": before - disk_bytes(store)}
+
+
+# what schema 2 held (tests/store/test_sqlite.py narrows its files with it too): a narrower brand table, no
+# roll_facets, keyword rollups without the sentiment
+SCHEMA_2 = """
+BEGIN;
+CREATE TABLE mb2 (brand TEXT NOT NULL, ts REAL NOT NULL, mid INTEGER NOT NULL, sentiment TEXT NOT NULL,
+                  source TEXT NOT NULL, platform TEXT NOT NULL, PRIMARY KEY (brand, ts, mid)) WITHOUT ROWID;
+INSERT INTO mb2 SELECT brand, ts, mid, sentiment, source, platform FROM mention_brands;
+DROP TABLE mention_brands; ALTER TABLE mb2 RENAME TO mention_brands; DROP TABLE roll_facets;
+CREATE TABLE rt2 (brand TEXT NOT NULL, hour INTEGER NOT NULL, term TEXT NOT NULL, n INTEGER NOT NULL,
+                  PRIMARY KEY (brand, hour, term)) WITHOUT ROWID;
+INSERT INTO rt2 SELECT brand, hour, term, sum(n) FROM roll_terms GROUP BY brand, hour, term;
+DROP TABLE roll_terms; ALTER TABLE rt2 RENAME TO roll_terms;
+PRAGMA user_version=2;
+COMMIT;
+"""
+
+
+def measure_migration(store) -> dict:
+    """Embedded store: a copy of the file narrowed to schema 2, then opened (which migrates it to the current
+    schema): how long an upgrade keeps the daemon from starting, and whether it rebuilt the same tables."""
+    import sqlite3
+
+    from monitor.store.sqlite import SqliteStore
+
+    store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    copy = store.path.with_name("schema2.db")
+    shutil.copy(store.path, copy)
+    try:
+        with contextlib.closing(sqlite3.connect(copy, isolation_level=None)) as db:
+            db.executescript(SCHEMA_2)
+        started, used = time.perf_counter(), time.process_time()
+        SqliteStore(copy).close()
+        wall, cpu = time.perf_counter() - started, time.process_time() - used
+        with contextlib.closing(sqlite3.connect(copy)) as db:
+            db.execute("ATTACH ? AS now", (str(store.path),))
+            differ = sum(db.execute(f"SELECT count(*) FROM (SELECT * FROM {a}.{t} EXCEPT SELECT * FROM {b}.{t})"
+                                    ).fetchone()[0] for t in ("mention_brands", "roll_terms", "roll_facets")
+                         for a, b in (("main", "now"), ("now", "main")))
+    finally:
+        for leftover in copy.parent.glob(copy.name + "*"):
+            leftover.unlink()
+    return {"migrate_2_to_3_s": round(wall, 1), "migrate_2_to_3_cpu_s": round(cpu, 1), "migrate_rows_differing": differ}
+
+
+def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate_at: int | None = None) -> dict:
     from monitor.store import open_store
 
     folder = Path(tempfile.mkdtemp(prefix="brandmon-scale-"))
@@ -311,14 +381,20 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress) -> dict
             progress(f"size {size}: filled in {time.perf_counter() - began:.0f} s; measuring the cycle and the report")
             now = stream.at
             cycle, cycle_cpu = measure_cycle(settings, store, now)
-            row = {"stored": stored, "ingest_per_s": round(n / secs), "ingest_per_cpu_s": round(n / cpu),
+            row = {"stored": stored, "load_1m": round(os.getloadavg()[0], 1), "ingest_per_s": round(n / secs), "ingest_per_cpu_s": round(n / cpu),
                    "cycle_20_brands_s": round(cycle, 3), "cycle_20_brands_cpu_s": round(cycle_cpu, 3)}
             report, report_cpu, figures = measure_report(settings, store, now)
             row["report_week_s"], row["report_week_cpu_s"] = round(report, 2), round(report_cpu, 2)
             row["report_week_figures_s"] = round(figures, 2)
             row["disk_bytes_per_mention"] = round(disk_bytes(store) / stored)
+            if store_kind == "embedded" and size == migrate_at:
+                progress("timing a schema 2 → 3 migration of a copy")
+                row.update(measure_migration(store))
             if size == sizes[-1]:
                 row.update(measure_acks(settings, store, now, batches))
+                if store_kind == "embedded":
+                    row.update(measure_prune(store, start))
+            row["load_1m_end"] = round(os.getloadavg()[0], 1)
             progress(json.dumps(row))
             rows.append(row)
     finally:
@@ -328,6 +404,7 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress) -> dict
                 store.es.indices.delete(index=",".join(names))
             store.es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-mentions")
         store.close()
+        shutil.rmtree(folder, ignore_errors=True)  # a 2M embedded file is 3 GB
     return {"metric": f"scale_{store_kind}", "unit": "s",
             "project": rows[-1]["cycle_20_brands_s"], "baseline": rows[0]["cycle_20_brands_s"],
             "ratio": round(rows[-1]["ingest_per_s"] / rows[0]["ingest_per_s"], 3),
@@ -345,9 +422,12 @@ def main() -> None:
     parser.add_argument("--store", choices=("embedded", "elasticsearch"), default="embedded")
     parser.add_argument("--es", default="http://127.0.0.1:9200")
     parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--migrate-at", type=int, metavar="SIZE",
+                        help="embedded: at this size, also time opening a copy narrowed to schema 2 (the upgrade)")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    result = run(args.store, args.es, sizes, lambda line: print(f"scale: {line}", file=sys.stderr, flush=True))
+    result = run(args.store, args.es, sizes, lambda line: print(f"scale: {line}", file=sys.stderr, flush=True),
+                 args.migrate_at)
     print(json.dumps(result, ensure_ascii=False))
 
 

@@ -168,11 +168,15 @@ class ReplyDesk:
     def figures(self, start: datetime, end: datetime, brand: str | None = None) -> dict[str, Any]:
         """Reply-SLA figures for a report: complaints of the period, answered or handled, within the SLA."""
         out = {"negative": 0, "answered": 0, "handled": 0, "within_sla": 0, "breached": 0, "open": 0}
+        now, tiers = self.clock.now(), {}  # a big brand's week is tens of thousands of complaints
         for b in self._brands(brand):
             complaints, first_reply = self._complaints(b, start, end)
             marks = load_marks(self.store, [c[0] for c in complaints])
             for mid, published, platform, content_type, followers in complaints:
-                tier = tier_of(platform, content_type, followers, self.config.reply.sla)
+                key = (platform, content_type, followers)
+                if key not in tiers:
+                    tiers[key] = tier_of(platform, content_type, followers, self.config.reply.sla)
+                tier = tiers[key]
                 if tier is None:
                     continue
                 out["negative"] += 1
@@ -187,7 +191,7 @@ class ReplyDesk:
                     out["open"] += 1
                 if done_at is not None and done_at <= published + tier.within:
                     out["within_sla"] += 1
-                elif done_at is not None or self.clock.now() >= published + tier.within:
+                elif done_at is not None or now >= published + tier.within:
                     out["breached"] += 1
         return out
 

@@ -108,50 +108,110 @@ def text_width(text: str, size: float = 10) -> float:
     return sum(1.05 * size if ord(c) > 0x2E80 else 0.62 * size for c in text) * DPI / 72
 
 
+def _context(labels: Labeller):
+    """Text properties are fixed when text is created: charts are built and drawn inside this."""
+    family = [labels.font, "DejaVu Sans"] if labels.font else ["DejaVu Sans"]
+    return matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False})
+
+
+class Charts:
+    """A report's charts. Every brand's chart of one shape (the period's buckets; the number of bars) is
+    drawn on one kept figure whose bars, texts and scale are updated: building a figure was half the
+    time of a chart, and a weekly report for 20 brands draws 40. Text properties are fixed when text is
+    created, so everything is drawn inside the font context."""
+
+    def __init__(self, labels: Labeller) -> None:
+        self.labels = labels
+        self._volume: dict[tuple[str, ...], tuple] = {}
+        self._bars: dict[tuple, tuple] = {}
+
+    def volume(self, brand: BrandFigures, hourly: bool, zone: ZoneInfo) -> bytes:
+        """Mentions per hour or day, stacked by sentiment."""
+        labels = self.labels
+        ticks = tuple(start.astimezone(zone).strftime("%H" if hourly else "%m-%d") for start, _ in brand.series)
+        most = max((sum(counts.values()) for _, counts in brand.series), default=0)
+        with _context(self.labels):
+            if ticks not in self._volume:
+                fig, ax = _figure(3.0)
+                stacks = [ax.bar(range(len(ticks)), [0] * len(ticks), color=colour, label=labels.words[sentiment])
+                          for sentiment, colour in COLOURS.items()]
+                ax.set_xticks(range(len(ticks)), ticks, fontsize=7, rotation=0 if len(ticks) <= 10 else 90)
+                title = ax.set_title(" ", loc="left", y=1.0)
+                ax.legend(fontsize=8, ncols=3, loc="lower right", bbox_to_anchor=(1, 1), frameon=False,
+                          borderaxespad=0.2)
+                self._volume[ticks] = (fig, ax, stacks, title)
+            fig, ax, stacks, title = self._volume[ticks]
+            bottom = [0] * len(ticks)
+            for sentiment, stack in zip(COLOURS, stacks):
+                for i, (bar, (_, counts)) in enumerate(zip(stack, brand.series)):
+                    bar.set_y(bottom[i])
+                    bar.set_height(counts.get(sentiment, 0))
+                    bottom[i] += counts.get(sentiment, 0)
+            title.set_text(f"{labels.name(brand.name)} {labels.words['volume']}")
+            _refit(ax)
+            return _png(fig, 3.0, text_width(f"{most:,}", 10), text_width("00-00", 7))
+
+    def bars(self, title_key: str, brand: str, pairs: list[tuple[str, int]], colour: str) -> bytes:
+        """Horizontal bars with counts and shares (share of voice against the competitors), largest on top."""
+        labels = self.labels
+        total = sum(v for _, v in pairs) or 1
+        names = [labels.name(n) for n, _ in pairs][::-1]
+        values = [v for _, v in pairs][::-1]
+        height = 0.4 * max(3, len(pairs)) + 1
+        key = (len(pairs), colour)
+        with _context(self.labels):
+            if key not in self._bars:
+                fig, ax = _figure(height)
+                bars = ax.barh(range(len(pairs)), [0] * len(pairs), color=colour)
+                texts = [ax.text(0, y, "", va="center", fontsize=8) for y in range(len(pairs))]
+                ax.margins(x=0.25)
+                self._bars[key] = (fig, ax, bars, texts, ax.set_title(" ", y=1.0))
+            fig, ax, bars, texts, title = self._bars[key]
+            for bar, text, y, v in zip(bars, texts, range(len(values)), values):
+                bar.set_width(v)
+                text.set_position((v, y))
+                text.set_text(f" {v} ({v / total:.0%})")
+            ax.set_yticks(range(len(names)), names)
+            title.set_text(f"{labels.name(brand)} {labels.words[title_key]}")
+            _refit(ax)
+            return _png(fig, height, max((text_width(n) for n in names), default=0), text_width("0000", 10) / 2)
+
+
+def _figure(height: float) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(WIDTH, height), dpi=DPI)
+    return fig, fig.add_subplot()
+
+
 def _render(labels: Labeller, draw: Callable[[Axes], None], height: float = 3.0, left_px: float = 40,
             bottom_px: float = 30) -> bytes:
-    """Text properties are fixed when text is created, so the whole chart is drawn inside the font context."""
-    family = [labels.font, "DejaVu Sans"] if labels.font else ["DejaVu Sans"]
-    with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False}):
-        fig = Figure(figsize=(WIDTH, height), dpi=DPI)
-        fig.subplots_adjust(left=min(0.5, (left_px + 12) / (WIDTH * DPI)), right=0.97,
-                            bottom=(bottom_px + 8) / (height * DPI), top=1 - 30 / (height * DPI))
-        draw(fig.add_subplot())
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
+    """A one-off chart (a post-mortem's) drawn by `draw` on a figure of its own."""
+    with _context(labels):
+        fig, ax = _figure(height)
+        draw(ax)
+        return _png(fig, height, left_px, bottom_px)
+
+
+def _refit(ax: Axes) -> Axes:
+    """A kept figure's scale fitted to the bars it now holds."""
+    ax.relim()
+    ax.autoscale_view()
+    return ax
+
+
+def _png(fig: Figure, height: float, left_px: float, bottom_px: float) -> bytes:
+    """The figure as PNG, its margins set from the labels' lengths."""
+    fig.subplots_adjust(left=min(0.5, (left_px + 12) / (WIDTH * DPI)), right=0.97,
+                        bottom=(bottom_px + 8) / (height * DPI), top=1 - 30 / (height * DPI))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
     return buf.getvalue()
 
 
 def volume_chart(brand: BrandFigures, hourly: bool, zone: ZoneInfo, labels: Labeller) -> bytes:
-    """Mentions per hour or day, stacked by sentiment."""
-    ticks = [start.astimezone(zone).strftime("%H" if hourly else "%m-%d") for start, _ in brand.series]
-
-    def draw(ax: Axes) -> None:
-        bottom = [0] * len(ticks)
-        for sentiment, colour in COLOURS.items():
-            values = [counts.get(sentiment, 0) for _, counts in brand.series]
-            ax.bar(range(len(ticks)), values, bottom=bottom, color=colour, label=labels.words[sentiment])
-            bottom = [b + v for b, v in zip(bottom, values)]
-        ax.set_xticks(range(len(ticks)), ticks, fontsize=7, rotation=0 if len(ticks) <= 10 else 90)
-        ax.set_title(f"{labels.name(brand.name)} {labels.words['volume']}", loc="left", y=1.0)
-        ax.legend(fontsize=8, ncols=3, loc="lower right", bbox_to_anchor=(1, 1), frameon=False, borderaxespad=0.2)
-
-    most = max((sum(counts.values()) for _, counts in brand.series), default=0)
-    return _render(labels, draw, left_px=text_width(f"{most:,}", 10), bottom_px=text_width("00-00", 7))
+    """One volume chart on its own (a report draws them all with one `Charts`)."""
+    return Charts(labels).volume(brand, hourly, zone)
 
 
 def bar_chart(title_key: str, brand: str, pairs: list[tuple[str, int]], labels: Labeller, colour: str) -> bytes:
-    """Horizontal bars with counts and shares (share of voice against the competitors), largest on top."""
-    total = sum(v for _, v in pairs) or 1
-    names = [labels.name(n) for n, _ in pairs][::-1]
-    values = [v for _, v in pairs][::-1]
-
-    def draw(ax: Axes) -> None:
-        ax.barh(names, values, color=colour)
-        for y, v in enumerate(values):
-            ax.text(v, y, f" {v} ({v / total:.0%})", va="center", fontsize=8)
-        ax.set_title(f"{labels.name(brand)} {labels.words[title_key]}", y=1.0)
-        ax.margins(x=0.25)
-
-    return _render(labels, draw, height=0.4 * max(3, len(pairs)) + 1,
-                   left_px=max((text_width(n) for n in names), default=0), bottom_px=text_width("0000", 10) / 2)
+    """One bar chart on its own (a report draws them all with one `Charts`)."""
+    return Charts(labels).bars(title_key, brand, pairs, colour)

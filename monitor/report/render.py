@@ -35,6 +35,11 @@ def share(part: int, whole: int) -> str:
     return f"{part / whole:.0%}" if whole else "—"
 
 
+def chart_prefix(brands: list[str], brand: str) -> str:
+    """Chart files are named by brand position (b1-volume.png): file names stay ASCII for every mail client."""
+    return f"b{brands.index(brand) + 1}"
+
+
 @dataclass
 class Report:
     data: ReportData
@@ -52,8 +57,7 @@ class Report:
                 f"{(p.end if p.hourly else last).astimezone(self.zone).strftime(fmt)}")
 
     def chart_prefix(self, brand: str) -> str:
-        """Chart files are named by brand position (b1-volume.png): file names stay ASCII for every mail client."""
-        return f"b{[b.name for b in self.data.brands].index(brand) + 1}"
+        return chart_prefix([b.name for b in self.data.brands], brand)
 
     def charts_of(self, brand: str) -> list[str]:
         return [name for name in self.charts if name.startswith(f"{self.chart_prefix(brand)}-")]

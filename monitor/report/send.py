@@ -20,10 +20,10 @@ from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.config.model import ReportSchedule
 from monitor.report import charts
-from monitor.report.data import Progress, gather
+from monitor.report.data import BrandFigures, Progress, chosen_brands, gather
 from monitor.report.digest import chat_digest
 from monitor.report.period import period_until, scheduled_until
-from monitor.report.render import Report
+from monitor.report.render import Report, chart_prefix
 from monitor.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -35,18 +35,22 @@ def build_report(settings: Settings, store: Store, period_name: str, until: date
                  progress: Progress = lambda line: None) -> Report:
     zone = settings.config.zone
     period = period_until(period_name, until, zone)
-    data = gather(settings, store, period, brand, progress)
-    names = [b.name for b in data.brands] + [n for b in data.brands for n, _ in b.share_of_voice]
+    brands = chosen_brands(settings, brand)
+    chosen = [b.name for b in brands]
+    names = chosen + [c for b in brands for c in b.competitors]  # as the share-of-voice charts name them
     labels = charts.labeller_for(names, charts.cjk_font())
+    painter = charts.Charts(labels)
     pngs: dict[str, bytes] = {}
-    report = Report(data, zone, pngs, labels.legend(), datetime.now(until.tzinfo))
-    for b in data.brands:
+
+    def draw(b: BrandFigures) -> None:  # while the next brands are read
         progress(f"charts for {b.name}")
-        slug = report.chart_prefix(b.name)
-        pngs[f"{slug}-volume.png"] = charts.volume_chart(b, period.hourly, zone, labels)
+        slug = chart_prefix(chosen, b.name)
+        pngs[f"{slug}-volume.png"] = painter.volume(b, period.hourly, zone)
         if len(b.share_of_voice) > 1:
-            pngs[f"{slug}-share.png"] = charts.bar_chart("share", b.name, b.share_of_voice, labels, SHARE_COLOUR)
-    return report
+            pngs[f"{slug}-share.png"] = painter.bars("share", b.name, b.share_of_voice, SHARE_COLOUR)
+
+    data = gather(settings, store, period, brand, progress, draw)
+    return Report(data, zone, pngs, labels.legend(), datetime.now(until.tzinfo))
 
 
 def write_report(report: Report, out: Path) -> list[Path]:

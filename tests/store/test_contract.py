@@ -317,6 +317,27 @@ def test_top_authors_rank_the_most_followed_first_then_the_most_active(store):
     assert top == [(a, counts[a], followers.get(a)) for a in expected]
 
 
+def test_top_authors_count_every_mention_of_a_big_account_and_break_ties_at_the_cut_by_activity(store):
+    """An author's rank is their largest follower count with all their mentions counted, even mentions made
+    with fewer followers; authors tied with the last place are ranked by how much they posted."""
+    rows = []
+    for n in range(1, 121):
+        m = mention(n, n)
+        name, followers = [("大V", 90_000 if n == 7 else 10), ("甲", 500), ("乙", 500), ("丙", 500), ("丁", None),
+                           (f"散户{n}", n % 4 * 100)][n % 6 if n != 7 else 0]
+        m.author.name, m.author.followers = name, followers
+        rows.append(m)
+    store.upsert(rows)
+    followers, counts = {}, Counter(m.author.name for m in rows)
+    for m in rows:
+        if m.author.followers is not None:
+            followers[m.author.name] = max(followers.get(m.author.name, 0), m.author.followers)
+    expected = sorted(counts, key=lambda a: (-followers.get(a, 0), -counts[a], a))
+    for limit in (1, 2, 3, 6):
+        assert store.top_authors(Query(brand="小米"), limit=limit) == [
+            (a, counts[a], followers.get(a)) for a in expected[:limit]]
+
+
 def test_top_stories_give_each_storys_most_engaged_mention_and_its_size(store):
     rows = [_varied(n) for n in range(1, 40)]
     store.upsert(rows)

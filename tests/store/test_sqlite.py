@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from contextlib import closing
 from dataclasses import replace
 from datetime import timedelta, timezone
 
+from bench.scale import SCHEMA_2
 from monitor.config.model import RetentionConfig
+from monitor.store import sqlite as sqlite_module
 from monitor.store.base import Query
 from monitor.store.sqlite import SCHEMA_VERSION, SqliteStore
 from tests.store.records import T0, mention
@@ -135,24 +138,21 @@ def test_records_are_written_as_mention_to_dict_whatever_the_times_and_numbers(t
         assert {m.id: m for m in store.find(Query())}[huge.id].engagement.views == 2**70
 
 
-def test_a_schema_2_file_gains_the_brand_columns_and_category_rollups_on_open(tmp_path):
-    path = tmp_path / "v2.db"
+def _schema_2_file(path) -> None:
+    """12 mentions of 小米, written now and narrowed to what schema 2 held: a narrower brand table, no roll_facets,
+    keyword rollups without the sentiment."""
     rows = [mention(n, n * 10, categories=[["质量"], ["物流", "质量"], []][n % 3]) for n in range(1, 13)]
     for n, m in enumerate(rows):
         m.ip_location, m.author.followers = ("广东", None)[n % 2], n * 100
     with closing(SqliteStore(path)) as store:
         store.upsert(rows)
-    with closing(sqlite3.connect(path)) as db, db:  # as schema 2 left it: a narrower brand table, no roll_facets
-        db.executescript("""
-            CREATE TABLE mb2 (brand TEXT NOT NULL, ts REAL NOT NULL, mid INTEGER NOT NULL, sentiment TEXT NOT NULL,
-                              source TEXT NOT NULL, platform TEXT NOT NULL, PRIMARY KEY (brand, ts, mid)) WITHOUT ROWID;
-            INSERT INTO mb2 SELECT brand, ts, mid, sentiment, source, platform FROM mention_brands;
-            DROP TABLE mention_brands; ALTER TABLE mb2 RENAME TO mention_brands; DROP TABLE roll_facets;
-            CREATE TABLE rt2 (brand TEXT NOT NULL, hour INTEGER NOT NULL, term TEXT NOT NULL, n INTEGER NOT NULL,
-                              PRIMARY KEY (brand, hour, term)) WITHOUT ROWID;
-            INSERT INTO rt2 SELECT brand, hour, term, sum(n) FROM roll_terms GROUP BY brand, hour, term;
-            DROP TABLE roll_terms; ALTER TABLE rt2 RENAME TO roll_terms;
-            PRAGMA user_version=2;""")
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.executescript(SCHEMA_2)
+
+
+def test_a_schema_2_file_gains_the_brand_columns_and_category_rollups_on_open(tmp_path):
+    path = tmp_path / "v2.db"
+    _schema_2_file(path)
     with closing(SqliteStore(path)) as store:
         day = Query(brand="小米", start=T0, end=T0 + timedelta(days=1))
         assert store.facet_counts(day, "category") == [("质量", 8), ("物流", 4)]
@@ -162,3 +162,15 @@ def test_a_schema_2_file_gains_the_brand_columns_and_category_rollups_on_open(tm
         assert store.top_terms(replace(day, sentiments=("negative",)), 1) == [("发热", 12)]
         assert store.term_counts(replace(day, sentiments=("positive",)), ["发热"]) == {"发热": 0}
         assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_schema_2_migration_logs_its_progress_step_by_step_and_counts_each_mention_once(tmp_path, monkeypatch, caplog):
+    path = tmp_path / "v2.db"
+    _schema_2_file(path)
+    monkeypatch.setattr(sqlite_module, "MIGRATE_CHUNK", 5)
+    with caplog.at_level("WARNING", logger="monitor.store.sqlite"), closing(SqliteStore(path)) as store:
+        assert store.count(Query(brand="小米")) == 12
+        assert sum(n for _, n in store.facet_counts(Query(brand="小米"), "region")) == 6
+    steps = [re.match(r"migrating to schema \d+: (\d+)/(\d+) mentions \(\d+%, \d+ s\)$", r.getMessage())
+             for r in caplog.records]  # as read, whatever log filter an earlier test installed has done to args
+    assert [m.groups() for m in steps if m] == [("5", "12"), ("10", "12"), ("12", "12")]
