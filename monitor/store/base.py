@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,6 +102,11 @@ class Store(ABC):
 
     @abstractmethod
     def count(self, query: Query) -> int: ...
+
+    def counts(self, queries: Sequence[Query]) -> list[int]:
+        """count() of each query, in order. A rule cycle or a report asks dozens at once: a backend that
+        pays a round trip per request (Elasticsearch) sends them together."""
+        return [self.count(q) for q in queries]
 
     @abstractmethod
     def histogram(self, query: Query, bucket: timedelta) -> list[tuple[datetime, int]]:

@@ -32,6 +32,8 @@ from monitor.store.elastic_schema import (DELIVERY_FIELDS, EVENT_FIELDS, FAMILY_
 log = logging.getLogger(__name__)
 
 LOOKUP_CHUNK = 1000  # ids per "where is it now?" query
+MSEARCH_CHUNK = 200  # counts per _msearch request
+STATE_CHUNK = 1000  # keys per _mget request
 FRESH_MAX = 50_000  # mentions written but not yet searchable that the store keeps track of
 MAX_RESULTS = 10_000  # ES's default result window
 RECHECK_MAX = 10.0  # seconds between attempts to reach a cluster that was down
@@ -218,10 +220,23 @@ class ElasticStore(Store):
         return self.es.search(index=self.layout.mentions, **ANY_INDEX, **request)
 
     def count(self, query: Query) -> int:
-        if query.unique or query.authors:
-            result = self._mentions(query=es_query(query), size=0, aggs=_distinct(query))
-            return int(_aggregation(result, "stories", {"value": 0})["value"])
-        return self._mentions(query=es_query(query), size=0, track_total_hits=True)["hits"]["total"]["value"]
+        return _counted(query, self._mentions(**_count_request(query)))
+
+    def counts(self, queries: Sequence[Query]) -> list[int]:
+        """One _msearch per MSEARCH_CHUNK queries; a query the cluster could not answer there (e.g. its
+        search queue was full) is asked again on its own, so its error is the one count() gives."""
+        self._setup()
+        self._refresh()
+        out: list[int] = []
+        head = {"index": self.layout.mentions, **ANY_INDEX}
+        for start in range(0, len(queries), MSEARCH_CHUNK):
+            chunk = queries[start:start + MSEARCH_CHUNK]
+            searches: list[dict[str, Any]] = []
+            for q in chunk:
+                searches += [head, _count_request(q)]
+            responses = self.es.msearch(searches=searches)["responses"]
+            out += [self.count(q) if "error" in r else _counted(q, r) for q, r in zip(chunk, responses)]
+        return out
 
     def histogram(self, query: Query, bucket: timedelta) -> list[tuple[datetime, int]]:
         if query.start is None or query.end is None:
@@ -284,13 +299,21 @@ class ElasticStore(Store):
                 for b in _aggregation(result, "t")["buckets"]]
 
     def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
+        """Stories sized first; then, for those few, their most engaged mention (one hit per story by
+        collapsing): a top_hits under the terms aggregation would be collected for every story."""
         result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
             "field": "story", "size": limit, "shard_size": max(limit * 10, 10_000),
             "order": [{"_count": "desc"}, {"e": "desc"}, {"_key": "asc"}]},
-            "aggs": {"e": {"max": {"field": "engagement_total"}}, "top": {"top_hits": {
-                "size": 1, "sort": [{"engagement_total": "desc"}, {"@timestamp": "desc"}, {"id": "desc"}]}}}}})
-        return [(mention_from(b["top"]["hits"]["hits"][0]["_source"]), b["doc_count"])
-                for b in _aggregation(result, "t")["buckets"]]
+            "aggs": {"e": {"max": {"field": "engagement_total"}}}}})
+        sizes = {b["key"]: b["doc_count"] for b in _aggregation(result, "t")["buckets"]}
+        if not sizes:
+            return []
+        narrowed = es_query(query)
+        narrowed["bool"]["filter"].append({"terms": {"story": list(sizes)}})
+        hits = self._mentions(query=narrowed, size=len(sizes), collapse={"field": "story"},
+                              sort=[{"engagement_total": "desc"}, {"@timestamp": "desc"}, {"id": "desc"}])["hits"]["hits"]
+        best = {h["fields"]["story"][0]: mention_from(h["_source"]) for h in hits}
+        return [(best[story], n) for story, n in sizes.items() if story in best]
 
     # retention
     def prune(self, now: datetime) -> dict[str, int]:
@@ -391,6 +414,19 @@ class ElasticStore(Store):
             return self._known_state[key]
         self._known_state[key] = value
         return value
+
+    def get_states(self, keys: list[str]) -> dict[str, Any]:
+        """One _mget per STATE_CHUNK keys (the reply figures read one per complaint of a brand-week)."""
+        self._setup()
+        out: dict[str, Any] = {}
+        for start in range(0, len(keys), STATE_CHUNK):
+            chunk = keys[start:start + STATE_CHUNK]
+            docs = self.es.mget(index=self.layout.alias("state"), ids=chunk)["docs"]
+            if any("error" in doc for doc in docs):  # e.g. the index deleted: get_state's errors and repair
+                out.update(super().get_states(chunk))
+                continue
+            out.update((doc["_id"], doc["_source"].get("value")) for doc in docs if doc.get("found"))
+        return out
 
     def put_state(self, key: str, value: Any) -> None:
         self._setup()
@@ -501,8 +537,23 @@ def _dotted(source: dict[str, Any], field: str) -> Any:
 
 
 def _aggregation(result: Any, name: str, empty: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An aggregation of a search over no index at all (none written yet, or deleted) is absent: empty."""
-    return result.body.get("aggregations", {}).get(name, empty if empty is not None else {"buckets": []})
+    """An aggregation of a search over no index at all (none written yet, or deleted) is absent: empty.
+    `result` is a search's response or one of an _msearch's."""
+    body = getattr(result, "body", result)
+    return body.get("aggregations", {}).get(name, empty if empty is not None else {"buckets": []})
+
+
+def _count_request(query: Query) -> dict[str, Any]:
+    """The search body that counts a query's mentions, stories or authors (count and counts share it)."""
+    if query.unique or query.authors:
+        return {"query": es_query(query), "size": 0, "aggs": _distinct(query)}
+    return {"query": es_query(query), "size": 0, "track_total_hits": True}
+
+
+def _counted(query: Query, result: Any) -> int:
+    if query.unique or query.authors:
+        return int(_aggregation(result, "stories", {"value": 0})["value"])
+    return int(result["hits"]["total"]["value"])
 
 
 def _millis(dt: datetime) -> int:
