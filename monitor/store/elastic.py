@@ -11,23 +11,56 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from elasticsearch import ApiError, ConflictError, ConnectionTimeout, Elasticsearch, NotFoundError
+from elasticsearch import (
+    ApiError,
+    ConflictError,
+    ConnectionTimeout,
+    Elasticsearch,
+    NotFoundError,
+)
 from elasticsearch import ConnectionError as EsConnectionError
 
 from monitor.clock import utc
 from monitor.config.model import ElasticConfig, RetentionConfig
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
+from monitor.store import elastic_rollup as rollup
 from monitor.store import matching
-from monitor.store.base import Fence, FencedOff, Query, Store, UpsertResult, raising_unavailable
-from monitor.store.elastic_bulk import BACKOFF, Action, BulkSender, Unreachable, retryable
-from monitor.store.elastic_schema import (DELIVERY_FIELDS, EVENT_FIELDS, FAMILY_PROPERTIES, INCIDENT_FIELDS, Layout,
-                                          MappingOutdated, install, mend_months, mention_doc, mention_from,
-                                          only)
+from monitor.store.base import (
+    Fence,
+    FencedOff,
+    Query,
+    Store,
+    UpsertResult,
+    raising_unavailable,
+)
+from monitor.store.elastic_bulk import (
+    BACKOFF,
+    Action,
+    BulkSender,
+    Unreachable,
+    retryable,
+)
+from monitor.store.elastic_schema import (
+    DELIVERY_FIELDS,
+    EVENT_FIELDS,
+    FAMILY_PROPERTIES,
+    INCIDENT_FIELDS,
+    Layout,
+    MappingOutdated,
+    install,
+    mend_months,
+    mention_doc,
+    mention_from,
+    only,
+)
+from monitor.store.hours import HOUR, pieces
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +116,8 @@ class ElasticStore(Store):
         self._down_for = 0.0
         self._known_state: dict[str, Any] = {}  # last values seen, served while the cluster is away
         self._dirty: set[str] = set()  # indices written since the last refresh
-        self._fresh: dict[str, str] = {}  # mention id → index, for those written since the last refresh
+        # mention id → (index, its rollup keys), for those written since the last refresh
+        self._fresh: dict[str, tuple[str, list[rollup.Key]]] = {}
         self._repaired: list[str] = []  # what any call recreated since verify() last reported it
 
     # setup
@@ -136,6 +170,8 @@ class ElasticStore(Store):
         For a demo rerun on a node that outlives the demo's folder."""
         with self._lock:
             for family in FAMILY_PROPERTIES:
+                if family == "rollups":  # they count the mentions, which stay
+                    continue
                 names = list(self.es.indices.get(index=self.layout.alias(family), **ANY_INDEX))
                 if names:
                     self.es.indices.delete(index=",".join(names))
@@ -170,7 +206,7 @@ class ElasticStore(Store):
         for m in mentions:
             repeats += m.id in latest
             latest[m.id] = m
-        stored_in = self._where(list(latest))
+        stored_in, before = self._where(list(latest))
         targets = {i: self.layout.month_index(m.published_at) for i, m in latest.items()}
         report = self.bulk.send([Action("index", targets[i], i, mention_doc(m)) for i, m in latest.items()])
         self._answered()
@@ -182,7 +218,9 @@ class ElasticStore(Store):
         for error in report.errors:
             log.error("Elasticsearch refused mention %s", error)
         stored = [i for i in latest if i not in refused]
-        self._fresh.update((i, targets[i]) for i in stored)
+        counted = {i: rollup.keys_of(latest[i]) for i in stored}
+        self._count_in(counted, before)
+        self._fresh.update((i, (targets[i], counted[i])) for i in stored)
         self._dirty |= set(targets.values()) | {a.index for a in moved}
         if len(self._fresh) > FRESH_MAX:
             self._refresh()
@@ -199,20 +237,47 @@ class ElasticStore(Store):
                 self._dirty.clear()
                 self._fresh.clear()
 
-    def _where(self, ids: list[str]) -> dict[str, set[str]]:
+    def _count_in(self, counted: dict[str, list[rollup.Key]], before: dict[str, list[rollup.Key]]) -> None:
+        """Add the written mentions to the rollups and take away the versions they replaced: read the
+        keys, write them back unless changed meanwhile, again for those that were (monitor/store/elastic_rollup.py)."""
+        deltas: Counter = Counter()
+        for i, keys in counted.items():
+            deltas.update(keys)
+            deltas.subtract(before.get(i, ()))
+        pending = {k: n for k, n in deltas.items() if n}
+        index = self.layout.alias("rollups")
+        for _ in range(rollup.CAS_ROUNDS):
+            if not pending:
+                break
+            stored = self.es.mget(index=index, ids=[rollup.doc_id(k) for k in pending])["docs"]
+            report = self.bulk.send(rollup.changes(index, pending, stored))
+            self._dirty.add(index)
+            again = {e.id for e in report.errors if e.status == 409}
+            for error in report.errors:
+                if error.status != 409:
+                    log.error("Elasticsearch refused a rollup count: %s", error)
+            pending = {k: n for k, n in pending.items() if rollup.doc_id(k) in again}
+        if pending:
+            log.error("rollup counts of %d keys not written: other writers kept changing them", len(pending))
+
+    def _where(self, ids: list[str]) -> tuple[dict[str, set[str]], dict[str, list[rollup.Key]]]:
         """Which indices hold each of these mentions now (more than one only if a writer died between
-        writing a moved mention and deleting its old copy: the next write cleans up)."""
+        writing a moved mention and deleting its old copy: the next write cleans up), and what the stored
+        version counts in the rollups."""
         found: dict[str, set[str]] = {}
+        keys: dict[str, list[rollup.Key]] = {}
         for start in range(0, len(ids), LOOKUP_CHUNK):
             chunk = ids[start:start + LOOKUP_CHUNK]
-            hits = self.es.search(index=self.layout.mentions, query={"ids": {"values": chunk}}, source=False,
-                                  size=2 * len(chunk), **ANY_INDEX)["hits"]["hits"]
+            hits = self.es.search(index=self.layout.mentions, query={"ids": {"values": chunk}},
+                                  source=rollup.SOURCE_FIELDS, size=2 * len(chunk), **ANY_INDEX)["hits"]["hits"]
             for hit in hits:
                 found.setdefault(hit["_id"], set()).add(hit["_index"])
+                keys[hit["_id"]] = rollup.stored_keys(hit["_source"])
         for i in ids:
             if i in self._fresh:  # written, not yet searchable
-                found[i] = {self._fresh[i]}
-        return found
+                index, keys[i] = self._fresh[i]
+                found[i] = {index}
+        return found, keys
 
     def _mentions(self, **request: Any) -> dict[str, Any]:
         self._setup()
@@ -220,23 +285,46 @@ class ElasticStore(Store):
         return self.es.search(index=self.layout.mentions, **ANY_INDEX, **request)
 
     def count(self, query: Query) -> int:
-        return _counted(query, self._mentions(**_count_request(query)))
+        plan = self._count_plan(query)
+        if len(plan) == 1:
+            index, q, body = plan[0]
+            self._setup()
+            self._refresh()
+            return _counted(q, self.es.search(index=index, **ANY_INDEX, **body))
+        return self.counts([query])[0]
 
     def counts(self, queries: Sequence[Query]) -> list[int]:
-        """One _msearch per MSEARCH_CHUNK queries; a query the cluster could not answer there (e.g. its
-        search queue was full) is asked again on its own, so its error is the one count() gives."""
+        """Every search of every count (whole hours from the rollups, the edges from the mentions) in one
+        _msearch per MSEARCH_CHUNK searches. A search the cluster could not answer there (e.g. its search
+        queue was full) is asked again on its own, so its error is the one a lone search gives."""
         self._setup()
         self._refresh()
-        out: list[int] = []
-        head = {"index": self.layout.mentions, **ANY_INDEX}
-        for start in range(0, len(queries), MSEARCH_CHUNK):
-            chunk = queries[start:start + MSEARCH_CHUNK]
-            searches: list[dict[str, Any]] = []
-            for q in chunk:
-                searches += [head, _count_request(q)]
-            responses = self.es.msearch(searches=searches)["responses"]
-            out += [self.count(q) if "error" in r else _counted(q, r) for q, r in zip(chunk, responses)]
+        searches = [(n, *step) for n, q in enumerate(queries) for step in self._count_plan(q)]
+        out = [0] * len(queries)
+        for start in range(0, len(searches), MSEARCH_CHUNK):
+            chunk = searches[start:start + MSEARCH_CHUNK]
+            body: list[dict[str, Any]] = []
+            for _, index, _, request in chunk:
+                body += [{"index": index, **ANY_INDEX}, request]
+            responses = self.es.msearch(searches=body)["responses"]
+            for (n, index, q, request), r in zip(chunk, responses):
+                if "error" in r:
+                    r = self.es.search(index=index, **ANY_INDEX, **request)
+                out[n] += _counted(q, r)
         return out
+
+    def _count_plan(self, query: Query) -> list[tuple[str, Query | None, dict[str, Any]]]:
+        """(index, query or None for a rollup sum, search body) of each search a count adds up."""
+        if not rollup.answers(query):
+            return [(self.layout.mentions, query, _count_request(query))]
+        plan = []
+        for lo, hi, whole in pieces(query):
+            if whole:
+                plan.append((self.layout.alias("rollups"), None, rollup.sum_request(query, lo, hi)))
+            else:
+                edge = replace(query, start=_from_seconds(lo), end=_from_seconds(hi))
+                plan.append((self.layout.mentions, edge, _count_request(edge)))
+        return plan
 
     def histogram(self, query: Query, bucket: timedelta) -> list[tuple[datetime, int]]:
         if query.start is None or query.end is None:
@@ -251,7 +339,7 @@ class ElasticStore(Store):
         result = self._mentions(query=es_query(query), size=0, aggs={"h": histogram})
         counts = {b["key"]: int(b["stories"]["value"]) if query.unique or query.authors else b["doc_count"]
                   for b in _aggregation(result, "h")["buckets"]}
-        return [(datetime.fromtimestamp(k / 1000, timezone.utc), counts.get(k, 0))
+        return [(datetime.fromtimestamp(k / 1000, UTC), counts.get(k, 0))
                 for k in range(start // size * size, end, size)]
 
     def find(self, query: Query, limit: int = 20, order: str = "recent") -> list[Mention]:
@@ -318,20 +406,37 @@ class ElasticStore(Store):
     # retention
     def prune(self, now: datetime) -> dict[str, int]:
         """Delete whole monthly indices whose month ended before the retention (a mention is kept at
-        most a month longer than asked); the cheapest deletion Elasticsearch has."""
+        most a month longer than asked; the cheapest deletion Elasticsearch has), and rollups of hours
+        before theirs."""
+        gone: dict[str, int] = {}
+        if self.retention.rollups is not None:
+            self._setup()
+            cutoff = _millis(now - self.retention.rollups) // (HOUR * 1000) * HOUR * 1000
+            gone["rollups"] = self._delete_rollups({"range": {"hour": {"lt": cutoff, "format": "epoch_millis"}}})
         if self.retention.mentions is None:
-            return {}
+            return gone
         self._setup()
         cutoff = utc(now - self.retention.mentions)
-        gone = []
+        months = []
         for name in self.es.indices.get(index=self.layout.mentions_pattern, **ANY_INDEX):
             month_end = self.layout.month_end(name)
             if month_end is not None and month_end <= cutoff:
-                gone.append(name)
-        if gone:
-            self.es.indices.delete(index=",".join(gone))
-            log.info("retention: deleted %s", ", ".join(gone))
-        return {"indices": len(gone)}
+                months.append(name)
+        if months:
+            self.es.indices.delete(index=",".join(months))
+            log.info("retention: deleted %s", ", ".join(months))
+        return {**gone, "indices": len(months)}
+
+    def _delete_rollups(self, query: dict[str, Any]) -> int:
+        """Scroll and bulk-delete (the cluster may lack _delete_by_query); how many went."""
+        from elasticsearch import helpers
+
+        index = self.layout.alias("rollups")
+        self.es.indices.refresh(index=index)
+        ids = [hit["_id"] for hit in helpers.scan(self.es, index=index, query={"query": query}, _source=False)]
+        report = self.bulk.send([Action("delete", index, i) for i in ids])
+        self.es.indices.refresh(index=index)
+        return report.done
 
     # incidents, their timeline and notification log
     def _write(self, family: str, **request: Any) -> None:
@@ -515,6 +620,7 @@ def _outage(store: ElasticStore, exc: Exception) -> bool:
         store._went_down(exc)
     if index_missing(exc):
         store._ready = False  # the next call recreates them
+        store._fresh.clear()  # and what was written before is gone with them
     return unreachable(exc) or isinstance(exc, MappingOutdated) or index_missing(exc)
 
 
@@ -550,10 +656,17 @@ def _count_request(query: Query) -> dict[str, Any]:
     return {"query": es_query(query), "size": 0, "track_total_hits": True}
 
 
-def _counted(query: Query, result: Any) -> int:
+def _counted(query: Query | None, result: Any) -> int:
+    """What one search of a count plan found: a rollup sum (query None), stories, authors or mentions."""
+    if query is None:
+        return rollup.summed(result)
     if query.unique or query.authors:
         return int(_aggregation(result, "stories", {"value": 0})["value"])
     return int(result["hits"]["total"]["value"])
+
+
+def _from_seconds(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
 
 
 def _millis(dt: datetime) -> int:
