@@ -206,8 +206,11 @@ class ElasticStore(Store):
         for m in mentions:
             repeats += m.id in latest
             latest[m.id] = m
-        stored_in, before = self._where(list(latest))
+        stored_in, copies = self._where(list(latest))
         targets = {i: self.layout.month_index(m.published_at) for i, m in latest.items()}
+        # what the rollups count of each: its only copy; of two (a move a crash cut short), the old one
+        before = {i: next((keys for index, keys in found.items() if index != targets[i]), found.get(targets[i], []))
+                  for i, found in copies.items()}
         report = self.bulk.send([Action("index", targets[i], i, mention_doc(m)) for i, m in latest.items()])
         self._answered()
         refused = {e.id for e in report.errors}
@@ -260,23 +263,23 @@ class ElasticStore(Store):
         if pending:
             log.error("rollup counts of %d keys not written: other writers kept changing them", len(pending))
 
-    def _where(self, ids: list[str]) -> tuple[dict[str, set[str]], dict[str, list[rollup.Key]]]:
+    def _where(self, ids: list[str]) -> tuple[dict[str, set[str]], dict[str, dict[str, list[rollup.Key]]]]:
         """Which indices hold each of these mentions now (more than one only if a writer died between
-        writing a moved mention and deleting its old copy: the next write cleans up), and what the stored
-        version counts in the rollups."""
+        writing a moved mention and deleting its old copy: the next write cleans up), and what each copy
+        would count in the rollups, by index."""
         found: dict[str, set[str]] = {}
-        keys: dict[str, list[rollup.Key]] = {}
+        keys: dict[str, dict[str, list[rollup.Key]]] = {}
         for start in range(0, len(ids), LOOKUP_CHUNK):
             chunk = ids[start:start + LOOKUP_CHUNK]
             hits = self.es.search(index=self.layout.mentions, query={"ids": {"values": chunk}},
                                   source=rollup.SOURCE_FIELDS, size=2 * len(chunk), **ANY_INDEX)["hits"]["hits"]
             for hit in hits:
                 found.setdefault(hit["_id"], set()).add(hit["_index"])
-                keys[hit["_id"]] = rollup.stored_keys(hit["_source"])
+                keys.setdefault(hit["_id"], {})[hit["_index"]] = rollup.stored_keys(hit["_source"])
         for i in ids:
             if i in self._fresh:  # written, not yet searchable
-                index, keys[i] = self._fresh[i]
-                found[i] = {index}
+                index, counted = self._fresh[i]
+                found[i], keys[i] = {index}, {index: counted}
         return found, keys
 
     def _mentions(self, **request: Any) -> dict[str, Any]:
