@@ -294,27 +294,44 @@ class ElasticStore(Store):
             self._setup()
             self._refresh()
             return _counted(q, self.es.search(index=index, **ANY_INDEX, **body))
-        return self.counts([query])[0]
+        return self.read_many([("count", (query,))])[0]
 
-    def counts(self, queries: Sequence[Query]) -> list[int]:
-        """Every search of every count (whole hours from the rollups, the edges from the mentions) in one
-        _msearch per MSEARCH_CHUNK searches. A search the cluster could not answer there (e.g. its search
-        queue was full) is asked again on its own, so its error is the one a lone search gives."""
+    def read_many(self, reads: Sequence[tuple[str, tuple]]) -> list[Any]:
+        """Every search of every read (a count's whole hours from the rollups and its edges from the
+        mentions; top words; term counts) in one _msearch per MSEARCH_CHUNK searches. A search the cluster
+        could not answer there (e.g. its search queue was full) is asked again on its own, so its error is
+        the one a lone search gives. Other reads are made one by one."""
         self._setup()
         self._refresh()
-        searches = [(n, *step) for n, q in enumerate(queries) for step in self._count_plan(q)]
-        out = [0] * len(queries)
+        plans = [self._read_plan(name, args) for name, args in reads]
+        searches = [(n, index, body) for n, plan in enumerate(plans) if plan for index, body in plan[0]]
+        answers: list[list[Any]] = [[] for _ in reads]
         for start in range(0, len(searches), MSEARCH_CHUNK):
             chunk = searches[start:start + MSEARCH_CHUNK]
             body: list[dict[str, Any]] = []
-            for _, index, _, request in chunk:
+            for _, index, request in chunk:
                 body += [{"index": index, **ANY_INDEX}, request]
             responses = self.es.msearch(searches=body)["responses"]
-            for (n, index, q, request), r in zip(chunk, responses):
-                if "error" in r:
-                    r = self.es.search(index=index, **ANY_INDEX, **request)
-                out[n] += _counted(q, r)
-        return out
+            for (n, index, request), r in zip(chunk, responses):
+                answers[n].append(self.es.search(index=index, **ANY_INDEX, **request) if "error" in r else r)
+        return [plan[1](answers[n]) if plan else getattr(self, name)(*args)
+                for n, (plan, (name, args)) in enumerate(zip(plans, reads))]
+
+    def _read_plan(self, name: str, args: tuple) -> tuple[list[tuple[str, dict[str, Any]]], Any] | None:
+        """(the searches, and what makes the read's answer of their responses), or None: read on its own."""
+        if name == "count":
+            steps = self._count_plan(args[0])
+            return [(index, body) for index, _, body in steps], \
+                lambda rs, steps=steps: sum(_counted(q, r) for (_, q, _), r in zip(steps, rs))
+        if name == "top_terms":
+            return [(self.layout.mentions, _top_terms_request(*args))], lambda rs: _top_terms_from(rs[0])
+        if name == "term_counts":
+            wanted = list(dict.fromkeys(args[1]))
+            if not wanted:
+                return [], lambda rs: {}
+            return [(self.layout.mentions, _term_counts_request(args[0], wanted))], \
+                lambda rs: _term_counts_from(rs[0], wanted)
+        return None
 
     def _count_plan(self, query: Query) -> list[tuple[str, Query | None, dict[str, Any]]]:
         """(index, query or None for a rollup sum, search body) of each search a count adds up."""
@@ -358,20 +375,13 @@ class ElasticStore(Store):
         return [tuple(_dotted(h["_source"], f) for f in fields) for h in hits]
 
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
-        """Exact: each monthly index has one shard, and the shard size covers every term of the window."""
-        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
-            "field": "keywords", "size": limit, "shard_size": max(limit * 10, 10_000),
-            "order": [{"_count": "desc"}, {"_key": "asc"}]}}})
-        return [(b["key"], b["doc_count"]) for b in _aggregation(result, "t")["buckets"]]
+        return _top_terms_from(self._mentions(**_top_terms_request(query, limit)))
 
     def term_counts(self, query: Query, terms: Iterable[str]) -> dict[str, int]:
         wanted = list(dict.fromkeys(terms))
         if not wanted:
             return {}
-        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
-            "field": "keywords", "include": wanted, "size": len(wanted)}}})
-        found = {b["key"]: b["doc_count"] for b in _aggregation(result, "t")["buckets"]}
-        return {t: found.get(t, 0) for t in wanted}
+        return _term_counts_from(self._mentions(**_term_counts_request(query, wanted)), wanted)
 
     def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
         field = {"platform": "platform", "source": "source", "region": "ip_location", "category": "categories"}[facet]
@@ -657,6 +667,27 @@ def _count_request(query: Query) -> dict[str, Any]:
     if query.unique or query.authors:
         return {"query": es_query(query), "size": 0, "aggs": _distinct(query)}
     return {"query": es_query(query), "size": 0, "track_total_hits": True}
+
+
+def _top_terms_request(query: Query, limit: int = 10) -> dict[str, Any]:
+    """Exact: each monthly index has one shard, and the shard size covers every term of the window."""
+    return {"query": es_query(query), "size": 0, "aggs": {"t": {"terms": {
+        "field": "keywords", "size": limit, "shard_size": max(limit * 10, 10_000),
+        "order": [{"_count": "desc"}, {"_key": "asc"}]}}}}
+
+
+def _top_terms_from(result: Any) -> list[tuple[str, int]]:
+    return [(b["key"], b["doc_count"]) for b in _aggregation(result, "t")["buckets"]]
+
+
+def _term_counts_request(query: Query, wanted: list[str]) -> dict[str, Any]:
+    return {"query": es_query(query), "size": 0,
+            "aggs": {"t": {"terms": {"field": "keywords", "include": wanted, "size": len(wanted)}}}}
+
+
+def _term_counts_from(result: Any, wanted: list[str]) -> dict[str, int]:
+    found = {b["key"]: b["doc_count"] for b in _aggregation(result, "t")["buckets"]}
+    return {t: found.get(t, 0) for t in wanted}
 
 
 def _counted(query: Query | None, result: Any) -> int:

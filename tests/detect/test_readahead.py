@@ -23,9 +23,17 @@ class Counting(SqliteStore):
         self.calls.append("count")
         return super().count(query)
 
-    def counts(self, queries):
-        self.calls.append("counts")
-        return [SqliteStore.count(self, q) for q in queries]
+    def top_terms(self, query, limit=10):
+        self.calls.append("top_terms")
+        return super().top_terms(query, limit)
+
+    def term_counts(self, query, terms):
+        self.calls.append("term_counts")
+        return super().term_counts(query, terms)
+
+    def read_many(self, reads):
+        self.calls.append("read_many")
+        return [getattr(SqliteStore, name)(self, *args) for name, args in reads]
 
     def get_state(self, key):
         self.calls.append("get_state")
@@ -40,7 +48,8 @@ def rules():
     return (rule("spike", windows=["15m", "1h"], min_count=5, ratio=3, p_value=0.001, warmup="2d"),
             rule("keyword", against="baseline", windows=["15m", "1h"], min_count=4, ratio=3, p_value=0.001),
             rule("sentiment_share", window="1h", min_volume=5, share=0.5, lift=0.3, history="7d", warmup="2d"),
-            rule("threshold", min_count=3, window="30m"))
+            rule("threshold", min_count=3, window="30m"),
+            rule("new_topic", window="1h", baseline="3d", min_count=3, ratio=3))
 
 
 def crisis_on_top_of_noise():
@@ -68,9 +77,9 @@ def test_a_cycle_asks_at_once_what_the_last_one_read_and_finds_what_it_would_alo
     assert [(f.rule, f.brand, f.title, f.figures) for f in found] == \
         [(f.rule, f.brand, f.title, f.figures) for f in expected]
     assert {f.rule for f in found} >= {"test_spike", "test_sentiment_share", "test_threshold"}
-    # every count and state of the cycle came in one request each; top words and examples of the
-    # findings are not counts
-    assert store.calls == ["counts", "get_states"]
+    # every count, top-words and term-count read and every state of the cycle came in one request each
+    # (the findings' own evidence, top words of their window and examples, is read when they fire)
+    assert store.calls == ["read_many", "get_states"]
 
 
 def test_a_state_written_during_a_cycle_is_what_a_later_read_of_it_gets(tmp_path):
@@ -95,4 +104,5 @@ def test_a_window_the_last_cycle_did_not_read_is_counted_by_the_store(tmp_path):
     store.calls.clear()
     [finding] = evaluate_rules(wider, store, NOW + timedelta(minutes=1), ahead)
     assert finding.figures["count"] == 45 - 1
-    assert store.calls == ["counts", "count", "count"]  # the new window, for each of the two brands
+    # the new window, for each of the two brands; then the finding's top words, of a window never read before
+    assert store.calls == ["read_many", "count", "top_terms", "count"]
