@@ -222,7 +222,15 @@ class ElasticStore(Store):
             log.error("Elasticsearch refused mention %s", error)
         stored = [i for i in latest if i not in refused]
         counted = {i: rollup.keys_of(latest[i]) for i in stored}
-        self._count_in(counted, before)
+        try:
+            self._count_in(counted, before)
+        except Exception:
+            hours = sorted({datetime.fromtimestamp(k[1] * HOUR, UTC).isoformat() for k in
+                            (*(k for ks in counted.values() for k in ks), *(k for ks in before.values() for k in ks))})
+            log.error("mentions written but their rollup counts not: hours %s are short until the rollups are "
+                      "counted again (delete %s-rollups-* and run `brandmon es setup`)", ", ".join(hours),
+                      self.layout.prefix)
+            raise
         self._fresh.update((i, (targets[i], counted[i])) for i in stored)
         self._dirty |= set(targets.values()) | {a.index for a in moved}
         if len(self._fresh) > FRESH_MAX:
