@@ -14,16 +14,10 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from elasticsearch import (
-    ApiError,
-    ConflictError,
-    ConnectionTimeout,
-    Elasticsearch,
-    NotFoundError,
-)
+from elasticsearch import ApiError, ConflictError, ConnectionTimeout, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
 
 from monitor.clock import utc
@@ -32,40 +26,17 @@ from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 from monitor.store import elastic_rollup as rollup
 from monitor.store import matching
-from monitor.store.base import (
-    Fence,
-    FencedOff,
-    Query,
-    Store,
-    UpsertResult,
-    raising_unavailable,
-)
-from monitor.store.elastic_bulk import (
-    BACKOFF,
-    Action,
-    BulkSender,
-    Unreachable,
-    retryable,
-)
-from monitor.store.elastic_schema import (
-    DELIVERY_FIELDS,
-    EVENT_FIELDS,
-    FAMILY_PROPERTIES,
-    INCIDENT_FIELDS,
-    Layout,
-    MappingOutdated,
-    install,
-    mend_months,
-    mention_doc,
-    mention_from,
-    only,
-)
+from monitor.store.base import Fence, FencedOff, Query, Store, UpsertResult, raising_unavailable
+from monitor.store.elastic_bulk import BACKOFF, Action, BulkSender, Unreachable, retryable
+from monitor.store.elastic_schema import (DELIVERY_FIELDS, EVENT_FIELDS, FAMILY_PROPERTIES, INCIDENT_FIELDS, Layout,
+                                          MappingOutdated, install, mend_months, mention_doc, mention_from,
+                                          only)
 from monitor.store.hours import HOUR, pieces
 
 log = logging.getLogger(__name__)
 
 LOOKUP_CHUNK = 1000  # ids per "where is it now?" query
-MSEARCH_CHUNK = 200  # counts per _msearch request
+MSEARCH_CHUNK = 200  # searches per _msearch request
 STATE_CHUNK = 1000  # keys per _mget request
 FRESH_MAX = 50_000  # mentions written but not yet searchable that the store keeps track of
 MAX_RESULTS = 10_000  # ES's default result window
@@ -225,7 +196,7 @@ class ElasticStore(Store):
         try:
             self._count_in(counted, before)
         except Exception:
-            hours = sorted({datetime.fromtimestamp(k[1] * HOUR, UTC).isoformat() for k in
+            hours = sorted({datetime.fromtimestamp(k[1] * HOUR, timezone.utc).isoformat() for k in
                             (*(k for ks in counted.values() for k in ks), *(k for ks in before.values() for k in ks))})
             log.error("mentions written but their rollup counts not: hours %s are short until the rollups are "
                       "counted again (delete %s-rollups-* and run `brandmon es setup`)", ", ".join(hours),
@@ -367,7 +338,7 @@ class ElasticStore(Store):
         result = self._mentions(query=es_query(query), size=0, aggs={"h": histogram})
         counts = {b["key"]: int(b["stories"]["value"]) if query.unique or query.authors else b["doc_count"]
                   for b in _aggregation(result, "h")["buckets"]}
-        return [(datetime.fromtimestamp(k / 1000, UTC), counts.get(k, 0))
+        return [(datetime.fromtimestamp(k / 1000, timezone.utc), counts.get(k, 0))
                 for k in range(start // size * size, end, size)]
 
     def find(self, query: Query, limit: int = 20, order: str = "recent") -> list[Mention]:
@@ -708,7 +679,7 @@ def _counted(query: Query | None, result: Any) -> int:
 
 
 def _from_seconds(ts: float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
 
 
 def _millis(dt: datetime) -> int:
