@@ -16,6 +16,7 @@ from monitor.crawl.frontier import Frontier, merge_states, state_lock
 from monitor.crawl.health import load_health, record_crawl, save_health
 from monitor.crawl.state import state_key
 from monitor.detect.engine import evaluate_rules
+from monitor.detect.readahead import ReadAhead
 from monitor.faults import Faults
 from monitor.incident import Incident
 from monitor.mention import Mention
@@ -70,6 +71,7 @@ class Monitor:
         self.queue = queue or open_queue(settings.config, self.clock)
         self.faults = faults or Faults()
         self.incidents = IncidentManager(settings, self.store, notifier or Notifier(settings.config), self.clock)
+        self.ahead = ReadAhead()  # each cycle asks at once what the last one read
         self._crawler = crawler
         frontier = settings.config.crawl.frontier
         self.frontier = Frontier(frontier) if frontier is not None else None
@@ -230,7 +232,7 @@ class Monitor:
     def detect(self) -> list:
         """Run the rules and the reply-SLA check now (reads only: the daemon runs it outside the policy lock)."""
         now = self.clock.now()
-        findings = evaluate_rules(self.settings, self.store, now)
+        findings = evaluate_rules(self.settings, self.store, now, self.ahead)
         return findings + sla_findings(self.settings, self.store, now,
                                        ReplyDesk(self.settings.config, self.store, self.clock))
 

@@ -571,7 +571,7 @@ class ElasticConfig(Strict):
 
 class RetentionConfig(Strict):
     """How long data is kept (absent: forever). Raw mentions go first; the hourly rollups that seasonal
-    baselines and reports read can be kept for years (the embedded store; Elasticsearch keeps no rollups)."""
+    baselines and reports read can be kept for years (both stores)."""
 
     mentions: Duration | None = None
     rollups: Duration | None = None

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from monitor.config import Settings
 from monitor.detect import flatline, influencer, keyword, new_topic, share, spike, threshold
 from monitor.detect.finding import Finding, RuleContext
+from monitor.detect.readahead import ReadAhead
 from monitor.store.base import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -19,8 +20,11 @@ EVALUATORS: dict[str, Callable[..., list[Finding]]] = {
 }
 
 
-def evaluate_rules(settings: Settings, store: Store, now) -> list[Finding]:
-    ctx = RuleContext(store, now, settings.config)
+def evaluate_rules(settings: Settings, store: Store, now, ahead: ReadAhead | None = None) -> list[Finding]:
+    """With `ahead` (kept from cycle to cycle), the counts and states the last cycle read are asked at
+    once before the rules run (monitor/detect/readahead.py)."""
+    reads = ahead.begin(store, now) if ahead is not None else None
+    ctx = RuleContext(reads or store, now, settings.config)  # type: ignore[arg-type]  # a Store in all it reads
     findings = []
     for rule in settings.rules:
         if not rule.enabled:
@@ -31,4 +35,6 @@ def evaluate_rules(settings: Settings, store: Store, now) -> list[Finding]:
             raise
         except Exception:  # one broken rule must not silence the others
             log.exception("rule %s failed", rule.name)
+    if ahead is not None:
+        ahead.end(reads, now)
     return findings

@@ -100,27 +100,37 @@ def chosen_brands(settings: Settings, brand: str | None) -> list[BrandConfig]:
 
 
 def _brand(settings: Settings, store: Store, period: Period, brand, progress: Progress) -> BrandFigures:
-    def count(**kw) -> int:
-        return store.count(Query(**{"brand": brand.name, "start": period.start, "end": period.end, **kw}))
+    before = period.previous()
+    asked: dict[tuple, Query] = {}  # every count of the brand's figures, asked at once (Store.counts)
+
+    def ask(*key, **kw) -> None:
+        asked[key] = Query(**{"brand": brand.name, "start": period.start, "end": period.end, **kw})
+
+    ask("total")
+    ask("previous", start=before[0], end=before[1])
+    for s in SENTIMENTS:
+        ask("sentiment", s, sentiments=(s,))
+        ask("previous_sentiment", s, sentiments=(s,), start=before[0], end=before[1])
+        for n, (start, end) in enumerate(period.buckets):
+            ask("series", n, s, sentiments=(s,), start=start, end=end)
+    # every competitor is watched (config adds those that are not brands), so its collected mentions count
+    for c in brand.competitors:
+        ask("rival", c, brand=c)
+        ask("rival_negative", c, brand=c, sentiments=("negative",))
+    got = dict(zip(asked, store.counts(list(asked.values()))))
 
     out = BrandFigures(brand.name)
-    out.total = count()
-    out.previous = count(start=period.previous()[0], end=period.previous()[1])
-    out.sentiment = {s: count(sentiments=(s,)) for s in SENTIMENTS}
-    for n, (start, end) in enumerate(period.buckets, 1):
-        out.series.append((start, {s: count(sentiments=(s,), start=start, end=end) for s in SENTIMENTS}))
-        if n % 10 == 0:
-            progress(f"  {brand.name}: {n}/{len(period.buckets)} buckets")
-    # every competitor is watched (config adds those that are not brands), so its collected mentions count
-    out.share_of_voice = [(brand.name, out.total)] + [(c, count(brand=c)) for c in brand.competitors]
+    out.total, out.previous = got["total",], got["previous",]
+    out.sentiment = {s: got["sentiment", s] for s in SENTIMENTS}
+    out.series = [(start, {s: got["series", n, s] for s in SENTIMENTS}) for n, (start, _) in enumerate(period.buckets)]
+    out.share_of_voice = [(brand.name, out.total)] + [(c, got["rival", c]) for c in brand.competitors]
     query = Query(brand=brand.name, start=period.start, end=period.end)
     out.sources = store.facet_counts(query, "source", TOP)
     out.words = store.top_terms(query, limit=TOP)
-    out.previous_sentiment = {s: count(sentiments=(s,), start=period.previous()[0], end=period.previous()[1])
-                              for s in SENTIMENTS}
+    out.previous_sentiment = {s: got["previous_sentiment", s] for s in SENTIMENTS}
     out.negative_words = store.top_terms(Query(brand=brand.name, sentiments=("negative",), start=period.start,
                                                end=period.end), limit=5)
-    out.competitors = [(c, count(brand=c), count(brand=c, sentiments=("negative",))) for c in brand.competitors]
+    out.competitors = [(c, got["rival", c], got["rival_negative", c]) for c in brand.competitors]
     progress(f"  {brand.name}: platforms, regions, categories, authors, stories")
     # exact over the whole period: the store aggregates (rollups on the embedded store), nothing is sampled
     out.platforms = store.facet_counts(query, "platform", TOP)

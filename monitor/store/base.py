@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,6 +102,16 @@ class Store(ABC):
 
     @abstractmethod
     def count(self, query: Query) -> int: ...
+
+    def counts(self, queries: Sequence[Query]) -> list[int]:
+        """count() of each query, in order. A report asks dozens at once: a backend that pays a round trip
+        per request (Elasticsearch) sends them together."""
+        return self.read_many([("count", (q,)) for q in queries])
+
+    def read_many(self, reads: Sequence[tuple[str, tuple]]) -> list[Any]:
+        """Several reads at once, each (method name, its arguments), in order: `count`, `top_terms` and
+        `term_counts` go in one request where the backend can (a rule cycle asks them for every brand)."""
+        return [getattr(self, name)(*args) for name, args in reads]
 
     @abstractmethod
     def histogram(self, query: Query, bucket: timedelta) -> list[tuple[datetime, int]]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -22,16 +24,20 @@ from monitor.clock import utc
 from monitor.config.model import ElasticConfig, RetentionConfig
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
+from monitor.store import elastic_rollup as rollup
 from monitor.store import matching
 from monitor.store.base import Fence, FencedOff, Query, Store, UpsertResult, raising_unavailable
 from monitor.store.elastic_bulk import BACKOFF, Action, BulkSender, Unreachable, retryable
 from monitor.store.elastic_schema import (DELIVERY_FIELDS, EVENT_FIELDS, FAMILY_PROPERTIES, INCIDENT_FIELDS, Layout,
                                           MappingOutdated, install, mend_months, mention_doc, mention_from,
                                           only)
+from monitor.store.hours import HOUR, pieces
 
 log = logging.getLogger(__name__)
 
 LOOKUP_CHUNK = 1000  # ids per "where is it now?" query
+MSEARCH_CHUNK = 200  # searches per _msearch request
+STATE_CHUNK = 1000  # keys per _mget request
 FRESH_MAX = 50_000  # mentions written but not yet searchable that the store keeps track of
 MAX_RESULTS = 10_000  # ES's default result window
 RECHECK_MAX = 10.0  # seconds between attempts to reach a cluster that was down
@@ -81,7 +87,8 @@ class ElasticStore(Store):
         self._down_for = 0.0
         self._known_state: dict[str, Any] = {}  # last values seen, served while the cluster is away
         self._dirty: set[str] = set()  # indices written since the last refresh
-        self._fresh: dict[str, str] = {}  # mention id → index, for those written since the last refresh
+        # mention id → (index, its rollup keys), for those written since the last refresh
+        self._fresh: dict[str, tuple[str, list[rollup.Key]]] = {}
         self._repaired: list[str] = []  # what any call recreated since verify() last reported it
 
     # setup
@@ -134,6 +141,8 @@ class ElasticStore(Store):
         For a demo rerun on a node that outlives the demo's folder."""
         with self._lock:
             for family in FAMILY_PROPERTIES:
+                if family == "rollups":  # they count the mentions, which stay
+                    continue
                 names = list(self.es.indices.get(index=self.layout.alias(family), **ANY_INDEX))
                 if names:
                     self.es.indices.delete(index=",".join(names))
@@ -168,8 +177,11 @@ class ElasticStore(Store):
         for m in mentions:
             repeats += m.id in latest
             latest[m.id] = m
-        stored_in = self._where(list(latest))
+        stored_in, copies = self._where(list(latest))
         targets = {i: self.layout.month_index(m.published_at) for i, m in latest.items()}
+        # what the rollups count of each: its only copy; of two (a move a crash cut short), the old one
+        before = {i: next((keys for index, keys in found.items() if index != targets[i]), found.get(targets[i], []))
+                  for i, found in copies.items()}
         report = self.bulk.send([Action("index", targets[i], i, mention_doc(m)) for i, m in latest.items()])
         self._answered()
         refused = {e.id for e in report.errors}
@@ -180,7 +192,17 @@ class ElasticStore(Store):
         for error in report.errors:
             log.error("Elasticsearch refused mention %s", error)
         stored = [i for i in latest if i not in refused]
-        self._fresh.update((i, targets[i]) for i in stored)
+        counted = {i: rollup.keys_of(latest[i]) for i in stored}
+        try:
+            self._count_in(counted, before)
+        except Exception:
+            hours = sorted({datetime.fromtimestamp(k[1] * HOUR, timezone.utc).isoformat() for k in
+                            (*(k for ks in counted.values() for k in ks), *(k for ks in before.values() for k in ks))})
+            log.error("mentions written but their rollup counts not: hours %s are short until the rollups are "
+                      "counted again (delete %s-rollups-* and run `brandmon es setup`)", ", ".join(hours),
+                      self.layout.prefix)
+            raise
+        self._fresh.update((i, (targets[i], counted[i])) for i in stored)
         self._dirty |= set(targets.values()) | {a.index for a in moved}
         if len(self._fresh) > FRESH_MAX:
             self._refresh()
@@ -197,20 +219,47 @@ class ElasticStore(Store):
                 self._dirty.clear()
                 self._fresh.clear()
 
-    def _where(self, ids: list[str]) -> dict[str, set[str]]:
+    def _count_in(self, counted: dict[str, list[rollup.Key]], before: dict[str, list[rollup.Key]]) -> None:
+        """Add the written mentions to the rollups and take away the versions they replaced: read the
+        keys, write them back unless changed meanwhile, again for those that were (monitor/store/elastic_rollup.py)."""
+        deltas: Counter = Counter()
+        for i, keys in counted.items():
+            deltas.update(keys)
+            deltas.subtract(before.get(i, ()))
+        pending = {k: n for k, n in deltas.items() if n}
+        index = self.layout.alias("rollups")
+        for _ in range(rollup.CAS_ROUNDS):
+            if not pending:
+                break
+            stored = self.es.mget(index=index, ids=[rollup.doc_id(k) for k in pending])["docs"]
+            report = self.bulk.send(rollup.changes(index, pending, stored))
+            self._dirty.add(index)
+            again = {e.id for e in report.errors if e.status == 409}
+            for error in report.errors:
+                if error.status != 409:
+                    log.error("Elasticsearch refused a rollup count: %s", error)
+            pending = {k: n for k, n in pending.items() if rollup.doc_id(k) in again}
+        if pending:
+            log.error("rollup counts of %d keys not written: other writers kept changing them", len(pending))
+
+    def _where(self, ids: list[str]) -> tuple[dict[str, set[str]], dict[str, dict[str, list[rollup.Key]]]]:
         """Which indices hold each of these mentions now (more than one only if a writer died between
-        writing a moved mention and deleting its old copy: the next write cleans up)."""
+        writing a moved mention and deleting its old copy: the next write cleans up), and what each copy
+        would count in the rollups, by index."""
         found: dict[str, set[str]] = {}
+        keys: dict[str, dict[str, list[rollup.Key]]] = {}
         for start in range(0, len(ids), LOOKUP_CHUNK):
             chunk = ids[start:start + LOOKUP_CHUNK]
-            hits = self.es.search(index=self.layout.mentions, query={"ids": {"values": chunk}}, source=False,
-                                  size=2 * len(chunk), **ANY_INDEX)["hits"]["hits"]
+            hits = self.es.search(index=self.layout.mentions, query={"ids": {"values": chunk}},
+                                  source=rollup.SOURCE_FIELDS, size=2 * len(chunk), **ANY_INDEX)["hits"]["hits"]
             for hit in hits:
                 found.setdefault(hit["_id"], set()).add(hit["_index"])
+                keys.setdefault(hit["_id"], {})[hit["_index"]] = rollup.stored_keys(hit["_source"])
         for i in ids:
             if i in self._fresh:  # written, not yet searchable
-                found[i] = {self._fresh[i]}
-        return found
+                index, counted = self._fresh[i]
+                found[i], keys[i] = {index}, {index: counted}
+        return found, keys
 
     def _mentions(self, **request: Any) -> dict[str, Any]:
         self._setup()
@@ -218,10 +267,63 @@ class ElasticStore(Store):
         return self.es.search(index=self.layout.mentions, **ANY_INDEX, **request)
 
     def count(self, query: Query) -> int:
-        if query.unique or query.authors:
-            result = self._mentions(query=es_query(query), size=0, aggs=_distinct(query))
-            return int(_aggregation(result, "stories", {"value": 0})["value"])
-        return self._mentions(query=es_query(query), size=0, track_total_hits=True)["hits"]["total"]["value"]
+        plan = self._count_plan(query)
+        if len(plan) == 1:
+            index, q, body = plan[0]
+            self._setup()
+            self._refresh()
+            return _counted(q, self.es.search(index=index, **ANY_INDEX, **body))
+        return self.read_many([("count", (query,))])[0]
+
+    def read_many(self, reads: Sequence[tuple[str, tuple]]) -> list[Any]:
+        """Every search of every read (a count's whole hours from the rollups and its edges from the
+        mentions; top words; term counts) in one _msearch per MSEARCH_CHUNK searches. A search the cluster
+        could not answer there (e.g. its search queue was full) is asked again on its own, so its error is
+        the one a lone search gives. Other reads are made one by one."""
+        self._setup()
+        self._refresh()
+        plans = [self._read_plan(name, args) for name, args in reads]
+        searches = [(n, index, body) for n, plan in enumerate(plans) if plan for index, body in plan[0]]
+        answers: list[list[Any]] = [[] for _ in reads]
+        for start in range(0, len(searches), MSEARCH_CHUNK):
+            chunk = searches[start:start + MSEARCH_CHUNK]
+            body: list[dict[str, Any]] = []
+            for _, index, request in chunk:
+                body += [{"index": index, **ANY_INDEX}, request]
+            responses = self.es.msearch(searches=body)["responses"]
+            for (n, index, request), r in zip(chunk, responses):
+                answers[n].append(self.es.search(index=index, **ANY_INDEX, **request) if "error" in r else r)
+        return [plan[1](answers[n]) if plan else getattr(self, name)(*args)
+                for n, (plan, (name, args)) in enumerate(zip(plans, reads))]
+
+    def _read_plan(self, name: str, args: tuple) -> tuple[list[tuple[str, dict[str, Any]]], Any] | None:
+        """(the searches, and what makes the read's answer of their responses), or None: read on its own."""
+        if name == "count":
+            steps = self._count_plan(args[0])
+            return [(index, body) for index, _, body in steps], \
+                lambda rs, steps=steps: sum(_counted(q, r) for (_, q, _), r in zip(steps, rs))
+        if name == "top_terms":
+            return [(self.layout.mentions, _top_terms_request(*args))], lambda rs: _top_terms_from(rs[0])
+        if name == "term_counts":
+            wanted = list(dict.fromkeys(args[1]))
+            if not wanted:
+                return [], lambda rs: {}
+            return [(self.layout.mentions, _term_counts_request(args[0], wanted))], \
+                lambda rs: _term_counts_from(rs[0], wanted)
+        return None
+
+    def _count_plan(self, query: Query) -> list[tuple[str, Query | None, dict[str, Any]]]:
+        """(index, query or None for a rollup sum, search body) of each search a count adds up."""
+        if not rollup.answers(query):
+            return [(self.layout.mentions, query, _count_request(query))]
+        plan = []
+        for lo, hi, whole in pieces(query):
+            if whole:
+                plan.append((self.layout.alias("rollups"), None, rollup.sum_request(query, lo, hi)))
+            else:
+                edge = replace(query, start=_from_seconds(lo), end=_from_seconds(hi))
+                plan.append((self.layout.mentions, edge, _count_request(edge)))
+        return plan
 
     def histogram(self, query: Query, bucket: timedelta) -> list[tuple[datetime, int]]:
         if query.start is None or query.end is None:
@@ -252,20 +354,13 @@ class ElasticStore(Store):
         return [tuple(_dotted(h["_source"], f) for f in fields) for h in hits]
 
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
-        """Exact: each monthly index has one shard, and the shard size covers every term of the window."""
-        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
-            "field": "keywords", "size": limit, "shard_size": max(limit * 10, 10_000),
-            "order": [{"_count": "desc"}, {"_key": "asc"}]}}})
-        return [(b["key"], b["doc_count"]) for b in _aggregation(result, "t")["buckets"]]
+        return _top_terms_from(self._mentions(**_top_terms_request(query, limit)))
 
     def term_counts(self, query: Query, terms: Iterable[str]) -> dict[str, int]:
         wanted = list(dict.fromkeys(terms))
         if not wanted:
             return {}
-        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
-            "field": "keywords", "include": wanted, "size": len(wanted)}}})
-        found = {b["key"]: b["doc_count"] for b in _aggregation(result, "t")["buckets"]}
-        return {t: found.get(t, 0) for t in wanted}
+        return _term_counts_from(self._mentions(**_term_counts_request(query, wanted)), wanted)
 
     def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
         field = {"platform": "platform", "source": "source", "region": "ip_location", "category": "categories"}[facet]
@@ -284,31 +379,56 @@ class ElasticStore(Store):
                 for b in _aggregation(result, "t")["buckets"]]
 
     def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
+        """Stories sized first; then, for those few, their most engaged mention (one hit per story by
+        collapsing): a top_hits under the terms aggregation would be collected for every story."""
         result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
             "field": "story", "size": limit, "shard_size": max(limit * 10, 10_000),
             "order": [{"_count": "desc"}, {"e": "desc"}, {"_key": "asc"}]},
-            "aggs": {"e": {"max": {"field": "engagement_total"}}, "top": {"top_hits": {
-                "size": 1, "sort": [{"engagement_total": "desc"}, {"@timestamp": "desc"}, {"id": "desc"}]}}}}})
-        return [(mention_from(b["top"]["hits"]["hits"][0]["_source"]), b["doc_count"])
-                for b in _aggregation(result, "t")["buckets"]]
+            "aggs": {"e": {"max": {"field": "engagement_total"}}}}})
+        sizes = {b["key"]: b["doc_count"] for b in _aggregation(result, "t")["buckets"]}
+        if not sizes:
+            return []
+        narrowed = es_query(query)
+        narrowed["bool"]["filter"].append({"terms": {"story": list(sizes)}})
+        hits = self._mentions(query=narrowed, size=len(sizes), collapse={"field": "story"},
+                              sort=[{"engagement_total": "desc"}, {"@timestamp": "desc"}, {"id": "desc"}])["hits"]["hits"]
+        best = {h["fields"]["story"][0]: mention_from(h["_source"]) for h in hits}
+        return [(best[story], n) for story, n in sizes.items() if story in best]
 
     # retention
     def prune(self, now: datetime) -> dict[str, int]:
         """Delete whole monthly indices whose month ended before the retention (a mention is kept at
-        most a month longer than asked); the cheapest deletion Elasticsearch has."""
+        most a month longer than asked; the cheapest deletion Elasticsearch has), and rollups of hours
+        before theirs."""
+        gone: dict[str, int] = {}
+        if self.retention.rollups is not None:
+            self._setup()
+            cutoff = _millis(now - self.retention.rollups) // (HOUR * 1000) * HOUR * 1000
+            gone["rollups"] = self._delete_rollups({"range": {"hour": {"lt": cutoff, "format": "epoch_millis"}}})
         if self.retention.mentions is None:
-            return {}
+            return gone
         self._setup()
         cutoff = utc(now - self.retention.mentions)
-        gone = []
+        months = []
         for name in self.es.indices.get(index=self.layout.mentions_pattern, **ANY_INDEX):
             month_end = self.layout.month_end(name)
             if month_end is not None and month_end <= cutoff:
-                gone.append(name)
-        if gone:
-            self.es.indices.delete(index=",".join(gone))
-            log.info("retention: deleted %s", ", ".join(gone))
-        return {"indices": len(gone)}
+                months.append(name)
+        if months:
+            self.es.indices.delete(index=",".join(months))
+            log.info("retention: deleted %s", ", ".join(months))
+        return {**gone, "indices": len(months)}
+
+    def _delete_rollups(self, query: dict[str, Any]) -> int:
+        """Scroll and bulk-delete (the cluster may lack _delete_by_query); how many went."""
+        from elasticsearch import helpers
+
+        index = self.layout.alias("rollups")
+        self.es.indices.refresh(index=index)
+        ids = [hit["_id"] for hit in helpers.scan(self.es, index=index, query={"query": query}, _source=False)]
+        report = self.bulk.send([Action("delete", index, i) for i in ids])
+        self.es.indices.refresh(index=index)
+        return report.done
 
     # incidents, their timeline and notification log
     def _write(self, family: str, **request: Any) -> None:
@@ -391,6 +511,19 @@ class ElasticStore(Store):
             return self._known_state[key]
         self._known_state[key] = value
         return value
+
+    def get_states(self, keys: list[str]) -> dict[str, Any]:
+        """One _mget per STATE_CHUNK keys (the reply figures read one per complaint of a brand-week)."""
+        self._setup()
+        out: dict[str, Any] = {}
+        for start in range(0, len(keys), STATE_CHUNK):
+            chunk = keys[start:start + STATE_CHUNK]
+            docs = self.es.mget(index=self.layout.alias("state"), ids=chunk)["docs"]
+            if any("error" in doc for doc in docs):  # e.g. the index deleted: get_state's errors and repair
+                out.update(super().get_states(chunk))
+                continue
+            out.update((doc["_id"], doc["_source"].get("value")) for doc in docs if doc.get("found"))
+        return out
 
     def put_state(self, key: str, value: Any) -> None:
         self._setup()
@@ -479,6 +612,7 @@ def _outage(store: ElasticStore, exc: Exception) -> bool:
         store._went_down(exc)
     if index_missing(exc):
         store._ready = False  # the next call recreates them
+        store._fresh.clear()  # and what was written before is gone with them
     return unreachable(exc) or isinstance(exc, MappingOutdated) or index_missing(exc)
 
 
@@ -501,8 +635,51 @@ def _dotted(source: dict[str, Any], field: str) -> Any:
 
 
 def _aggregation(result: Any, name: str, empty: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An aggregation of a search over no index at all (none written yet, or deleted) is absent: empty."""
-    return result.body.get("aggregations", {}).get(name, empty if empty is not None else {"buckets": []})
+    """An aggregation of a search over no index at all (none written yet, or deleted) is absent: empty.
+    `result` is a search's response or one of an _msearch's."""
+    body = getattr(result, "body", result)
+    return body.get("aggregations", {}).get(name, empty if empty is not None else {"buckets": []})
+
+
+def _count_request(query: Query) -> dict[str, Any]:
+    """The search body that counts a query's mentions, stories or authors (count and counts share it)."""
+    if query.unique or query.authors:
+        return {"query": es_query(query), "size": 0, "aggs": _distinct(query)}
+    return {"query": es_query(query), "size": 0, "track_total_hits": True}
+
+
+def _top_terms_request(query: Query, limit: int = 10) -> dict[str, Any]:
+    """Exact: each monthly index has one shard, and the shard size covers every term of the window."""
+    return {"query": es_query(query), "size": 0, "aggs": {"t": {"terms": {
+        "field": "keywords", "size": limit, "shard_size": max(limit * 10, 10_000),
+        "order": [{"_count": "desc"}, {"_key": "asc"}]}}}}
+
+
+def _top_terms_from(result: Any) -> list[tuple[str, int]]:
+    return [(b["key"], b["doc_count"]) for b in _aggregation(result, "t")["buckets"]]
+
+
+def _term_counts_request(query: Query, wanted: list[str]) -> dict[str, Any]:
+    return {"query": es_query(query), "size": 0,
+            "aggs": {"t": {"terms": {"field": "keywords", "include": wanted, "size": len(wanted)}}}}
+
+
+def _term_counts_from(result: Any, wanted: list[str]) -> dict[str, int]:
+    found = {b["key"]: b["doc_count"] for b in _aggregation(result, "t")["buckets"]}
+    return {t: found.get(t, 0) for t in wanted}
+
+
+def _counted(query: Query | None, result: Any) -> int:
+    """What one search of a count plan found: a rollup sum (query None), stories, authors or mentions."""
+    if query is None:
+        return rollup.summed(result)
+    if query.unique or query.authors:
+        return int(_aggregation(result, "stories", {"value": 0})["value"])
+    return int(result["hits"]["total"]["value"])
+
+
+def _from_seconds(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
 
 
 def _millis(dt: datetime) -> int:

@@ -34,15 +34,20 @@ class Unreachable(Exception):
 
 @dataclass(frozen=True)
 class Action:
-    """One bulk operation: `op` is 'index' or 'delete'; `doc` is None for a delete."""
+    """One bulk operation: `op` is 'index', 'create' or 'delete' (no doc); with `seq`, (seq_no, primary_term),
+    only if the document is still that version (else 409)."""
 
     op: str
     index: str
     id: str
     doc: dict[str, Any] | None = None
+    seq: tuple[int, int] | None = None
 
     def lines(self) -> str:
-        head = json.dumps({self.op: {"_index": self.index, "_id": self.id}}, ensure_ascii=False)
+        meta: dict[str, Any] = {"_index": self.index, "_id": self.id}
+        if self.seq is not None:
+            meta["if_seq_no"], meta["if_primary_term"] = self.seq
+        head = json.dumps({self.op: meta}, ensure_ascii=False)
         if self.doc is None:
             return head + "\n"
         return head + "\n" + json.dumps(self.doc, ensure_ascii=False, default=str) + "\n"

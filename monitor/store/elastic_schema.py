@@ -78,6 +78,9 @@ FAMILY_PROPERTIES: dict[str, dict[str, Any]] = {
     "deliveries": {"incident_id": KEYWORD, "step": KEYWORD, "channel": KEYWORD, "status": KEYWORD, "at": DATE,
                    "attempts": {"type": "integer"}, "error": {"type": "text"}, "seq": LONG},
     "state": {"key": KEYWORD, "value": OPAQUE},
+    # hourly counts kept at ingest (monitor/store/elastic_rollup.py)
+    "rollups": {"brand": KEYWORD, "hour": DATE, "sentiment": KEYWORD, "source": KEYWORD, "platform": KEYWORD,
+                "n": LONG},
 }
 
 class MappingOutdated(RuntimeError):
@@ -182,6 +185,11 @@ def install(es: Elasticsearch, layout: Layout) -> str:
     if live is None:
         es.indices.put_index_template(name=layout.template, **mentions_template(layout))
     made = [family for family in FAMILY_PROPERTIES if _family_index(es, layout, family)]
+    if "rollups" in made and live is not None:  # an older brandmon's data, or the rollups deleted: count them
+        from monitor.store.elastic_rollup import rebuild
+
+        written = rebuild(es, layout.mentions, layout.alias("rollups"), layout.index("rollups"))
+        log.warning("Elasticsearch rollups under '%s' counted from the stored mentions: %d", layout.prefix, written)
     return "created" if live is None else ("completed" if made else "ok")
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import queue
 import sqlite3
 import threading
@@ -42,6 +41,7 @@ from monitor.mention import Mention
 from monitor.store import matching
 from monitor.store.base import FACETS as BASE_FACETS
 from monitor.store.base import Fence, FencedOff, Query, Store, UpsertResult, raising_unavailable
+from monitor.store.hours import pieces as _pieces
 
 log = logging.getLogger(__name__)
 
@@ -833,23 +833,6 @@ def _counted(q: Query) -> str:
     if q.authors:
         return "count(DISTINCT coalesce(json_extract(m.data, '$.author.id'), ''))"
     return "count(*)"
-
-
-def _pieces(q: Query) -> list[tuple[float | None, float | None, bool]]:
-    """[start, end) as (lo, hi, whole hours?) pieces: the partial hours at each edge read raw rows."""
-    lo = utc(q.start).timestamp() if q.start else None
-    hi = utc(q.end).timestamp() if q.end else None
-    first = math.ceil(lo / HOUR) * HOUR if lo is not None else None
-    last = math.floor(hi / HOUR) * HOUR if hi is not None else None
-    if first is not None and last is not None and first >= last:
-        return [(lo, hi, False)] if lo < hi else []
-    pieces = []
-    if lo is not None and lo < first:
-        pieces.append((lo, first, False))
-    pieces.append((first, last, True))
-    if hi is not None and last < hi:
-        pieces.append((last, hi, False))
-    return pieces
 
 
 def _rollup(q: Query, lo: float | None, hi: float | None, select: str, group: str | None = None,

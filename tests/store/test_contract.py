@@ -425,3 +425,32 @@ def test_states_under_a_prefix_list_every_daemons_status_and_nothing_else(store)
     store.put_state("daemon:reload", {"ok": True})
     assert store.states("daemon:status:") == {"daemon:status:host-a:/srv/a": {"pid": 1},
                                               "daemon:status:host-b:/srv/b": {"pid": 2}}
+
+
+def test_counts_of_many_queries_agree_with_each_count_in_order(store):
+    rows = [_varied(n) for n in range(1, 40)]
+    store.upsert(rows)
+    queries = [Query(brand="小米"), Query(brand="小米", sentiments=("negative",), start=T0, end=T0 + timedelta(hours=2)),
+               Query(brand="华为"), Query(brand="小米", unique=True), Query(brand="小米", authors=True),
+               Query(platforms=("weibo",), categories=("质量",)), Query(brand="小米", keywords=("发热",))]
+    expected = [store.count(q) for q in queries]
+    assert store.counts(queries) == expected
+    assert expected[0] == len(rows) and expected[2] == 0
+    assert store.counts([]) == []
+
+
+def test_named_states_are_read_many_at_once_and_missing_keys_are_left_out(store):
+    for n in range(5):
+        store.put_state(f"mark:{n}", {"n": n})
+    assert store.get_states([f"mark:{n}" for n in (4, 0, 9)]) == {"mark:4": {"n": 4}, "mark:0": {"n": 0}}
+
+
+def test_many_reads_at_once_agree_with_each_read_in_order(store):
+    rows = [_varied(n) for n in range(1, 40)]
+    store.upsert(rows)
+    window = Query(brand="小米", start=T0 + timedelta(minutes=30), end=T0 + timedelta(hours=3))
+    reads = [("count", (window,)), ("top_terms", (window, 3)), ("term_counts", (window, ("发热", "没有"))),
+             ("term_counts", (window, ())), ("facet_counts", (window, "platform")), ("count", (Query(unique=True),))]
+    expected = [getattr(store, name)(*args) for name, args in reads]
+    assert store.read_many(reads) == expected
+    assert expected[2] == {"发热": expected[0], "没有": 0} and expected[3] == {}
