@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from monitor.detect import keyword
-from tests.detect.mentions import T0, hourly_noise, mention, rule
+from monitor.detect.finding import RuleContext
+from tests.detect.mentions import T0, hourly_noise, mention, rule, settings_for
+from tests.es.node import elastic_store, es, es_prefix, es_url  # noqa: F401  (fixtures)
 
 NOW = T0 + timedelta(days=10, hours=12)
 
 
 def terms_rule(**options):
     settings = {"brands": ["星河手机"], "against": "terms", "count": "stories", "windows": ["1h", "6h", "24h"],
-                "filter": {"sentiment": ["negative"]}, "min_count": 3, "ratio": 3, "p_value": 0.0001}
+                "filter": {"sentiment": ["negative"]}, "min_count": 2, "ratio": 3, "p_value": 0.0001}
     return rule("keyword", **{**settings, **options})
 
 
@@ -26,18 +28,35 @@ def everyday(start, hours: int, per_hour: float, seed: int = 7):
 
 
 def test_a_word_the_brand_never_hears_fires_at_its_third_story_while_everyday_complaints_do_not(store, context):
+    a_slow_burn_is_heard_at_its_third_story(store, context)
+
+
+def test_elasticsearch_gives_the_rule_the_same_terms_and_stories(elastic_store):
+    a_slow_burn_is_heard_at_its_third_story(elastic_store, lambda now: RuleContext(elastic_store, now, settings_for().config))
+
+
+def a_slow_burn_is_heard_at_its_third_story(store, context):
     store.upsert(everyday(NOW - timedelta(days=10), 240, 20))
     r = terms_rule()
     assert keyword.evaluate(r, context(NOW)) == []
-    store.upsert([mention(NOW - timedelta(hours=3), crisis=("维权",), text="星河手机 车主维权"),
+    store.upsert([mention(NOW - timedelta(hours=5), crisis=("维权",), text="星河手机 车主维权"),
                   mention(NOW - timedelta(hours=2), crisis=("维权", "召回"), text="星河手机 集体维权 要求召回")])
-    assert keyword.evaluate(r, context(NOW)) == []  # two stories: not yet
+    assert keyword.evaluate(r, context(NOW)) == []  # two stories three hours apart: not yet
     store.upsert([mention(NOW - timedelta(minutes=30), crisis=("集体诉讼",), text="星河手机 集体诉讼准备中")])
     [finding] = keyword.evaluate(r, context(NOW))
     assert finding.figures["count"] == 3 and finding.figures["baseline"] < 0.1
     assert finding.figures["terms"] == ["维权", "召回", "集体诉讼"]  # most stories first, then by word
     assert finding.title.startswith("星河手机 出现危机词：维权、召回、集体诉讼（")
     assert {m.text for m in finding.examples} <= {"星河手机 车主维权", "星河手机 集体维权 要求召回", "星河手机 集体诉讼准备中"}
+
+
+def test_two_stories_of_a_word_never_heard_within_the_hour_are_enough(store, context):
+    store.upsert(everyday(NOW - timedelta(days=10), 240, 20))
+    store.upsert([mention(NOW - timedelta(minutes=50), crisis=("维权",), text="星河手机 车主维权")])
+    assert keyword.evaluate(terms_rule(), context(NOW)) == []
+    store.upsert([mention(NOW - timedelta(minutes=5), crisis=("召回",), text="星河手机 要求召回")])
+    [finding] = keyword.evaluate(terms_rule(), context(NOW))
+    assert finding.figures["count"] == 2 and finding.figures["window_minutes"] == 60
 
 
 def test_a_rush_bringing_more_of_everything_complaints_included_is_not_a_crisis(store, context):
