@@ -25,6 +25,7 @@ from scipy.stats import poisson
 from monitor.config.rules import KeywordRule
 from monitor.detect.finding import RuleContext, Scope
 from monitor.store.base import Query
+from monitor.store.matching import joined, phrase
 
 DAY = 86400
 LAG = 3600  # a day is tallied an hour after it is outside every window, so late crawls count in it
@@ -74,16 +75,22 @@ def judge(rule: KeywordRule, scope: Scope, matching: Scope, ctx: RuleContext) ->
 
 
 def _units(rule: KeywordRule, window: Query, ctx: RuleContext) -> list[tuple[datetime, str, list[str]]]:
-    """(published, unit, crisis terms) of each matching mention: the unit is its story, author or itself."""
+    """(published, unit, terms) of each matching mention: the unit is its story, author or itself; the terms
+    are its crisis terms, or which of the rule's own keywords it says (matched as the stores match them)."""
     field = {"stories": "cluster_id", "authors": "author.id", "mentions": "id"}[rule.count]
-    rows = ctx.store.find_fields(replace(window, unique=False, authors=False), ("published_at", "id", field, "crisis_terms"),
+    said = ("title", "text") if rule.keywords else ("crisis_terms",)
+    rows = ctx.store.find_fields(replace(window, unique=False, authors=False), ("published_at", "id", field, *said),
                                  limit=ROWS_PER_DAY)
+    wanted = [(k, f" {phrase(k)} ") for k in rule.keywords]
     out = []
-    for published, mention_id, unit, terms in rows:
-        if isinstance(terms, str):  # the embedded store hands a JSON list back as its text
-            terms = json.loads(terms)
+    for published, mention_id, unit, *content in rows:
+        if rule.keywords:
+            text = f" {joined(' '.join(c or '' for c in content))} "
+            terms = [k for k, p in wanted if p.strip() and p in text]
+        else:
+            terms = json.loads(content[0]) if isinstance(content[0], str) else content[0] or []  # SQLite: JSON text
         unit = unit if unit is not None or rule.count == "authors" else mention_id
-        out.append((datetime.fromisoformat(published), unit or "", list(terms or ())))
+        out.append((datetime.fromisoformat(published), unit or "", list(terms)))
     return out
 
 

@@ -100,3 +100,12 @@ def test_terms_wait_for_the_warmup_and_each_day_is_tallied_once(store, context):
     keyword.evaluate(r.model_copy(update={"warmup": timedelta(days=2)}), context(NOW + timedelta(minutes=5)))
     [again] = store.states("keyword_terms:").values()
     assert again["days"] == state["days"]
+
+
+def test_a_rule_with_its_own_words_judges_each_of_them_the_same_way(store, context):
+    store.upsert(everyday(NOW - timedelta(days=10), 240, 20))
+    own = terms_rule(keywords=["电池鼓包", "拍照"], filter={})
+    assert keyword.evaluate(own, context(NOW)) == []  # 拍照 is in every chatter post: never three times its share
+    store.upsert([mention(NOW - timedelta(minutes=m), text=f"星河手机 电池 鼓包 了 {m}") for m in (40, 20)])
+    [finding] = keyword.evaluate(own, context(NOW))
+    assert finding.figures["terms"] == ["电池鼓包"] and finding.figures["count"] == 2
