@@ -132,6 +132,8 @@ class KeywordRule(RuleBase, Seasonal):
     keywords: tuple[str, ...] = ()
     against: Literal["baseline", "terms", "fixed"] = "fixed"
     window: Duration = timedelta(minutes=30)
+    # terms only: the pooled count's over-dispersion (variance μ + dispersion·μ²): complaints come in clumps
+    dispersion: float = Field(default=0.5, ge=0)
 
 
 class InfluencerRule(RuleBase):

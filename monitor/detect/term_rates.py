@@ -7,8 +7,10 @@ share of everything the brand hears (counted the rule's way: stories, authors or
 by day in the store over `history`. In a window, a term's expected count is that share times what the
 brand hears now, so a promotion or a launch that brings more of everything brings its complaint words
 with it. Terms at least `ratio` times above their expectation are pooled; the window fires when the
-stories carrying them reach `min_count` and a Poisson count at the pooled expectation reaches that with
-probability ≤ `p_value`. Each term counts as heard `pseudo_count` more times than it was, so a word
+stories carrying them reach `min_count` and a count at the pooled expectation reaches that with
+probability ≤ `p_value` — a negative binomial, widened by `dispersion`: complaints come in clumps (five
+退款 in an hour where one is usual is a bad afternoon), while two stories of a word never heard are
+as unlikely either way. Each term counts as heard `pseudo_count` more times than it was, so a word
 never heard is rare, not impossible, and a small brand's chance of three such stories in a day stays fair.
 """
 
@@ -20,7 +22,7 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from scipy.stats import poisson
+from scipy.stats import nbinom, poisson
 
 from monitor.config.rules import KeywordRule
 from monitor.detect.finding import RuleContext, Scope
@@ -67,11 +69,19 @@ def judge(rule: KeywordRule, scope: Scope, matching: Scope, ctx: RuleContext) ->
         if len(units) < rule.min_count:
             continue
         pooled = sum(expected[t] for t in surging)
-        p = float(poisson.sf(len(units) - 1, pooled))
+        p = _tail(len(units), pooled, rule.dispersion)
         if p <= rule.p_value and (best is None or p < best.p):
             order = tuple(sorted(surging, key=lambda t: (-len(carrying[t]), t)))
             best = TermVerdict(matching.window(start, ctx.now), len(units), pooled, p, order)
     return best
+
+
+def _tail(count: int, expected: float, dispersion: float) -> float:
+    """P(X ≥ count) for X with mean `expected` and variance expected + dispersion · expected²."""
+    if dispersion <= 0:
+        return float(poisson.sf(count - 1, expected))
+    size = 1 / dispersion
+    return float(nbinom.sf(count - 1, size, size / (size + expected)))
 
 
 def _units(rule: KeywordRule, window: Query, ctx: RuleContext) -> list[tuple[datetime, str, list[str]]]:

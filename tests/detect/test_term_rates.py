@@ -27,27 +27,30 @@ def everyday(start, hours: int, per_hour: float, seed: int = 7):
     return chatter + complaints
 
 
-def test_a_word_the_brand_never_hears_fires_at_its_third_story_while_everyday_complaints_do_not(store, context):
-    a_slow_burn_is_heard_at_its_third_story(store, context)
+def test_words_the_brand_never_hears_fire_at_their_fourth_story_in_six_hours_while_everyday_complaints_do_not(store, context):
+    a_slow_burn_is_heard_at_its_fourth_story(store, context)
 
 
 def test_elasticsearch_gives_the_rule_the_same_terms_and_stories(elastic_store):
-    a_slow_burn_is_heard_at_its_third_story(elastic_store, lambda now: RuleContext(elastic_store, now, settings_for().config))
+    a_slow_burn_is_heard_at_its_fourth_story(elastic_store, lambda now: RuleContext(elastic_store, now, settings_for().config))
 
 
-def a_slow_burn_is_heard_at_its_third_story(store, context):
+def a_slow_burn_is_heard_at_its_fourth_story(store, context):
     store.upsert(everyday(NOW - timedelta(days=10), 240, 20))
     r = terms_rule()
     assert keyword.evaluate(r, context(NOW)) == []
     store.upsert([mention(NOW - timedelta(hours=5), crisis=("维权",), text="星河手机 车主维权"),
-                  mention(NOW - timedelta(hours=2), crisis=("维权", "召回"), text="星河手机 集体维权 要求召回")])
-    assert keyword.evaluate(r, context(NOW)) == []  # two stories three hours apart: not yet
-    store.upsert([mention(NOW - timedelta(minutes=30), crisis=("集体诉讼",), text="星河手机 集体诉讼准备中")])
+                  mention(NOW - timedelta(hours=3), crisis=("维权", "召回"), text="星河手机 集体维权 要求召回"),
+                  mention(NOW - timedelta(minutes=90), crisis=("集体诉讼",), text="星河手机 集体诉讼准备中")])
+    assert keyword.evaluate(r, context(NOW)) == []  # three stories hours apart: not yet
+    store.upsert([mention(NOW - timedelta(minutes=20), crisis=("消协",), text="星河手机 消协介入")])
     [finding] = keyword.evaluate(r, context(NOW))
-    assert finding.figures["count"] == 3 and finding.figures["baseline"] < 0.1
-    assert finding.figures["terms"] == ["维权", "召回", "集体诉讼"]  # most stories first, then by word
-    assert finding.title.startswith("星河手机 出现危机词：维权、召回、集体诉讼（")
-    assert {m.text for m in finding.examples} <= {"星河手机 车主维权", "星河手机 集体维权 要求召回", "星河手机 集体诉讼准备中"}
+    assert finding.figures["count"] == 4 and finding.figures["window_minutes"] == 360
+    assert finding.figures["baseline"] < 0.2
+    assert finding.figures["terms"] == ["维权", "召回", "消协", "集体诉讼"]  # most stories first, then by word
+    assert finding.title.startswith("星河手机 出现危机词：维权、召回、消协、集体诉讼（360 分钟 4 个话题")
+    assert {m.text for m in finding.examples} <= {"星河手机 车主维权", "星河手机 集体维权 要求召回",
+                                                  "星河手机 集体诉讼准备中", "星河手机 消协介入"}
 
 
 def test_two_stories_of_a_word_never_heard_within_the_hour_are_enough(store, context):
@@ -65,11 +68,12 @@ def test_a_rush_bringing_more_of_everything_complaints_included_is_not_a_crisis(
     assert sum("投诉" in m.crisis_terms for m in rush) >= 15
     store.upsert(rush)
     assert keyword.evaluate(terms_rule(), context(NOW)) == []
-    # the pooled count judges a single term the same way: three times its share of the rush fires
-    store.upsert([mention(NOW - timedelta(minutes=50, seconds=i), crisis=("投诉",), text=f"星河手机 投诉 第{i}位")
-                  for i in range(60)])
+    # a word the brand never hears stands out even in the rush, its expectation grown with the volume
+    store.upsert([mention(NOW - timedelta(minutes=10 * i + 5), crisis=("召回",), text=f"星河手机 召回 第{i}位")
+                  for i in range(5)])
     [finding] = keyword.evaluate(terms_rule(), context(NOW))
-    assert finding.figures["terms"] == ["投诉"] and finding.figures["window_minutes"] == 60
+    assert finding.figures["terms"] == ["召回"] and finding.figures["window_minutes"] == 60
+    assert finding.figures["count"] == 5 and finding.figures["baseline"] > 0.03  # a quiet hour: about 0.01
 
 
 def test_a_copy_paste_wave_of_rare_words_is_one_story(store, context):
@@ -86,7 +90,7 @@ def test_a_copy_paste_wave_of_rare_words_is_one_story(store, context):
 
 def test_terms_wait_for_the_warmup_and_each_day_is_tallied_once(store, context):
     store.upsert(everyday(NOW - timedelta(days=3), 72, 20))
-    store.upsert([mention(NOW - timedelta(minutes=10 * i), crisis=("召回",), text=f"星河手机 召回 {i}") for i in range(5)])
+    store.upsert([mention(NOW - timedelta(minutes=10 * i + 5), crisis=("召回",), text=f"星河手机 召回 {i}") for i in range(5)])
     r = terms_rule()
     assert keyword.evaluate(r, context(NOW)) == []  # three days of history, a week of warm-up
     assert keyword.evaluate(r.model_copy(update={"warmup": timedelta(days=2)}), context(NOW)) != []
