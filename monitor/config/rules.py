@@ -124,7 +124,7 @@ class KeywordRule(RuleBase, Seasonal):
     `against: baseline` (as the shipped rule does) judges them against the brand's own normal rate of
     them, like a spike: a brand with 400 mentions a day always has some 投诉 and 退款. `against: terms`
     judges each term against the brand's own share of it (monitor/detect/term_rates.py: 维权 that the
-    brand never hears counts at its third story, 投诉 only far above its usual share). `against: fixed`
+    brand never hears counts from its second or third story, 投诉 only far above its usual share). `against: fixed`
     (the default, for rules written before) fires on `min_count` in `window`, whatever is normal.
     """
 
