@@ -279,8 +279,8 @@ def _alarms_elastalert(fired) -> list[dict]:
 
 def score(stream: streams.Stream, alarms: list[dict], first_post: dict[str, float]) -> dict:
     crises = [e for e in stream.events if e.label == "crisis"]
-    per_shape: dict[str, dict] = {s: {"crises": 0, "detected": 0, "delays": [], "incidents": [], "first_notices": [], "renotified": []}
-                                  for s in streams.SHAPES}
+    per_shape: dict[str, dict] = {s: {"crises": 0, "detected": 0, "delays": [], "incidents": [], "first_notices": [],
+                                      "renotified": [], "rules": []} for s in streams.SHAPES}
     claimed = set()
     for c in crises:
         begin = first_post.get(c.id, c.start)
@@ -296,6 +296,7 @@ def score(stream: streams.Stream, alarms: list[dict], first_post: dict[str, floa
         if after:
             shape["detected"] += 1
             shape["delays"].append((min(after) - begin) / 60)
+            shape["rules"].append(min((t, a["rule"]) for a in mine for t in a["notified"] if t >= begin)[1])
     dark = [e for e in stream.events if e.kind == "source_dark"]
     ops = {"source_dark": len(dark), "detected": 0}
     for e in dark:
@@ -317,7 +318,8 @@ def score(stream: streams.Stream, alarms: list[dict], first_post: dict[str, floa
                         "median_delay_min": round(statistics.median(d), 1) if d else None,
                         "p90_delay_min": round(float(np.percentile(d, 90)), 1) if d else None,
                         "incidents_per_crisis": s["incidents"], "first_notifications_per_crisis": s["first_notices"],
-                        "renotifications_per_crisis": s["renotified"]}
+                        "renotifications_per_crisis": s["renotified"],
+                        "first_rule_per_crisis": s["rules"]}  # the rule that opened the incident first notified
     return {"shapes": report, "ops": ops, "false_incidents": dict(false),
             "false_by_rule": {rule: dict(causes) for rule, causes in sorted(by_rule.items())},
             "false_per_brand_month": round(sum(false.values()) / brand_months, 3), "brand_months": round(brand_months, 2)}
@@ -371,7 +373,8 @@ def main() -> None:
         for shape, s in result["shapes"].items():
             print(f"{name:<10} {shape:<13} recall {s['recall']}  median {s['median_delay_min']} min  "
                   f"p90 {s['p90_delay_min']} min  incidents {s['incidents_per_crisis']}  "
-                  f"first notices {s['first_notifications_per_crisis']}  renotified {s['renotifications_per_crisis']}",
+                  f"first notices {s['first_notifications_per_crisis']}  renotified {s['renotifications_per_crisis']}  "
+                  f"rules {s['first_rule_per_crisis']}",
                   file=sys.stderr)
         print(f"{name:<10} false incidents per brand-month {result['false_per_brand_month']}  {result['false_incidents']}  "
               f"ops {result['ops']}", file=sys.stderr)

@@ -122,14 +122,18 @@ class KeywordRule(RuleBase, Seasonal):
     """Mentions carrying crisis terms (the built-in lexicon unless keywords are given).
 
     `against: baseline` (as the shipped rule does) judges them against the brand's own normal rate of
-    them, like a spike: a brand with 400 mentions a day always has some 投诉 and 退款. `against: fixed`
+    them, like a spike: a brand with 400 mentions a day always has some 投诉 and 退款. `against: terms`
+    judges each term against the brand's own share of it (monitor/detect/term_rates.py: 维权 that the
+    brand never hears counts from its second or third story, 投诉 only far above its usual share). `against: fixed`
     (the default, for rules written before) fires on `min_count` in `window`, whatever is normal.
     """
 
     type: Literal["keyword"]
     keywords: tuple[str, ...] = ()
-    against: Literal["baseline", "fixed"] = "fixed"
+    against: Literal["baseline", "terms", "fixed"] = "fixed"
     window: Duration = timedelta(minutes=30)
+    # terms only: the pooled count's over-dispersion (variance μ + dispersion·μ²): complaints come in clumps
+    dispersion: float = Field(default=0.5, ge=0)
 
 
 class InfluencerRule(RuleBase):

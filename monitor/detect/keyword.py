@@ -1,6 +1,7 @@
 """Keyword: mentions carrying crisis terms (召回, 爆炸, 维权…) or the rule's own keywords.
 
-Judged against the brand's own normal rate of them (the spike rule's seasonal baseline and windows),
+Judged against the brand's own normal rate of them (`against: baseline`: the spike rule's seasonal
+baseline and windows; `against: terms`: each term against its own share, monitor/detect/term_rates.py),
 unless the rule says `against: fixed`: every brand with a few hundred mentions a day hears 投诉 and 退款.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from monitor.config.rules import KeywordRule
+from monitor.detect import term_rates
 from monitor.detect.finding import Finding, RuleContext, Scope, make_finding, minutes, scopes
 from monitor.detect.spike import counting, every_mention, judge, learnt_baseline, test_of, unit, with_clusters
 
@@ -28,6 +30,11 @@ def evaluate(rule: KeywordRule, ctx: RuleContext) -> list[Finding]:
             count, expected = ctx.store.count(window), None
             if count < rule.min_count:
                 continue
+        elif rule.against == "terms":
+            found = term_rates.judge(rule, scope, matching, ctx)
+            if found is None:
+                continue
+            window, count, expected = replace(found.window, keywords=found.terms), found.count, found.expected
         else:
             baseline = learnt_baseline(rule, matching, ctx, test)
             if not baseline.trusted(ctx.now.timestamp(), rule.warmup):
@@ -37,8 +44,11 @@ def evaluate(rule: KeywordRule, ctx: RuleContext) -> list[Finding]:
                 continue
             window, count, expected = verdict.window, verdict.count, verdict.expected
         mentions = every_mention(window)
-        seen = ctx.store.find(mentions, limit=50)
-        terms = sorted({t for m in seen for t in (m.crisis_terms or [])} | set(rule.keywords))
+        if rule.against == "terms":
+            terms = list(found.terms)  # what surged, not every word that came along
+        else:
+            seen = ctx.store.find(mentions, limit=50)
+            terms = sorted({t for m in seen for t in (m.crisis_terms or [])} | set(rule.keywords))
         span = minutes(window.end - window.start)
         figures = {"count": count, "window_minutes": span, "terms": terms, "counted": rule.count}
         usual = ""
