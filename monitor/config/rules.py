@@ -124,10 +124,13 @@ class KeywordRule(RuleBase, Seasonal):
     `against: baseline` (as the shipped rule does) judges them against the brand's own normal rate of
     them, like a spike: a brand with 400 mentions a day always has some 投诉 and 退款. `against: fixed`
     (the default, for rules written before) fires on `min_count` in `window`, whatever is normal.
+    `own_crisis` (with keywords) also wants a crisis term said of the brand itself, so "华为起火事件后，
+    小米销量要涨了" is not 小米's fire (the NLP stage drops crisis terms of a competitor's clause).
     """
 
     type: Literal["keyword"]
     keywords: tuple[str, ...] = ()
+    own_crisis: bool = False
     against: Literal["baseline", "fixed"] = "fixed"
     window: Duration = timedelta(minutes=30)
 

@@ -17,7 +17,10 @@ from monitor.store import matching
 
 
 def _matching(rule: KeywordRule, scope: Scope) -> Scope:
-    query = replace(scope.query, keywords=rule.keywords) if rule.keywords else replace(scope.query, crisis=True)
+    if rule.keywords:
+        query = replace(scope.query, keywords=rule.keywords, crisis=rule.own_crisis)
+    else:
+        query = replace(scope.query, crisis=True)
     return counting(rule, replace(scope, query=query))
 
 

@@ -9,8 +9,11 @@ from datetime import timedelta
 import pytest
 import yaml
 
+from monitor.config.model import BrandConfig
 from monitor.config.rules import RULE_TYPES
 from monitor.detect import keyword
+from monitor.nlp.attribution import CrisisAttribution
+from monitor.nlp.sentiment import crisis_terms
 from tests.conftest import ROOT
 from tests.detect.mentions import T0, mention
 
@@ -29,20 +32,23 @@ def everyday(days: int = 10, brand: str = "星河手机", **kw):
             for h in range(24 * days) for k in range(2)]
 
 
-def voice(minutes_ago: float, author: str, text: str = "星河手机 门店 爆炸 现场 有人 受伤", label: str = "negative",
+def voice(minutes_ago: float, author: str, text: str = "星河手机门店爆炸，现场有人受伤", label: str = "negative",
           brand: str = "星河手机"):
-    m = mention(NOW - timedelta(minutes=minutes_ago), brand=brand, label=label, text=text)
+    """A post as the NLP stage leaves it: crisis terms found, those of a competitor's clause dropped."""
+    terms = CrisisAttribution([BrandConfig(name=brand, competitors=("华为",))]).own(text.lower(), crisis_terms(text))
+    m = mention(NOW - timedelta(minutes=minutes_ago), brand=brand, label=label, text=text, crisis=tuple(terms))
     m.author.id = author
     return m
 
 
 def test_the_shipped_rule_is_enabled_critical_and_counts_negative_authors(severe):
     assert severe.enabled and severe.severity == "critical" and severe.against == "baseline"
-    assert severe.count == "authors" and severe.filter.sentiment == ("negative",) and severe.min_count == 2
+    assert severe.count == "authors" and severe.filter.sentiment == ("negative", "neutral") and severe.min_count == 2
+    assert severe.own_crisis and all(crisis_terms(word) == [word] for word in severe.keywords)  # attribution applies
 
 
 def test_two_authors_within_fifteen_minutes_open_a_critical_finding_for_a_brand_that_never_hears_harm(store, context, severe):
-    store.upsert(everyday() + [voice(12, "u1"), voice(4, "u2", "星河手机 充电 起火 视频 曝光")])
+    store.upsert(everyday() + [voice(12, "u1"), voice(4, "u2", "星河手机充电起火了！视频曝光")])
     [finding] = keyword.evaluate(severe, context(NOW))
     assert (finding.brand, finding.severity, finding.rule) == ("星河手机", "critical", "severe_harm")
     assert finding.figures["count"] == 2 and finding.figures["window_minutes"] == 15
@@ -61,22 +67,22 @@ def test_the_warm_up_counts_from_the_brands_first_post_not_from_its_first_harm_w
 
 
 def test_one_author_posting_twice_or_praise_in_slang_is_not_a_harm_crisis(store, context, severe):
-    store.upsert(everyday() + [voice(12, "u1"), voice(4, "u1", "星河手机 又 爆炸 了 受伤")])
+    store.upsert(everyday() + [voice(12, "u1"), voice(4, "u1", "星河手机又爆炸了，我受伤了")])
     assert keyword.evaluate(severe, context(NOW)) == []
-    store.upsert([voice(3, "fan", "星河手机 性能 爆炸 颜值 爆炸", label="positive")])
+    store.upsert([voice(3, "fan", "星河手机性能爆炸，颜值爆炸", label="positive")])
     assert keyword.evaluate(severe, context(NOW)) == []
 
 
 def test_two_authors_further_apart_than_fifteen_minutes_wait_for_a_third_in_the_hour(store, context, severe):
     store.upsert(everyday() + [voice(28, "u1"), voice(2, "u2")])
     assert keyword.evaluate(severe, context(NOW)) == []
-    store.upsert([voice(1, "u3", "星河手机 被 曝 吃出 异物")])
+    store.upsert([voice(1, "u3", "星河手机被曝吃出异物")])
     [finding] = keyword.evaluate(severe, context(NOW))
     assert finding.figures["count"] == 3 and finding.figures["window_minutes"] in (30, 60)
 
 
 def test_a_brand_that_hears_harm_words_every_day_needs_a_burst_not_two_voices(store, context, severe):
-    routine = [voice(60 * 24 * 10 - 60 * h, f"r{h}", "星河手机 鞭炮 爆炸 声音 太 吵") for h in range(0, 24 * 10, 2)]
+    routine = [voice(60 * 24 * 10 - 60 * h, f"r{h}", "星河手机旁边鞭炮爆炸，声音太吵") for h in range(0, 24 * 10, 2)]
     store.upsert(everyday() + routine + [voice(10, "u1"), voice(5, "u2")])
     assert keyword.evaluate(severe, context(NOW)) == []
     store.upsert([voice(4 - i / 10, f"w{i}") for i in range(6)])
@@ -87,3 +93,13 @@ def test_a_brand_that_hears_harm_words_every_day_needs_a_burst_not_two_voices(st
 def test_the_other_brand_is_not_paged_for_this_brands_harm(store, context, severe):
     store.upsert(everyday() + everyday(brand="云朵奶茶") + [voice(12, "u1"), voice(4, "u2")])
     assert [f.brand for f in keyword.evaluate(severe, context(NOW))] == ["星河手机"]
+
+
+def test_a_neutral_report_of_a_fire_counts_but_a_competitors_fire_in_a_comparison_does_not(store, context, severe):
+    comparisons = [voice(12 - i, f"c{i}", "华为起火事件后，星河手机销量要涨了", label="neutral") for i in range(5)]
+    assert all(not m.crisis_terms for m in comparisons)
+    store.upsert(everyday() + comparisons)
+    assert keyword.evaluate(severe, context(NOW)) == []
+    store.upsert([voice(3, "w1", "星河手机门店起火", label="neutral"), voice(2, "w2", label="negative")])
+    [finding] = keyword.evaluate(severe, context(NOW))
+    assert finding.figures["count"] == 2 and "起火" in finding.figures["terms"]
