@@ -43,7 +43,7 @@ def voice(minutes_ago: float, author: str, text: str = "星河手机门店爆炸
 
 def test_the_shipped_rule_is_enabled_critical_and_counts_negative_authors(severe):
     assert severe.enabled and severe.severity == "critical" and severe.against == "baseline"
-    assert severe.count == "authors" and severe.filter.sentiment == ("negative", "neutral") and severe.min_count == 2
+    assert severe.count == "authors" and severe.filter.sentiment == ("negative",) and severe.min_count == 2
     assert severe.own_crisis and all(crisis_terms(word) == [word] for word in severe.keywords)  # attribution applies
 
 
@@ -95,11 +95,12 @@ def test_the_other_brand_is_not_paged_for_this_brands_harm(store, context, sever
     assert [f.brand for f in keyword.evaluate(severe, context(NOW))] == ["星河手机"]
 
 
-def test_a_neutral_report_of_a_fire_counts_but_a_competitors_fire_in_a_comparison_does_not(store, context, severe):
-    comparisons = [voice(12 - i, f"c{i}", "华为起火事件后，星河手机销量要涨了", label="neutral") for i in range(5)]
-    assert all(not m.crisis_terms for m in comparisons)
+def test_a_competitors_fire_in_a_comparison_is_not_the_brands_harm(store, context, severe):
+    comparisons = [voice(12 - i, f"c{i}", "华为起火事件后，星河手机销量要涨了", label=label)
+                   for i, label in enumerate(("neutral", "positive", "neutral", "negative", "negative"))]
+    assert all(not m.crisis_terms for m in comparisons)  # the NLP stage's attribution: 起火 is 华为's
     store.upsert(everyday() + comparisons)
     assert keyword.evaluate(severe, context(NOW)) == []
-    store.upsert([voice(3, "w1", "星河手机门店起火", label="neutral"), voice(2, "w2", label="negative")])
+    store.upsert([voice(3, "w1", "星河手机门店起火"), voice(2, "w2")])
     [finding] = keyword.evaluate(severe, context(NOW))
     assert finding.figures["count"] == 2 and "起火" in finding.figures["terms"]
