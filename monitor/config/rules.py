@@ -126,10 +126,13 @@ class KeywordRule(RuleBase, Seasonal):
     judges each term against the brand's own share of it (monitor/detect/term_rates.py: 维权 that the
     brand never hears counts from its second or third story, 投诉 only far above its usual share). `against: fixed`
     (the default, for rules written before) fires on `min_count` in `window`, whatever is normal.
+    `own_crisis` (with keywords) also wants a crisis term said of the brand itself, so "华为起火事件后，
+    小米销量要涨了" is not 小米's fire (the NLP stage drops crisis terms of a competitor's clause).
     """
 
     type: Literal["keyword"]
     keywords: tuple[str, ...] = ()
+    own_crisis: bool = False
     against: Literal["baseline", "terms", "fixed"] = "fixed"
     window: Duration = timedelta(minutes=30)
     # terms only: the pooled count's over-dispersion (variance μ + dispersion·μ²): complaints come in clumps

@@ -7,17 +7,32 @@ unless the rule says `against: fixed`: every brand with a few hundred mentions a
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 from monitor.config.rules import KeywordRule
 from monitor.detect import term_rates
 from monitor.detect.finding import Finding, RuleContext, Scope, make_finding, minutes, scopes
 from monitor.detect.spike import counting, every_mention, judge, learnt_baseline, test_of, unit, with_clusters
+from monitor.mention import Mention
+from monitor.store import matching
 
 
 def _matching(rule: KeywordRule, scope: Scope) -> Scope:
-    query = replace(scope.query, keywords=rule.keywords) if rule.keywords else replace(scope.query, crisis=True)
+    if rule.keywords:
+        query = replace(scope.query, keywords=rule.keywords, crisis=rule.own_crisis)
+    else:
+        query = replace(scope.query, crisis=True)
     return counting(rule, replace(scope, query=query))
+
+
+def _found(rule: KeywordRule, seen: list[Mention]) -> list[str]:
+    """The words that fired, most voiced first: the rule's own words found in the posts, else their crisis terms."""
+    if rule.keywords:
+        found = Counter(k for m in seen for k in rule.keywords if matching.contains(m.text, k))
+    else:
+        found = Counter(t for m in seen for t in dict.fromkeys(m.crisis_terms or []))
+    return [t for t, _ in sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def evaluate(rule: KeywordRule, ctx: RuleContext) -> list[Finding]:
@@ -36,7 +51,7 @@ def evaluate(rule: KeywordRule, ctx: RuleContext) -> list[Finding]:
                 continue
             window, count, expected = replace(found.window, keywords=found.terms), found.count, found.expected
         else:
-            baseline = learnt_baseline(rule, matching, ctx, test)
+            baseline = learnt_baseline(rule, matching, ctx, test, watched=scope)
             if not baseline.trusted(ctx.now.timestamp(), rule.warmup):
                 continue
             verdict = judge(rule, matching, ctx, test, baseline)
@@ -47,8 +62,7 @@ def evaluate(rule: KeywordRule, ctx: RuleContext) -> list[Finding]:
         if rule.against == "terms":
             terms = list(found.terms)  # what surged, not every word that came along
         else:
-            seen = ctx.store.find(mentions, limit=50)
-            terms = sorted({t for m in seen for t in (m.crisis_terms or [])} | set(rule.keywords))
+            terms = _found(rule, ctx.store.find(mentions, limit=50))
         span = minutes(window.end - window.start)
         figures = {"count": count, "window_minutes": span, "terms": terms, "counted": rule.count}
         usual = ""

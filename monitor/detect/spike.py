@@ -142,8 +142,13 @@ def _consecutive(rule: SpikeRule, scope: Scope, ctx: RuleContext, test: SpikeTes
     return finding
 
 
-def learnt_baseline(rule: Seasonal, scope: Scope, ctx: RuleContext, test: SpikeTest, part: str = "") -> SeasonalBaseline:
-    """Load the scope's baseline, fold in every bucket finished since, and save it back."""
+def learnt_baseline(rule: Seasonal, scope: Scope, ctx: RuleContext, test: SpikeTest, part: str = "",
+                    watched: Scope | None = None) -> SeasonalBaseline:
+    """Load the scope's baseline, fold in every bucket finished since, and save it back.
+
+    `watched`: the wider scope a rare subset is drawn from (a brand's negative posts for its harm words).
+    The subset may hold nothing for weeks, which is a rate of zero once the brand itself was heard, not
+    "not watched yet": its history, and so the warm-up, starts with the wider scope's first mention."""
     key = f"{rule.type}:{rule.name}:{scope.brand}:{scope.group or ''}" + (f":{part}" if part else "")
     signature = _signature(rule, scope, ctx.config.timezone)
     state = ctx.store.get_state(key)
@@ -157,6 +162,10 @@ def learnt_baseline(rule: Seasonal, scope: Scope, ctx: RuleContext, test: SpikeT
     until = _floor(ctx.now.timestamp(), size) - size
     if until <= start:
         return baseline
+    if baseline.first_data is None and watched is not None:
+        heard = [b for b, count in ctx.store.histogram(watched.window(_dt(start), _dt(until)), rule.bucket) if count]
+        if heard:
+            baseline.first_data = start = heard[0].timestamp()
     for bucket_start, count in ctx.store.histogram(scope.window(_dt(start), _dt(until)), rule.bucket):
         baseline.fold(bucket_start.timestamp(), count, test)
     ctx.store.put_state(key, {"signature": signature, "baseline": baseline.to_state()})
