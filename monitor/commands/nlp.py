@@ -66,7 +66,6 @@ def _labelled(path: Path) -> list[tuple[str, str]]:
 
     return read_rows(path, read_training_csv,
                      "no labelled rows (columns label,text; label negative, neutral, positive, or 1/0)")
-    return rows
 
 
 def _scorer(name: str | None, models_dir: Path | None):

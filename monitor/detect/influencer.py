@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from monitor.config.rules import InfluencerRule
-from monitor.detect.finding import Finding, RuleContext, Scope, make_finding, minutes, scopes
+from monitor.detect.finding import Finding, RuleContext, make_finding, minutes, scopes
 from monitor.mention import Mention
 from monitor.store.base import Query
 

@@ -113,7 +113,7 @@ class SeasonalBaseline:
             at = stop
         return total
 
-    def fold(self, start: float, count: int, test: PoissonTest) -> None:
+    def fold(self, start: float, count: int, test: SpikeTest) -> None:
         """Learn one finished bucket; empty buckets before the first data mean "not watched yet", not zero."""
         self.folded_until = start + self.bucket_seconds
         if self.first_data is None:

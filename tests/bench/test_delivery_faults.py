@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-from monitor.clock import FakeClock
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))

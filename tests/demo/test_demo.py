@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 

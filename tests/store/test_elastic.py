@@ -4,11 +4,9 @@ away, and indices deleted under a running store recreated."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from datetime import timedelta
 
 import pytest
 
