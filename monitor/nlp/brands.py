@@ -18,8 +18,9 @@ terms subject to the same exclusions. Each occurrence is judged:
 - ambiguous names (config `ambiguous`: 小米 the grain, 苹果 the fruit) need the words around them to lean
   to the brand (cue words, monitor/nlp/data/brand_context.txt plus the brand's own; a one-character cue
   inside a longer word, 箱 in 行李箱, does not count), unless another of the brand's names is in the text;
-  with no cue either way, a company's things right after the name (苹果客服) or a user's doings right before
-  it (用苹果的人) lean to the brand, and else the brand's `ambiguous_default` decides;
+  with no cue either way, a company's things right after the name (苹果客服), a user's doings right before
+  it (用苹果的人) or a product measured against it (比苹果便宜, 和苹果没法比) lean to the brand, and else the
+  brand's `ambiguous_default` decides;
 - in @handles (Normalized.handles) only a handle that is the brand's counts: it starts with the name, and an
   ambiguous name stands alone or before an official word (@小米公司, @华为终端官方微博, not @食尚小米 or
   @苹果小妖); a handle followed by a colon (//@雷军: …, 回复@X: …) is the author of what follows, not a
@@ -62,8 +63,9 @@ _CONTEXT = 20  # characters either side in which cue words count
 _DEFAULT_FREQUENCY = 300  # dictionary count for a brand name the dictionary does not know (小米 396, 华为 373)
 _NEAR = 8  # Han characters either side read by the segmenter
 _NICKNAME = 12  # characters: a longer run after @ is read as text (Weibo nicknames are at most 15 Han, mostly far fewer)
-# Right after an ambiguous name, a model number makes it the brand: 苹果6P, 小米14, 小米 su7 (not 苹果6个).
-_MODEL_AFTER = re.compile(r" ?(?:\d{1,2}(?![\d.个只颗斤箱袋筐元块毛角粒万千百多公克吨年月日号岁%])|[a-z]{1,4}\d|"
+# Right after an ambiguous name, a model number makes it the brand: 苹果6P, 小米14, 小米 su7 (not 苹果6个, 苹果 9枚).
+_MODEL_AFTER = re.compile(r" ?(?:\d{1,2}(?![\d.个只颗枚斤箱袋筐盒份件串片瓶罐杯元块毛角粒万千百多公克吨年月日号岁%])|"
+                          r"[a-z]{1,4}\d|"
                           r"(?:pro|max|mini|note|plus|air)(?![a-z]))")
 # Right before an ambiguous name, these make it a thing or a name, not the brand: 吃苹果, 两斤小米, 猫叫小米.
 _THING_BEFORE = re.compile(r"(?:[吃啃削切摘种熬煮蒸榨][着了个点口过完]?|[叫名]|(?<![第\d])[一二两三四五六七八九十几半数\d]+[个只颗斤箱袋筐碗粒盒盘])$")
@@ -71,6 +73,10 @@ _THING_BEFORE = re.compile(r"(?:[吃啃削切摘种熬煮蒸榨][着了个点口
 # 指责苹果) leans to the brand: the things and doings of a company and its users, not of a fruit or a grain.
 _COMPANY_AFTER = re.compile(r"(?:产品|客服|用户|用品|官网|官方|专卖|售后|粉丝|控|族|迷(?!你))")
 _USER_BEFORE = re.compile(r"(?:[用玩换][过了着]?|联系|指责|鄙视|追捧|抵制|力挺|吐槽)$")
+# A product measured against the name (比苹果便宜, 不如苹果, 和苹果没法比) is measured against the company: nobody
+# holds a tablet against a fruit. Only read when no cue word says either way (比苹果甜 is the fruit's 甜).
+_COMPARE_BEFORE = re.compile(r"(?:比|不如|媲美|赶超|超越|秒杀|吊打|完爆)$")
+_COMPARE_AROUND = (re.compile(r"[和跟与同]$"), re.compile(r"[^，。！？!?,;；]{0,3}比"))
 
 
 def _is_han(ch: str) -> bool:
@@ -282,8 +288,7 @@ class _Brand:
                 verdicts.append(-1)
             else:
                 score = self._cue_score(text, max(0, a - _CONTEXT), min(len(text), b + _CONTEXT))
-                if score == 0 and not person and (_COMPANY_AFTER.match(text, b)
-                                                  or _USER_BEFORE.search(text, max(0, a - 2), a)):
+                if score == 0 and not person and _leans_to_company(text, a, b):
                     score = 1
                 verdicts.append(1 if score > 0 else -1 if score < 0 or person else 0)
         if 1 in verdicts or -1 in verdicts:
@@ -304,6 +309,17 @@ class _Brand:
                 if len(piece) == size and all(_is_han(c) for c in piece) and self._segmenter.is_word(piece):
                     return True
         return False
+
+
+def _leans_to_company(text: str, a: int, b: int) -> bool:
+    """With no cue word either way: a company's things right after the name (苹果客服), a user's
+    doings right before it (用苹果的人, 指责苹果), or a product measured against it (比苹果便宜, 和苹果没法比)."""
+    if _COMPANY_AFTER.match(text, b) or _USER_BEFORE.search(text, max(0, a - 2), a):
+        return True
+    if _COMPARE_BEFORE.search(text, max(0, a - 2), a):
+        return True
+    before, after = _COMPARE_AROUND
+    return bool(before.search(text, max(0, a - 1), a) and after.match(text, b))
 
 
 def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
