@@ -69,9 +69,10 @@ _MODEL_AFTER = re.compile(r" ?(?:\d{1,2}(?![\d.个只颗枚斤箱袋筐盒份件
                           r"(?:pro|max|mini|note|plus|air)(?![a-z]))")
 # Right before an ambiguous name, these make it a thing or a name, not the brand: 吃苹果, 两斤小米, 猫叫小米.
 _THING_BEFORE = re.compile(r"(?:[吃啃削切摘种熬煮蒸榨][着了个点口过完]?|[叫名]|(?<![第\d])[一二两三四五六七八九十几半数\d]+[个只颗斤箱袋筐碗粒盒盘])$")
-# With no cue word either way, what stands right after (苹果客服, 苹果产品, 苹果控) or right before (用苹果的人,
+# With no cue word either way, what stands right after (苹果客服, 苹果控, 苹果要求) or right before (用苹果的人,
 # 指责苹果) leans to the brand: the things and doings of a company and its users, not of a fruit or a grain.
-_COMPANY_AFTER = re.compile(r"(?:产品|客服|用户|用品|官网|官方|专卖|售后|粉丝|控|族|迷(?!你))")
+_COMPANY_AFTER = re.compile(r"(?:产品|客服|用户|用品|官网|官方|专卖|售后|粉丝|控|族|迷(?!你)|"
+                            r"要求|起诉|否认|承认|声称|收购|招聘)")  # what only a company (or a person) does
 _USER_BEFORE = re.compile(r"(?:[用玩换][过了着]?|联系|指责|鄙视|追捧|抵制|力挺|吐槽)$")
 # A product measured against the name (比苹果便宜, 不如苹果, 和苹果没法比) is measured against the company: nobody
 # holds a tablet against a fruit. Only read when no cue word says either way (比苹果甜 is the fruit's 甜).

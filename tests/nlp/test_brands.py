@@ -245,6 +245,7 @@ def test_a_product_measured_against_an_ambiguous_name_is_measured_against_the_co
     ("苹果 12盒 送同事", []),
     ("苹果16 发布会", ["苹果"]),               # …a model number is
     ("苹果收到了，送给员工当福利", []),         # any company gives its staff fruit: 给员工 says nothing
+    ("好友定位 iPhone版下载：http://t.cn/x", []),  # an app's share text (an exclude of the example config)
     ("小米员工爆料新机", ["小米"]),             # …while the company's staff still say brand
 ])
 def test_counts_after_the_name_and_staff_given_presents_do_not_say_brand(example_matcher, text, brands):
@@ -255,6 +256,9 @@ def test_counts_after_the_name_and_staff_given_presents_do_not_say_brand(example
     ("比之Google，硅谷另一巨擘苹果倒是另一番景象", ["苹果"]),  # other tech companies
     ("惠普挺身而出，苹果暴利时代或将终结", ["苹果"]),            # what companies do
     ("office 2011 for mac发布咯", ["苹果"]),                     # software on the computer
+    ("苹果阿里合作新进展", ["苹果"]),                              # another tech company beside it
+    ("苹果要求供应商降价", ["苹果"]),                              # what only a company or a person does
+    ("苹果要求不高，能吃就行", []),                                # …unless the words around say fruit
 ])
 def test_company_and_software_words_say_the_brand(example_matcher, text, brands):
     assert example_matcher.match(text) == brands
