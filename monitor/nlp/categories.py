@@ -2,7 +2,7 @@
 
 A category applies when one of its terms (monitor/nlp/data/complaint_categories.txt plus the config's
 nlp.categories.terms) occurs and is not negated: a negator (没有, 不, 并未 …) right before it, or with up to
-two filler words between (没有出现过质量问题), cancels it. Most complaints name no such term (又小又酸,
+two filler words between (没有出现过质量问题), cancels it, unless it asks (是不是假货, 有没有质量问题). Most complaints name no such term (又小又酸,
 反应慢, 两个小时才送来), so each clause is also read for a judgement (monitor/nlp/data/complaint_patterns.txt):
 a negative word in a clause without terms makes it a complaint about the aspect the clause names (快递 →
 物流, 态度 → 服务/售后) or else about 质量; praise without a negative word (物流不错) cancels the clause's
@@ -28,7 +28,14 @@ _FILLERS = ("任何", "什么", "过", "出现", "出现过", "发生", "发生�
             "有", "再", "被", "一次", "丝毫", "半点", "啥")
 _NEGATED = re.compile("(?:" + "|".join(sorted(_NEGATORS, key=len, reverse=True)) + ")(?:"
                       + "|".join(sorted(_FILLERS, key=len, reverse=True)) + "){0,2}$")
+# 是不是假货, 有没有质量问题: a question asks, it does not deny
+_ASKED = re.compile("(?:是不是|有没有|会不会|算不算)(?:" + "|".join(sorted(_FILLERS, key=len, reverse=True)) + "){0,2}$")
 _LOOKBACK = 10  # characters before a term read for a negation
+
+
+def _negated(text: str, lo: int, at: int) -> bool:
+    """A negator ends right before position at (with up to two filler words), and is not part of a question."""
+    return bool(_NEGATED.search(text, lo, at)) and not _ASKED.search(text, lo, at)
 
 
 def _sections(path: Path) -> dict[str, tuple[str, ...]]:
@@ -126,7 +133,7 @@ class Categorizer:
         """The categories of one clause (lo:hi); -1 for a subject nobody answers for (天气)."""
         terms = self._terms_in(text, lo, hi)
         judged = self._negative is not None and any(
-            m.group() not in self._neutral and not _NEGATED.search(text, max(lo, m.start() - _LOOKBACK), m.start())
+            m.group() not in self._neutral and not _negated(text, max(lo, m.start() - _LOOKBACK), m.start())
             for m in self._negative.finditer(text, lo, hi))
         if terms:
             if not judged and self._praise is not None and self._praise.search(text, lo, hi):
@@ -145,7 +152,7 @@ class Categorizer:
             return found
         negated_until = -_LOOKBACK  # a negation carries over to a term right after a negated one: 没有泄露过隐私
         for m in self._terms.finditer(text, lo, hi):
-            if m.start() - negated_until <= 2 or _NEGATED.search(text, max(lo, m.start() - _LOOKBACK), m.start()):
+            if m.start() - negated_until <= 2 or _negated(text, max(lo, m.start() - _LOOKBACK), m.start()):
                 negated_until = m.end()
             else:
                 found |= self._of[m.group()]
