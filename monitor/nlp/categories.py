@@ -2,8 +2,8 @@
 
 A category applies when one of its terms (monitor/nlp/data/complaint_categories.txt plus the config's
 nlp.categories.terms) occurs and is not negated: a negator (没有, 不, 并未 …) right before it, or with up to
-two filler words between (没有出现过质量问题), cancels it, unless it asks (是不是假货, 有没有质量问题). Most complaints name no such term (又小又酸,
-反应慢, 两个小时才送来), so each clause is also read for a judgement (monitor/nlp/data/complaint_patterns.txt):
+two filler words between (没有出现过质量问题), cancels it, unless it asks (是不是假货, 有没有质量问题). Most
+complaints name no such term (又小又酸, 反应慢, 两个小时才送来), so each clause is also read for a judgement (monitor/nlp/data/complaint_patterns.txt):
 a negative word in a clause without terms makes it a complaint about the aspect the clause names (快递 →
 物流, 态度 → 服务/售后) or else about 质量; praise without a negative word (物流不错) cancels the clause's
 terms. PR staff triage complaints by category, so only mentions read as complaints (negative, or carrying
