@@ -113,6 +113,7 @@ def test_a_rule_naming_an_unknown_category_is_a_located_config_problem(tmp_path)
     ("tune.csv", 0.83, 0.80),      # the half the lexicon was extended on
     ("heldout.csv", 0.73, 0.65),   # the other half, its misses read while writing the clause patterns
     ("heldout2.csv", 0.84, 0.76),  # labelled before the patterns were written (misses read in round 3)
+    ("heldout3.csv", 0.77, 0.64),  # another source, labelled before the categoriser ran, measured once (round 3)
 ])
 def test_the_lexicon_holds_its_figures_on_the_labelled_complaints(name, floor_precision, floor_recall):
     proc = subprocess.run([sys.executable, "-m", "monitor", "nlp", "eval-categories", str(LABELLED / name),
