@@ -130,7 +130,7 @@ def main() -> None:
     ap.add_argument("--name", default=DEFAULT_SCORER)
     ap.add_argument("--version", default=None)
     ap.add_argument("--corpora", type=Path, default=ROOT / "data" / "sentiment" / "build" / "corpora.tsv")
-    ap.add_argument("--features-log2", type=int, default=20)
+    ap.add_argument("--features-log2", type=int, default=19)
     ap.add_argument("--orders", default="123")
     ap.add_argument("--c", type=float, default=1.0)
     ap.add_argument("--compare", default="", help="comma-separated scorers (name@version) to show next to the new one")
