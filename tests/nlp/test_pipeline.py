@@ -42,7 +42,7 @@ def test_a_mention_gets_everything_the_rules_need(stage):
     assert "爆炸" in m.keywords and "星河X5" not in m.keywords
     assert m.crisis_terms == ["避雷", "爆炸", "召回"]
     assert m.sentiment < 0.3 and m.sentiment_label == "negative"
-    assert m.model == stage.model == "brandmon-lr@4"
+    assert m.model == stage.model == "brandmon-lr@5"
 
 
 def test_traditional_posts_are_understood(stage):

@@ -19,7 +19,9 @@ from monitor.nlp.sentiment import (
     read_training_csv,
     strip_emoticons,
 )
-from monitor.nlp.sentiment_train import calibrate_label_bias, examples, split_of, train_model
+from monitor.nlp.sentiment_train import (
+    TRAIN_ONLY, builtin_sources, calibrate_label_bias, examples, split_of, train_model,
+)
 
 COMPLAINTS = [
     "等了两个小时外卖还没到，客服电话打不通，太坑了",
@@ -111,6 +113,23 @@ def test_split_keeps_a_post_and_its_stripped_copy_together():
     plain = [r for rows in data.values() for r in rows if r.source == "weibo+plain"]
     assert sorted(r.text for r in plain) == ["今天升职加薪", "又下雨了，不想上班"]
     assert sum(len(v) for v in data.values()) == 44
+
+
+def test_train_only_sources_are_trained_on_whole_and_never_measured():
+    """Written posts kept out of dev: their near twins in train made neutral look easy to the band fit."""
+    texts = [f"第{i}条车主保养记录，跑了{i}千公里" for i in range(60)]
+    data = examples({"own_car": [(1, t) for t in texts], "news": [(1, t) for t in texts]})
+    assert sorted(r.text for r in data["train"] if r.source == "own_car") == sorted(texts)
+    assert not [r for r in data["dev"] + data["test"] if r.source == "own_car"]
+    assert {split for split, rows in data.items() if any(r.source == "news" for r in rows)} == {"train", "dev", "test"}
+
+
+def test_the_shipped_sources_include_the_written_train_only_posts():
+    sources = builtin_sources(news_limit=10)
+    assert TRAIN_ONLY <= set(sources)
+    assert all(sources[s] for s in TRAIN_ONLY)
+    assert {y for s in TRAIN_ONLY - {"own_social2"} for y, _ in sources[s]} == {1}  # neutral files
+    assert {y for y, _ in sources["own_social2"]} == {0, 2}
 
 
 def test_label_offsets_are_fitted_to_the_data():

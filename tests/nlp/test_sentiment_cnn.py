@@ -1,7 +1,7 @@
 """The char-CNN + LR sentiment scorer (monitor/nlp/sentiment_cnn.py), run with onnxruntime.
 
-brandmon-cnn@1 did not beat brandmon-lr@4 on the held-out sets, so it is not shipped (data card of
-brandmon-lr-4). These tests run the same code on a tiny CNN exported by the same training script
+brandmon-cnn@1 did not beat brandmon-lr@4 on the held-out sets, so it is not shipped (runs I and J in
+the data card of brandmon-lr-5). These tests run the same code on a tiny CNN exported by the same training script
 (tests/fixtures/sentiment_cnn/, see its train.json), stacked with the shipped LR model.
 """
 

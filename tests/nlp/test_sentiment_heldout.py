@@ -40,15 +40,15 @@ def test_weibo_posts_get_three_labels_pr_staff_can_act_on(figures):
 
 def test_covid_weibo_posts_hold_up_as_well(figures):
     virus = figures["smp2020_virus"]
-    assert virus.macro_f1 >= 0.54 and virus.negative_recall >= 0.75
-    assert virus.negative_precision >= 0.56
+    assert virus.macro_f1 >= 0.55 and virus.negative_recall >= 0.75
+    assert virus.negative_precision >= 0.58
 
 
 def test_forum_opinions_are_read_better_than_by_chance(figures):
     """Car-forum aspect opinions are the weak spot (see the data card): 72% neutral, mild complaints."""
     forum = figures["car_forum"]
     assert forum.polar_accuracy >= 0.69
-    assert forum.macro_f1 >= 0.34
+    assert forum.macro_f1 >= 0.35
 
 
 def test_fixtures_are_three_labelled_and_documented():
