@@ -187,7 +187,7 @@ class IncidentManager:
         new_terms = [t for t in _terms(finding) if t not in heard]
         if new_terms:
             changes["wave"] = {**wave, "counts": counts, "terms": heard + new_terms}
-        incident = self._update(incident, **changes)
+        self._update(incident, **changes)  # also in place: a later finding of this tick sees it
         if grew:
             self._event(incident, "updated", finding.title)
         reason = self._renotify_reason(incident, finding, new_terms if heard else [])
