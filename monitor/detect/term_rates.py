@@ -6,9 +6,11 @@ lets the everyday ones drown a slow burn of rare ones for half a day. Here each 
 share of everything the brand hears (counted the rule's way: stories, authors or mentions), tallied day
 by day in the store over `history`. In a window, a term's expected count is that share times what the
 brand hears now, so a promotion or a launch that brings more of everything brings its complaint words
-with it. Terms at least `ratio` times above their expectation are pooled; the window fires when the
-stories carrying them reach `min_count` and a count at the pooled expectation reaches that with
-probability ≤ `p_value` — a negative binomial, widened by `dispersion`: complaints come in clumps (five
+with it. Terms at least `ratio` times above their expectation are pooled, rarest first (the rarest
+alone, then with the next commonest…, so an everyday word that came along cannot drown a rare one);
+words said together in one post are one event, expected as often as their commonest; the window fires
+when the stories carrying a pool reach `min_count` and a count at the pooled expectation reaches that
+with probability ≤ `p_value` — a negative binomial, widened by `dispersion`: complaints come in clumps (five
 退款 in an hour where one is usual is a bad afternoon), while two stories of a word never heard are
 as unlikely either way. Each term counts as heard `pseudo_count` more times than it was, so a word
 never heard is rare, not impossible, and a small brand's chance of three such stories in a day stays fair.
