@@ -46,7 +46,9 @@ def _measure(finding: Finding) -> str:
 
 
 def _terms(finding: Finding) -> tuple[str, ...]:
-    """The crisis words a keyword finding fired on (none for other rules)."""
+    """The crisis words a keyword finding fired on (none for other rules: new_topic's terms are its new words)."""
+    if finding.rule_type != "keyword":
+        return ()
     return tuple(finding.figures.get("terms") or ())
 
 

@@ -134,3 +134,15 @@ def test_crisis_words_joining_an_incident_opened_without_words_do_not_notify_aga
     manager.handle([words(clock, ["爆炸", "受伤"])])
     manager.tick()
     assert [d.step for d in manager.store.deliveries(incident.id) if d.step.endswith("0.0")] == ["0.0"]
+
+
+def test_a_new_topic_joining_an_incident_of_crisis_words_is_not_taken_for_new_crisis_words(manager, receiver, clock):
+    [incident] = manager.handle([words(clock, ["退款"])])
+    manager.tick()
+    clock.advance(timedelta(hours=1))
+    base = finding(clock, rule="new_topic", severity="warning")
+    manager.handle([dataclasses.replace(base, rule_type="new_topic",
+                                        figures={**base.figures, "terms": [{"term": "翻车", "count": 9, "baseline": 0.1}]})])
+    manager.tick()
+    assert [d.step for d in manager.store.deliveries(incident.id) if d.step.endswith("0.0")] == ["0.0"]
+    assert manager.store.get_incident(incident.id).wave["terms"] == ["退款"]
