@@ -280,7 +280,7 @@ def _alarms_elastalert(fired) -> list[dict]:
 def score(stream: streams.Stream, alarms: list[dict], first_post: dict[str, float]) -> dict:
     crises = [e for e in stream.events if e.label == "crisis"]
     per_shape: dict[str, dict] = {s: {"crises": 0, "detected": 0, "delays": [], "incidents": [], "first_notices": [],
-                                      "renotified": [], "rules": []} for s in streams.SHAPES}
+                                      "told_as": [], "renotified": [], "rules": []} for s in streams.SHAPES}
     claimed = set()
     for c in crises:
         begin = first_post.get(c.id, c.start)
@@ -291,8 +291,14 @@ def score(stream: streams.Stream, alarms: list[dict], first_post: dict[str, floa
         shape = per_shape[c.kind]
         shape["crises"] += 1
         shape["incidents"].append(len([a for a in mine if a["opened"] >= begin - 3600]) or len(mine))
-        shape["first_notices"].append(len([t for a in mine for t in a["first_steps"] if t >= begin - 3600]))
-        shape["renotified"].append(len([t for a in mine for t in a["renotified"] if t >= begin - 3600]))
+        firsts = len([t for a in mine for t in a["first_steps"] if t >= begin - 3600])
+        waves = sorted(t for a in mine for t in a["renotified"] if t >= begin)
+        # a crisis whose precursor (the escalating shape's day of complaints) already opened the brand's
+        # incident is told by that incident's re-notification ("再次通知"): its one first notice
+        told_again = not firsts and bool(waves) and bool(after) and waves[0] == min(after)
+        shape["first_notices"].append(firsts or int(told_again))
+        shape["told_as"].append("renotify" if told_again else "first" if firsts else "none")
+        shape["renotified"].append(len([t for a in mine for t in a["renotified"] if t >= begin - 3600]) - told_again)
         if after:
             shape["detected"] += 1
             shape["delays"].append((min(after) - begin) / 60)
@@ -318,6 +324,7 @@ def score(stream: streams.Stream, alarms: list[dict], first_post: dict[str, floa
                         "median_delay_min": round(statistics.median(d), 1) if d else None,
                         "p90_delay_min": round(float(np.percentile(d, 90)), 1) if d else None,
                         "incidents_per_crisis": s["incidents"], "first_notifications_per_crisis": s["first_notices"],
+                        "first_notification_kind": s["told_as"],  # first (首次通知) or renotify (a precursor's incident)
                         "renotifications_per_crisis": s["renotified"],
                         "first_rule_per_crisis": s["rules"]}  # the rule that opened the incident first notified
     return {"shapes": report, "ops": ops, "false_incidents": dict(false),
@@ -373,7 +380,7 @@ def main() -> None:
         for shape, s in result["shapes"].items():
             print(f"{name:<10} {shape:<13} recall {s['recall']}  median {s['median_delay_min']} min  "
                   f"p90 {s['p90_delay_min']} min  incidents {s['incidents_per_crisis']}  "
-                  f"first notices {s['first_notifications_per_crisis']}  renotified {s['renotifications_per_crisis']}  "
+                  f"first notices {s['first_notifications_per_crisis']} {s['first_notification_kind']}  renotified {s['renotifications_per_crisis']}  "
                   f"rules {s['first_rule_per_crisis']}",
                   file=sys.stderr)
         print(f"{name:<10} false incidents per brand-month {result['false_per_brand_month']}  {result['false_incidents']}  "

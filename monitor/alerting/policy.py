@@ -45,6 +45,13 @@ def _measure(finding: Finding) -> str:
     return f"{finding.rule}/{finding.figures.get('window_minutes', '')}"
 
 
+def _terms(finding: Finding) -> tuple[str, ...]:
+    """The crisis words a keyword finding fired on (none for other rules: new_topic's terms are its new words)."""
+    if finding.rule_type != "keyword":
+        return ()
+    return tuple(finding.figures.get("terms") or ())
+
+
 def minutes_between(start: datetime, end: datetime) -> int:
     return int((end - start).total_seconds() // 60)
 
@@ -158,7 +165,8 @@ class IncidentManager:
             keywords=finding.keywords, examples=[_example(m) for m in finding.examples], group=finding.group,
             window_start=finding.window_start, window_end=finding.window_end,
             escalate_from=now + self.alerting.group_wait,
-            wave={"n": 0, "at": now.isoformat(), "counts": {_measure(finding): finding.figures.get("count", 0)}},
+            wave={"n": 0, "at": now.isoformat(), "counts": {_measure(finding): finding.figures.get("count", 0)},
+                  "terms": list(_terms(finding))},
         )
         self.store.save_incident(incident, fence=self.dispatcher.fence())
         self._event(incident, "opened", finding.title)
@@ -172,26 +180,36 @@ class IncidentManager:
         if grew and (same_rule or SEVERITY_RANK[finding.severity] >= SEVERITY_RANK[incident.severity]):
             changes.update(figures=finding.figures, title=finding.title, keywords=finding.keywords,
                            examples=[_example(m) for m in finding.examples])
-        counts = dict((incident.wave or {}).get("counts") or {})
+        wave = incident.wave or {}
+        counts = dict(wave.get("counts") or {})
         if _measure(finding) not in counts:  # a rule (or window) joining the incident: growth is measured from here
             counts[_measure(finding)] = finding.figures.get("count", 0)
-            changes["wave"] = {**(incident.wave or {}), "counts": counts}
-        self._update(incident, **changes)
+            changes["wave"] = {**wave, "counts": counts}
+        heard = list(wave.get("terms") or [])
+        new_terms = [t for t in _terms(finding) if t not in heard]
+        if new_terms:
+            changes["wave"] = {**wave, "counts": counts, "terms": heard + new_terms}
+        self._update(incident, **changes)  # also in place: a later finding of this tick sees it
         if grew:
             self._event(incident, "updated", finding.title)
-        reason = self._renotify_reason(incident, finding)
+        reason = self._renotify_reason(incident, finding, new_terms if heard else [])
         if reason:
             self._renotify(incident, finding, reason)
 
     # re-notification of a growing incident
-    def _renotify_reason(self, incident: Incident, finding: Finding) -> str | None:
-        """A graver severity, or a count grown renotify_growth times since the last notice (per rule)."""
+    def _renotify_reason(self, incident: Incident, finding: Finding, new_terms: list[str]) -> str | None:
+        """A graver severity, a count grown renotify_growth times since the last notice (per rule), or
+        crisis words this incident never had: an incident opened on a day of everyday complaints (投诉、
+        避雷) that starts hearing 塌房、约谈 is a new story, which growth alone would tell an hour late.
+        Words heard within renotify_interval of a notice join it silently."""
         now = self.clock.now()
         wave = incident.wave or {}
         if SEVERITY_RANK[finding.severity] > SEVERITY_RANK[incident.severity]:
             return f"严重程度升级：{incident.severity} → {finding.severity}（{finding.rule}）"
         if wave.get("at") and now - datetime.fromisoformat(wave["at"]) < self.alerting.renotify_interval:
             return None
+        if new_terms:
+            return f"出现新危机词：{'、'.join(new_terms[:5])}（{finding.rule}）"
         growth = self.alerting.renotify_growth
         before = (wave.get("counts") or {}).get(_measure(finding))
         count = finding.figures.get("count", 0)
@@ -205,7 +223,7 @@ class IncidentManager:
         now = self.clock.now()
         told = any(d.status == SENT for d in self.store.deliveries(incident.id))
         wave = incident.wave or {}
-        changes: dict = {"wave": {"n": wave.get("n", 0) + told, "at": now.isoformat(),
+        changes: dict = {"wave": {**wave, "n": wave.get("n", 0) + told, "at": now.isoformat(),
                                   "counts": {**(wave.get("counts") or {}), _measure(finding): finding.figures.get("count", 0)}}}
         if told:
             changes["escalate_from"] = now

@@ -6,9 +6,11 @@ lets the everyday ones drown a slow burn of rare ones for half a day. Here each 
 share of everything the brand hears (counted the rule's way: stories, authors or mentions), tallied day
 by day in the store over `history`. In a window, a term's expected count is that share times what the
 brand hears now, so a promotion or a launch that brings more of everything brings its complaint words
-with it. Terms at least `ratio` times above their expectation are pooled; the window fires when the
-stories carrying them reach `min_count` and a count at the pooled expectation reaches that with
-probability ≤ `p_value` — a negative binomial, widened by `dispersion`: complaints come in clumps (five
+with it. Terms at least `ratio` times above their expectation are pooled, rarest first (the rarest
+alone, then with the next commonest…, so an everyday word that came along cannot drown a rare one);
+words said together in one post are one event, expected as often as their commonest; the window fires
+when the stories carrying a pool reach `min_count` and a count at the pooled expectation reaches that
+with probability ≤ `p_value` — a negative binomial, widened by `dispersion`: complaints come in clumps (five
 退款 in an hour where one is usual is a bad afternoon), while two stories of a word never heard are
 as unlikely either way. Each term counts as heard `pseudo_count` more times than it was, so a word
 never heard is rare, not impossible, and a small brand's chance of three such stories in a day stays fair.
@@ -64,16 +66,43 @@ def judge(rule: KeywordRule, scope: Scope, matching: Scope, ctx: RuleContext) ->
             continue
         volume = ctx.store.count(everything.window(start, ctx.now))
         expected = {t: (heard.get(t, 0) + rule.pseudo_count) / total * volume for t in carrying}
-        surging = [t for t in carrying if len(carrying[t]) >= rule.ratio * expected[t]]
-        units = set().union(*(carrying[t] for t in surging)) if surging else set()
-        if len(units) < rule.min_count:
-            continue
-        pooled = sum(expected[t] for t in surging)
-        p = _tail(len(units), pooled, rule.dispersion)
-        if p <= rule.p_value and (best is None or p < best.p):
-            order = tuple(sorted(surging, key=lambda t: (-len(carrying[t]), t)))
-            best = TermVerdict(matching.window(start, ctx.now), len(units), pooled, p, order)
+        surging = sorted((t for t in carrying if len(carrying[t]) >= rule.ratio * expected[t]),
+                         key=lambda t: (expected[t], t))
+        said = [terms for at, _, terms in rows if at >= start]
+        for k in range(1, len(surging) + 1):  # the rarest words alone, then with the next commonest…
+            pooled_terms = surging[:k]
+            units = set().union(*(carrying[t] for t in pooled_terms))
+            if len(units) < rule.min_count:
+                continue
+            pooled = _pooled(pooled_terms, expected, said)
+            p = _tail(len(units), pooled, rule.dispersion)
+            if p <= rule.p_value and (best is None or p < best.p):
+                order = tuple(sorted(pooled_terms, key=lambda t: (-len(carrying[t]), t)))
+                best = TermVerdict(matching.window(start, ctx.now), len(units), pooled, p, order)
     return best
+
+
+def _pooled(surging: list[str], expected: dict[str, float], said: list[list[str]]) -> float:
+    """The expected count of stories carrying any surging term. Words said together in one post
+    ("集体维权，要求召回") are one event, not two: terms that share a post in the window form a group,
+    and a group is expected as often as its commonest word — summing them would count each such post
+    once per word and let a slow burn of two-word posts look twice as ordinary as it is."""
+    group = {t: t for t in surging}
+
+    def root(t: str) -> str:
+        while group[t] != t:
+            group[t] = group[group[t]]
+            t = group[t]
+        return t
+
+    for terms in said:
+        hit = [t for t in terms if t in group]
+        for t in hit[1:]:
+            group[root(t)] = root(hit[0])
+    most: dict[str, float] = {}
+    for t in surging:
+        most[root(t)] = max(most.get(root(t), 0.0), expected[t])
+    return sum(most.values())
 
 
 def _tail(count: int, expected: float, dispersion: float) -> float:

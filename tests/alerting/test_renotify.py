@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -99,3 +100,49 @@ def test_after_reopen_within_or_a_resolve_by_a_person_a_finding_opens_a_new_inci
     clock.advance(timedelta(minutes=10))
     [after_person] = manager.handle([finding(clock)])
     assert len({first.id, late.id, after_person.id}) == 3
+
+
+def words(clock, terms: list[str], count: int = 5):
+    """A crisis_keyword finding on these words (the keyword rule puts the words that fired in its figures)."""
+    base = finding(clock, count=count, rule="crisis_keyword", severity="warning")
+    return dataclasses.replace(base, rule_type="keyword", figures={**base.figures, "terms": terms})
+
+
+def test_an_incident_of_everyday_complaints_that_hears_new_crisis_words_notifies_again_once(manager, receiver, clock):
+    [incident] = manager.handle([words(clock, ["退款", "投诉"])])
+    manager.tick()
+    clock.advance(timedelta(hours=3))
+    manager.handle([words(clock, ["投诉", "退款"], count=6)])  # the same complaints, a little more: nothing new
+    manager.tick()
+    clock.advance(timedelta(minutes=30))
+    manager.handle([words(clock, ["塌房", "投诉"], count=7)])  # the crisis itself: a word never heard in it
+    manager.tick()
+    clock.advance(timedelta(minutes=10))
+    manager.handle([words(clock, ["翻车", "塌房"], count=8)])  # within renotify_interval: joins that notice
+    manager.tick()
+    first_steps = [d.step for d in manager.store.deliveries(incident.id) if d.step.endswith("0.0")]
+    assert first_steps == ["0.0", "w1/0.0"]
+    [event] = [e for e in manager.store.events(incident.id) if e.kind == "renotify"]
+    assert event.detail == "出现新危机词：塌房（crisis_keyword）"
+    assert manager.store.get_incident(incident.id).wave["terms"] == ["退款", "投诉", "塌房", "翻车"]
+
+
+def test_crisis_words_joining_an_incident_opened_without_words_do_not_notify_again(manager, receiver, clock):
+    [incident] = manager.handle([finding(clock, count=10)])  # the spike opened it: its message came first
+    manager.tick()
+    clock.advance(timedelta(hours=1))
+    manager.handle([words(clock, ["爆炸", "受伤"])])
+    manager.tick()
+    assert [d.step for d in manager.store.deliveries(incident.id) if d.step.endswith("0.0")] == ["0.0"]
+
+
+def test_a_new_topic_joining_an_incident_of_crisis_words_is_not_taken_for_new_crisis_words(manager, receiver, clock):
+    [incident] = manager.handle([words(clock, ["退款"])])
+    manager.tick()
+    clock.advance(timedelta(hours=1))
+    base = finding(clock, rule="new_topic", severity="warning")
+    manager.handle([dataclasses.replace(base, rule_type="new_topic",
+                                        figures={**base.figures, "terms": [{"term": "翻车", "count": 9, "baseline": 0.1}]})])
+    manager.tick()
+    assert [d.step for d in manager.store.deliveries(incident.id) if d.step.endswith("0.0")] == ["0.0"]
+    assert manager.store.get_incident(incident.id).wave["terms"] == ["退款"]
