@@ -21,7 +21,7 @@ from elasticsearch import ApiError, ConflictError, ConnectionTimeout, Elasticsea
 from elasticsearch import ConnectionError as EsConnectionError
 
 from monitor.clock import utc
-from monitor.config.model import ElasticConfig, RetentionConfig
+from monitor.config.model import ElasticConfig, RetentionConfig, SlaTier
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 from monitor.store import elastic_rollup as rollup
@@ -302,6 +302,8 @@ class ElasticStore(Store):
             steps = self._count_plan(args[0])
             return [(index, body) for index, _, body in steps], \
                 lambda rs, steps=steps: sum(_counted(q, r) for (_, q, _), r in zip(steps, rs))
+        if name == "sla_counts":
+            return [(self.layout.mentions, _sla_request(*args))], lambda rs, n=len(args[1]): _sla_from(rs[0], n)
         if name == "top_terms":
             return [(self.layout.mentions, _top_terms_request(*args))], lambda rs: _top_terms_from(rs[0])
         if name == "term_counts":
@@ -368,6 +370,10 @@ class ElasticStore(Store):
             "field": field, "size": limit, "shard_size": max(limit * 10, 10_000),
             "order": [{"_count": "desc"}, {"_key": "asc"}]}}})
         return [(b["key"], b["doc_count"]) for b in _aggregation(result, "t")["buckets"]]
+
+    def sla_counts(self, query: Query, tiers: Sequence[SlaTier], now: datetime) -> list[tuple[int, int]]:
+        """One search: a filter per tier (it, and none of the tiers before it), each with its due part."""
+        return _sla_from(self._mentions(**_sla_request(query, tiers, now)), len(tiers))
 
     def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
         result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
@@ -669,6 +675,35 @@ def _term_counts_from(result: Any, wanted: list[str]) -> dict[str, int]:
     return {t: found.get(t, 0) for t in wanted}
 
 
+def _tier_filter(tier: SlaTier) -> dict[str, Any]:
+    f: list[dict[str, Any]] = []
+    if tier.platforms:
+        f.append({"terms": {"platform": list(tier.platforms)}})
+    if tier.content_types:
+        f.append({"terms": {"content_type": list(tier.content_types)}})
+    if tier.min_followers:  # a floor of 0 takes unknown followers too
+        f.append({"range": {"author.followers": {"gte": tier.min_followers}}})
+    return {"bool": {"filter": f}}
+
+
+def _sla_request(query: Query, tiers: Sequence[SlaTier], now: datetime) -> dict[str, Any]:
+    aggs = {}
+    for k, tier in enumerate(tiers):
+        aggs[f"tier{k}"] = {
+            "filter": {"bool": {"filter": [_tier_filter(tier)], "must_not": [_tier_filter(t) for t in tiers[:k]]}},
+            "aggs": {"due": {"filter": {"range": {"@timestamp": {"lte": _millis(now - tier.within),
+                                                                 "format": "epoch_millis"}}}}}}
+    return {"query": es_query(query), "size": 0, "aggs": aggs}
+
+
+def _sla_from(result: Any, tiers: int) -> list[tuple[int, int]]:
+    out = []
+    for k in range(tiers):
+        found = _aggregation(result, f"tier{k}", {"doc_count": 0, "due": {"doc_count": 0}})
+        out.append((found["doc_count"], found["due"]["doc_count"]))
+    return out
+
+
 def _counted(query: Query | None, result: Any) -> int:
     """What one search of a count plan found: a rollup sum (query None), stories, authors or mentions."""
     if query is None:
@@ -707,6 +742,13 @@ def es_query(q: Query) -> dict[str, Any]:
         f.append({"range": {"engagement_total": {"gte": q.min_engagement}}})
     if q.text is not None:
         f.append(_text_query(q.text))
+    if q.ids:
+        f.append({"terms": {"id": list(q.ids)}})
+    if q.threads:
+        f.append({"terms": {"thread_id": list(q.threads)}})
+    if q.written_by:
+        f.append({"bool": {"should": [{"terms": {"author.name": list(q.written_by)}},
+                                      {"terms": {"author.id": list(q.written_by)}}], "minimum_should_match": 1}})
     if q.known_time:  # absent in older indices: known
         f.append({"bool": {"must_not": {"term": {"time_unknown": True}}}})
     if q.start or q.end:
