@@ -541,9 +541,18 @@ class ElasticStore(Store):
         """A search, so the state index is refreshed first: a status written a moment ago is listed."""
         self._setup()
         self.es.indices.refresh(index=self.layout.alias("state"))
-        found = self._search("state", query={"prefix": {"key": prefix}}, size=min(limit, MAX_RESULTS),
-                             sort=[{"key": "asc"}])
-        return {s["key"]: s.get("value") for s in found}
+        out: dict[str, Any] = {}
+        after: list[Any] | None = None
+        while len(out) < limit:  # pages past the result window (a report reads every reply mark)
+            size = min(limit - len(out), MAX_RESULTS)
+            hits = self.es.search(index=self.layout.alias("state"), query={"prefix": {"key": prefix}},
+                                  size=size, sort=[{"key": "asc"}],
+                                  **({"search_after": after} if after else {}))["hits"]["hits"]
+            out.update((h["_source"]["key"], h["_source"].get("value")) for h in hits)
+            if len(hits) < size:
+                break
+            after = hits[-1]["sort"]
+        return out
 
     def _get_state(self, key: str) -> Any | None:
         self._setup()
