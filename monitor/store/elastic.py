@@ -40,6 +40,7 @@ MSEARCH_CHUNK = 200  # searches per _msearch request
 STATE_CHUNK = 1000  # keys per _mget request
 FRESH_MAX = 50_000  # mentions written but not yet searchable that the store keeps track of
 MAX_RESULTS = 10_000  # ES's default result window
+FACET_FIELDS = {"platform": "platform", "source": "source", "region": "ip_location", "category": "categories"}
 RECHECK_MAX = 10.0  # seconds between attempts to reach a cluster that was down
 # distinct stories; below the threshold the count is exact but for 64-bit hash collisions
 STORIES = {"stories": {"cardinality": {"field": "story", "precision_threshold": 40_000}}}
@@ -302,6 +303,10 @@ class ElasticStore(Store):
             steps = self._count_plan(args[0])
             return [(index, body) for index, _, body in steps], \
                 lambda rs, steps=steps: sum(_counted(q, r) for (_, q, _), r in zip(steps, rs))
+        if name == "facet_counts":
+            return [(self.layout.mentions, _facet_request(*args))], lambda rs: _top_terms_from(rs[0])
+        if name == "top_authors":
+            return [(self.layout.mentions, _authors_request(*args))], lambda rs: _authors_from(rs[0])
         if name == "sla_counts":
             return [(self.layout.mentions, _sla_request(*args))], lambda rs, n=len(args[1]): _sla_from(rs[0], n)
         if name == "top_terms":
@@ -365,24 +370,14 @@ class ElasticStore(Store):
         return _term_counts_from(self._mentions(**_term_counts_request(query, wanted)), wanted)
 
     def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
-        field = {"platform": "platform", "source": "source", "region": "ip_location", "category": "categories"}[facet]
-        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
-            "field": field, "size": limit, "shard_size": max(limit * 10, 10_000),
-            "order": [{"_count": "desc"}, {"_key": "asc"}]}}})
-        return [(b["key"], b["doc_count"]) for b in _aggregation(result, "t")["buckets"]]
+        return _top_terms_from(self._mentions(**_facet_request(query, facet, limit)))
 
     def sla_counts(self, query: Query, tiers: Sequence[SlaTier], now: datetime) -> list[tuple[int, int]]:
         """One search: a filter per tier (it, and none of the tiers before it), each with its due part."""
         return _sla_from(self._mentions(**_sla_request(query, tiers, now)), len(tiers))
 
     def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
-        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
-            "field": "author.name", "size": limit, "shard_size": max(limit * 10, 10_000),
-            "order": [{"f": "desc"}, {"_count": "desc"}, {"_key": "asc"}]},
-            "aggs": {"f": {"max": {"field": "author.followers", "missing": 0}},
-                     "known": {"value_count": {"field": "author.followers"}}}}})
-        return [(b["key"], b["doc_count"], int(b["f"]["value"]) if b["known"]["value"] else None)
-                for b in _aggregation(result, "t")["buckets"]]
+        return _authors_from(self._mentions(**_authors_request(query, limit)))
 
     def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
         """Stories sized first; then, for those few, their most engaged mention (one hit per story by
@@ -682,6 +677,27 @@ def _term_counts_request(query: Query, wanted: list[str]) -> dict[str, Any]:
 def _term_counts_from(result: Any, wanted: list[str]) -> dict[str, int]:
     found = {b["key"]: b["doc_count"] for b in _aggregation(result, "t")["buckets"]}
     return {t: found.get(t, 0) for t in wanted}
+
+
+def _facet_request(query: Query, facet: str, limit: int = 10) -> dict[str, Any]:
+    if facet not in FACET_FIELDS:
+        raise ValueError(f"unknown facet {facet!r} (known: {', '.join(FACET_FIELDS)})")
+    return {"query": es_query(query), "size": 0, "aggs": {"t": {"terms": {
+        "field": FACET_FIELDS[facet], "size": limit, "shard_size": max(limit * 10, 10_000),
+        "order": [{"_count": "desc"}, {"_key": "asc"}]}}}}
+
+
+def _authors_request(query: Query, limit: int = 10) -> dict[str, Any]:
+    return {"query": es_query(query), "size": 0, "aggs": {"t": {"terms": {
+        "field": "author.name", "size": limit, "shard_size": max(limit * 10, 10_000),
+        "order": [{"f": "desc"}, {"_count": "desc"}, {"_key": "asc"}]},
+        "aggs": {"f": {"max": {"field": "author.followers", "missing": 0}},
+                 "known": {"value_count": {"field": "author.followers"}}}}}}
+
+
+def _authors_from(result: Any) -> list[tuple[str, int, int | None]]:
+    return [(b["key"], b["doc_count"], int(b["f"]["value"]) if b["known"]["value"] else None)
+            for b in _aggregation(result, "t")["buckets"]]
 
 
 def _tier_filter(tier: SlaTier) -> dict[str, Any]:

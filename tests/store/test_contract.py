@@ -452,7 +452,8 @@ def test_many_reads_at_once_agree_with_each_read_in_order(store):
     store.upsert(rows)
     window = Query(brand="小米", start=T0 + timedelta(minutes=30), end=T0 + timedelta(hours=3))
     reads = [("count", (window,)), ("top_terms", (window, 3)), ("term_counts", (window, ("发热", "没有"))),
-             ("term_counts", (window, ())), ("facet_counts", (window, "platform")), ("count", (Query(unique=True),))]
+             ("term_counts", (window, ())), ("facet_counts", (window, "platform")), ("count", (Query(unique=True),)),
+             ("top_authors", (window, 3)), ("facet_counts", (window, "category", 2))]
     expected = [getattr(store, name)(*args) for name, args in reads]
     assert store.read_many(reads) == expected
     assert expected[2] == {"发热": expected[0], "没有": 0} and expected[3] == {}
