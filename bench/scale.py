@@ -29,6 +29,10 @@ work with little history), `ratio` the ingest rate at the largest size over the 
 
     nice python bench/scale.py --store embedded --sizes 10000,100000,1000000
     python bench/scale.py --store elasticsearch --es http://127.0.0.1:9200 --sizes 10000,100000
+
+A 2M fill takes a quarter of an hour: `--keep DIR` leaves the filled store in DIR (without the acks and the
+pruning, which write), and `--reuse DIR` measures the cycle and the report on it again, e.g. before and after a
+change to the read side.
 """
 
 from __future__ import annotations
