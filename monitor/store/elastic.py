@@ -374,6 +374,8 @@ class ElasticStore(Store):
 
     def sla_counts(self, query: Query, tiers: Sequence[SlaTier], now: datetime) -> list[tuple[int, int]]:
         """One search: a filter per tier (it, and none of the tiers before it), each with its due part."""
+        if not tiers:
+            return []
         return _sla_from(self._mentions(**_sla_request(query, tiers, now)), len(tiers))
 
     def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
