@@ -168,14 +168,16 @@ class ReplyDesk:
         save_mark(self.store, mark)
         return mark
 
-    def figures(self, start: datetime, end: datetime, brand: str | None = None) -> dict[str, Any]:
+    def figures(self, start: datetime, end: datetime, brand: str | None = None,
+                handled: dict[str, datetime] | None = None) -> dict[str, Any]:
         """Reply-SLA figures for a report: complaints of the period, answered or handled, within the SLA.
         The store counts the complaints of each SLA tier and those past their time (Store.sla_counts, a
         big brand's week is hundreds of thousands); only what changes a complaint's fate is read one by
-        one: the official accounts' posts and the threads they answered, and the complaints marked handled."""
+        one: the official accounts' posts and the threads they answered, and the complaints marked handled
+        (`handled`: handled_since(start), when a report asks for each brand in turn)."""
         out = {"negative": 0, "answered": 0, "handled": 0, "within_sla": 0, "breached": 0, "open": 0}
         now, tiers = self.clock.now(), self.config.reply.sla
-        handled = self._handled_since(start)
+        handled = self.handled_since(start) if handled is None else handled
         for b in self._brands(brand):
             period = Query(brand=b.name, sentiments=("negative",), start=start, end=end)
             counts = [list(c) for c in self.store.sla_counts(period, tiers, now)]
@@ -212,7 +214,7 @@ class ReplyDesk:
         out["open"] = out["negative"] - out["answered"] - out["handled"]
         return out
 
-    def _handled_since(self, start: datetime) -> dict[str, datetime]:
+    def handled_since(self, start: datetime) -> dict[str, datetime]:
         """Mentions marked handled at `start` or later (a mention is handled after it was published)."""
         marks = (Mark.from_dict(v) for v in self.store.states(PREFIX, limit=MARKS).values() if v)
         return {m.mention_id: m.handled_at for m in marks if m.handled_at and m.handled_at >= start}

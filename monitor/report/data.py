@@ -79,11 +79,17 @@ def gather(settings: Settings, store: Store, period: Period, brand: str | None =
     """Brands are read WORKERS at a time (the store's reads run outside the interpreter lock, on reading
     connections or HTTP connections of their own); `each` gets every brand's figures, in order, in the
     calling thread as soon as they are read, so charts are drawn while later brands are still read."""
+    from monitor.reply.queue import ReplyDesk
+
     chosen = chosen_brands(settings, brand)
+    desk = ReplyDesk(settings.config, store)
+    handled = desk.handled_since(period.start)  # the reply marks, read once for every brand
 
     def read(i: int, b) -> BrandFigures:
         progress(f"[{i}/{len(chosen)}] {b.name}: volume over {len(period.buckets)} buckets")
-        return _brand(settings, store, period, b, progress)
+        out = _brand(store, period, b, progress)
+        out.reply = desk.figures(period.start, period.end, b.name, handled)
+        return out
 
     figures = []
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="report") as pool:
@@ -99,7 +105,7 @@ def chosen_brands(settings: Settings, brand: str | None) -> list[BrandConfig]:
     return [b for b in settings.config.brands if (b.name == brand if brand else not b.competitor)]
 
 
-def _brand(settings: Settings, store: Store, period: Period, brand, progress: Progress) -> BrandFigures:
+def _brand(store: Store, period: Period, brand, progress: Progress) -> BrandFigures:
     before = period.previous()
     asked: dict[tuple, Query] = {}  # every count of the brand's figures, asked at once with its breakdowns
 
@@ -142,9 +148,6 @@ def _brand(settings: Settings, store: Store, period: Period, brand, progress: Pr
     stories = store.top_stories(negative, 5)
     out.negative = [m for m, _ in stories]
     out.story_sizes = {m.id: n for m, n in stories}
-    from monitor.reply.queue import ReplyDesk
-
-    out.reply = ReplyDesk(settings.config, store).figures(period.start, period.end, brand.name)
     return out
 
 
