@@ -29,6 +29,10 @@ work with little history), `ratio` the ingest rate at the largest size over the 
 
     nice python bench/scale.py --store embedded --sizes 10000,100000,1000000
     python bench/scale.py --store elasticsearch --es http://127.0.0.1:9200 --sizes 10000,100000
+
+A 2M fill takes a quarter of an hour: `--keep DIR` leaves the filled store in DIR (without the acks and the
+pruning, which write), and `--reuse DIR` measures the cycle and the report on it again, e.g. before and after a
+change to the read side.
 """
 
 from __future__ import annotations
@@ -350,18 +354,37 @@ def measure_migration(store) -> dict:
     return {"migrate_2_to_3_s": round(wall, 1), "migrate_2_to_3_cpu_s": round(cpu, 1), "migrate_rows_differing": differ}
 
 
-def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate_at: int | None = None) -> dict:
+KEPT = "filled.json"  # in a --keep folder: what was stored and the stream's time and count, for --reuse
+
+
+def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate_at: int | None = None,
+        keep: Path | None = None, reuse: Path | None = None) -> dict:
     from monitor.store import open_store
 
-    folder = Path(tempfile.mkdtemp(prefix="brandmon-scale-"))
-    prefix = f"bench-scale-{uuid.uuid4().hex[:8]}"
-    settings = load_settings(write_config(folder, es_url if store_kind == "elasticsearch" else None, prefix))
+    if reuse:
+        folder, kept = reuse, json.loads((reuse / KEPT).read_text())
+        settings = load_settings(folder / "config.yaml")
+        store_kind = "elasticsearch" if settings.config.store.backend == "elasticsearch" else "embedded"
+        sizes = [kept["stored"]]
+        progress(f"reusing {kept['stored']} stored mentions in {folder}")
+    else:
+        folder = keep or Path(tempfile.mkdtemp(prefix="brandmon-scale-"))
+        folder.mkdir(parents=True, exist_ok=True)
+        prefix = f"bench-scale-{uuid.uuid4().hex[:8]}"
+        settings = load_settings(write_config(folder, es_url if store_kind == "elasticsearch" else None, prefix))
+    if settings.config.store.elasticsearch:
+        prefix = settings.config.store.elasticsearch.index_prefix
     store = open_store(settings.config)
     store.ensure_setup()
-    start = datetime(2026, 10, 5, tzinfo=timezone.utc) - timedelta(days=max(sizes) / PER_DAY * 1.1)
-    stream = Stream(start)
+    if reuse:
+        start = datetime.fromisoformat(kept["start"])
+        stream = Stream(datetime.fromisoformat(kept["now"]), seed=kept["n"])  # later writes: fresh ids after the kept ones
+        stream.n, stored = kept["n"], kept["stored"]
+    else:
+        start = datetime(2026, 10, 5, tzinfo=timezone.utc) - timedelta(days=max(sizes) / PER_DAY * 1.1)
+        stream, stored = Stream(start), 0
     batches = stream.batches()
-    rows, stored, log = [], 0, []
+    rows, log = [], []
     try:
         for size in sizes:
             began = time.perf_counter()
@@ -383,8 +406,12 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
                     break
             progress(f"size {size}: filled in {time.perf_counter() - began:.0f} s; measuring the cycle and the report")
             now = stream.at
+            if keep and size == sizes[-1]:
+                (folder / KEPT).write_text(json.dumps({"stored": stored, "now": now.isoformat(), "n": stream.n,
+                                                       "start": start.isoformat()}))
             cycle, cycle_cpu = measure_cycle(settings, store, now)
-            row = {"stored": stored, "load_1m": round(os.getloadavg()[0], 1), "ingest_per_s": round(n / secs), "ingest_per_cpu_s": round(n / cpu),
+            row = {"stored": stored, "load_1m": round(os.getloadavg()[0], 1),
+                   "ingest_per_s": round(n / secs) if secs else None, "ingest_per_cpu_s": round(n / cpu) if cpu else None,
                    "cycle_20_brands_s": round(cycle, 3), "cycle_20_brands_cpu_s": round(cycle_cpu, 3)}
             report, report_cpu, figures = measure_report(settings, store, now)
             row["report_week_s"], row["report_week_cpu_s"] = round(report, 2), round(report_cpu, 2)
@@ -393,7 +420,7 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
             if store_kind == "embedded" and size == migrate_at:
                 progress("timing a schema 2 → 3 migration of a copy")
                 row.update(measure_migration(store))
-            if size == sizes[-1]:
+            if size == sizes[-1] and not (keep or reuse):  # both write: a kept store stays as it was filled
                 row.update(measure_acks(settings, store, now, batches))
                 if store_kind == "embedded":
                     row.update(measure_prune(store, start))
@@ -401,21 +428,26 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
             progress(json.dumps(row))
             rows.append(row)
     finally:
-        if store_kind == "elasticsearch":
+        if keep or reuse:
+            store.close()
+            progress(f"kept: measure it again with --reuse {folder}")
+        elif store_kind == "elasticsearch":
             names = list(store.es.indices.get(index=f"{prefix}-*", expand_wildcards="all"))
             if names:
                 store.es.indices.delete(index=",".join(names))
             store.es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-mentions")
-        store.close()
-        shutil.rmtree(folder, ignore_errors=True)  # a 2M embedded file is 3 GB
+        if not (keep or reuse):
+            store.close()
+            shutil.rmtree(folder, ignore_errors=True)  # a 2M embedded file is 3 GB
     return {"metric": f"scale_{store_kind}", "unit": "s",
             "project": rows[-1]["cycle_20_brands_s"], "baseline": rows[0]["cycle_20_brands_s"],
-            "ratio": round(rows[-1]["ingest_per_s"] / rows[0]["ingest_per_s"], 3),
+            "ratio": round(rows[-1]["ingest_per_s"] / rows[0]["ingest_per_s"], 3) if not reuse else None,
             # on a shared machine the wall-clock rates follow the neighbours' load; CPU rates follow the work
 
             "detail": {"store": store_kind, "sizes": rows, "mentions_per_day": PER_DAY, "batch": BATCH,
                        "brands": len(BRANDS), "ingest_ratio": "largest / smallest ingest_per_s",
-                       "ingest_cpu_ratio": round(rows[-1]["ingest_per_cpu_s"] / rows[0]["ingest_per_cpu_s"], 3),
+                       "ingest_cpu_ratio": round(rows[-1]["ingest_per_cpu_s"] / rows[0]["ingest_per_cpu_s"], 3)
+                       if not reuse else None, "reused": str(reuse) if reuse else None,
                        "project_is": "cycle_20_brands_s at the largest size",
                        "baseline_is": "cycle_20_brands_s at the smallest size"}}
 
@@ -427,10 +459,16 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--migrate-at", type=int, metavar="SIZE",
                         help="embedded: at this size, also time opening a copy narrowed to schema 2 (the upgrade)")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the filled store (its config, file or indices) in DIR for later --reuse runs; "
+                             "leaves out the acks and the pruning at the largest size, which change it")
+    parser.add_argument("--reuse", type=Path, metavar="DIR",
+                        help="measure the store a --keep run left in DIR again, without filling (--store, --es "
+                             "and --sizes come from it); delete DIR and, on Elasticsearch, its indices by hand after")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     result = run(args.store, args.es, sizes, lambda line: print(f"scale: {line}", file=sys.stderr, flush=True),
-                 args.migrate_at)
+                 args.migrate_at, args.keep, args.reuse)
     print(json.dumps(result, ensure_ascii=False))
 
 

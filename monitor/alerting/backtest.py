@@ -16,6 +16,7 @@ from monitor.alerting.notify import Message, Notifier, Outcome, Target
 from monitor.alerting.policy import IncidentManager
 from monitor.clock import FakeClock
 from monitor.config import Settings
+from monitor.config.model import SlaTier
 from monitor.detect.engine import evaluate_rules
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
@@ -59,6 +60,9 @@ class ReplayStore(Store):
 
     def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
         return self._mentions.top_stories(query, limit)
+
+    def sla_counts(self, query: Query, tiers: tuple[SlaTier, ...], now: datetime) -> list[tuple[int, int]]:
+        return self._mentions.sla_counts(query, tiers, now)
 
     def save_incident(self, incident: Incident, fence: Fence | None = None) -> None:
         self._scratch.save_incident(incident, fence)

@@ -16,12 +16,15 @@ from monitor.clock import Clock, utc
 from monitor.config.model import BrandConfig, Config, SlaTier
 from monitor.mention import Mention
 from monitor.reply.accounts import OfficialAccounts
-from monitor.reply.marks import Mark, load_marks, save_mark
+from monitor.reply.marks import PREFIX, Mark, load_marks, save_mark
 from monitor.store.base import Query, Store
 
-SCAN = 20_000  # mentions of one brand read per lookback window to find complaints and official replies
+SCAN = 20_000  # mentions of one brand read per lookback window for the live queue
+PAGE = 5_000  # mentions read at once by every(); a window holding more is read in halves
+SPLIT_FLOOR = timedelta(seconds=1)  # …down to this: more in one second than a page is read as a page
+CHUNK = 500  # ids or threads asked for in one query
+MARKS = 1_000_000  # reply marks read for a report: one per mention someone assigned, handled or snoozed
 OK, DUE_SOON, BREACHED, SNOOZED = "ok", "due_soon", "breached", "snoozed"
-SLA_FIELDS = ("id", "published_at", "platform", "content_type", "author.followers")  # the order _complaints reads
 
 
 @dataclass(frozen=True)
@@ -165,54 +168,86 @@ class ReplyDesk:
         save_mark(self.store, mark)
         return mark
 
-    def figures(self, start: datetime, end: datetime, brand: str | None = None) -> dict[str, Any]:
-        """Reply-SLA figures for a report: complaints of the period, answered or handled, within the SLA."""
+    def figures(self, start: datetime, end: datetime, brand: str | None = None,
+                handled: dict[str, datetime] | None = None) -> dict[str, Any]:
+        """Reply-SLA figures for a report: complaints of the period, answered or handled, within the SLA.
+        The store counts the complaints of each SLA tier and those past their time (Store.sla_counts, a
+        big brand's week is hundreds of thousands); only what changes a complaint's fate is read one by
+        one: the official accounts' posts and the threads they answered, and the complaints marked handled
+        (`handled`: handled_since(start), when a report asks for each brand in turn)."""
         out = {"negative": 0, "answered": 0, "handled": 0, "within_sla": 0, "breached": 0, "open": 0}
-        now, tiers = self.clock.now(), {}  # a big brand's week is tens of thousands of complaints
+        now, tiers = self.clock.now(), self.config.reply.sla
+        handled = self.handled_since(start) if handled is None else handled
         for b in self._brands(brand):
-            complaints, first_reply = self._complaints(b, start, end)
-            marks = load_marks(self.store, [c[0] for c in complaints])
-            for mid, published, platform, content_type, followers in complaints:
-                key = (platform, content_type, followers)
-                if key not in tiers:
-                    tiers[key] = tier_of(platform, content_type, followers, self.config.reply.sla)
-                tier = tiers[key]
-                if tier is None:
+            period = Query(brand=b.name, sentiments=("negative",), start=start, end=end)
+            counts = [list(c) for c in self.store.sla_counts(period, tiers, now)]
+            replied, answers = self._replies(b, start, end) if b.official_accounts else ({}, [])
+            seen = {m.id: m for m in answers}  # the rows read for the official replies, complaints among them
+            missing = [i for i in handled if i not in seen]
+            for n in range(0, len(missing), CHUNK):
+                seen.update((m.id, m) for m in self.store.find(replace(period, ids=tuple(missing[n:n + CHUNK])),
+                                                               limit=CHUNK))
+            for m in seen.values():
+                tier = tier_for(m, tiers)
+                if tier is None or m.sentiment_label != "negative" or not start <= m.published_at < end:
                     continue
-                out["negative"] += 1
-                mark = marks.get(mid)
-                done_at = first_reply.get(mid)
+                k, due = tiers.index(tier), m.published_at + tier.within
+                if self.official.is_official(m, b.name):  # the brand's own words are no complaint
+                    counts[k][0] -= 1
+                    counts[k][1] -= now >= due
+                    continue
+                done_at = replied.get(m.id)
                 if done_at is not None:
                     out["answered"] += 1
-                elif mark and mark.handled_at:
+                elif m.id in handled:
+                    done_at = handled[m.id]
                     out["handled"] += 1
-                    done_at = mark.handled_at
                 else:
-                    out["open"] += 1
-                if done_at is not None and done_at <= published + tier.within:
+                    continue
+                counts[k][1] -= now >= due  # counted below by when it was done
+                if done_at <= due:
                     out["within_sla"] += 1
-                elif done_at is not None or now >= published + tier.within:
+                else:
                     out["breached"] += 1
+            out["negative"] += sum(n for n, _ in counts)
+            out["breached"] += sum(late for _, late in counts)
+        out["open"] = out["negative"] - out["answered"] - out["handled"]
         return out
 
-    def _complaints(self, b: BrandConfig, start: datetime, end: datetime) -> tuple[list[tuple], dict[str, datetime]]:
-        """The period's complaints as (id, published, platform, content type, followers), and when official
-        replies first answered them. Without official accounts nothing answers: only the complaints' SLA
-        fields are read (a week of a big brand is tens of thousands)."""
-        if not b.official_accounts:
-            by_type = any(t.content_types for t in self.config.reply.sla)  # else not read: it is in the record only
-            fields = SLA_FIELDS if by_type else tuple(f for f in SLA_FIELDS if f != "content_type")
-            rows = self.store.find_fields(Query(brand=b.name, sentiments=("negative",), start=start, end=end),
-                                          fields, limit=SCAN)
-            return [(mid, utc(datetime.fromisoformat(at)), platform, rest[0] if by_type else None, rest[-1])
-                    for mid, at, platform, *rest in rows], {}
-        mentions = self.store.find(Query(brand=b.name, start=start, end=end + self.config.reply.lookback),
-                                   limit=SCAN)
-        official = [m for m in mentions if self.official.is_official(m, b.name)]
-        complaints = [(m.id, m.published_at, m.platform, m.content_type, m.author.followers) for m in mentions
-                      if m.sentiment_label == "negative" and start <= m.published_at < end
-                      and not self.official.is_official(m, b.name)]
-        return complaints, _first_reply_times(mentions, official)
+    def handled_since(self, start: datetime) -> dict[str, datetime]:
+        """Mentions marked handled at `start` or later (a mention is handled after it was published)."""
+        marks = (Mark.from_dict(v) for v in self.store.states(PREFIX, limit=MARKS).values() if v)
+        return {m.mention_id: m.handled_at for m in marks if m.handled_at and m.handled_at >= start}
+
+    def _replies(self, b: BrandConfig, start: datetime, end: datetime) -> tuple[dict[str, datetime], list[Mention]]:
+        """When the brand's official posts and replies of [start, end + lookback) first answered each of its
+        mentions, and the mentions read to know it: the official ones, the threads they posted in and the
+        parent chains they reply to (answered_ids' rule over the brand's mentions of the window)."""
+        window = Query(brand=b.name, start=start, end=end + self.config.reply.lookback)
+        accounts = tuple(dict.fromkeys(a for names in b.official_accounts.values() for a in names))
+        official = [m for m in every(self.store, replace(window, written_by=accounts))
+                    if self.official.is_official(m, b.name)]
+        rows = {m.id: m for m in official}
+        threads = sorted({r.thread_id for r in official if r.thread_id})
+        for n in range(0, len(threads), CHUNK):
+            rows.update((m.id, m) for m in every(self.store, replace(window, threads=tuple(threads[n:n + CHUNK]))))
+        wanted = {m.parent_id for m in rows.values() if m.parent_id} - set(rows)
+        while wanted:  # parents outside those threads, up their chains
+            ids = sorted(wanted)
+            found = [m for n in range(0, len(ids), CHUNK)
+                     for m in every(self.store, replace(window, ids=tuple(ids[n:n + CHUNK])))]
+            rows.update((m.id, m) for m in found)
+            wanted = {m.parent_id for m in found if m.parent_id} - set(rows)
+        return _first_reply_times(list(rows.values()), official), list(rows.values())
+
+
+def every(store: Store, query: Query, page: int = PAGE) -> list[Mention]:
+    """Every mention matching a bounded query: a window holding `page` or more is read in halves."""
+    found = store.find(query, limit=page)
+    if len(found) < page or query.start is None or query.end is None or query.end - query.start < SPLIT_FLOOR:
+        return found
+    middle = query.start + (query.end - query.start) / 2
+    return every(store, replace(query, end=middle), page) + every(store, replace(query, start=middle), page)
 
 
 def _first_reply_times(mentions: list[Mention], official: list[Mention]) -> dict[str, datetime]:
@@ -227,7 +262,11 @@ def _first_reply_times(mentions: list[Mention], official: list[Mention]) -> dict
 def first_official_reply(store: Store, config: Config, brand: str, start: datetime, end: datetime) -> Mention | None:
     """The brand's first official post or reply in [start, end): the answer a post-mortem times."""
     accounts = OfficialAccounts(config.brands)
-    found = [m for m in store.find(Query(brand=brand, start=start, end=end), limit=SCAN)
+    names = tuple(dict.fromkeys(a for b in config.brands if b.name == brand
+                                for listed in b.official_accounts.values() for a in listed))
+    if not names:
+        return None
+    found = [m for m in every(store, Query(brand=brand, start=start, end=end, written_by=names))
              if accounts.is_official(m, brand)]
     return min(found, key=lambda m: m.published_at, default=None)
 

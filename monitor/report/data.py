@@ -79,11 +79,17 @@ def gather(settings: Settings, store: Store, period: Period, brand: str | None =
     """Brands are read WORKERS at a time (the store's reads run outside the interpreter lock, on reading
     connections or HTTP connections of their own); `each` gets every brand's figures, in order, in the
     calling thread as soon as they are read, so charts are drawn while later brands are still read."""
+    from monitor.reply.queue import ReplyDesk
+
     chosen = chosen_brands(settings, brand)
+    desk = ReplyDesk(settings.config, store)
+    handled = desk.handled_since(period.start)  # the reply marks, read once for every brand
 
     def read(i: int, b) -> BrandFigures:
         progress(f"[{i}/{len(chosen)}] {b.name}: volume over {len(period.buckets)} buckets")
-        return _brand(settings, store, period, b, progress)
+        out = _brand(store, period, b, progress)
+        out.reply = desk.figures(period.start, period.end, b.name, handled)
+        return out
 
     figures = []
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="report") as pool:
@@ -99,9 +105,9 @@ def chosen_brands(settings: Settings, brand: str | None) -> list[BrandConfig]:
     return [b for b in settings.config.brands if (b.name == brand if brand else not b.competitor)]
 
 
-def _brand(settings: Settings, store: Store, period: Period, brand, progress: Progress) -> BrandFigures:
+def _brand(store: Store, period: Period, brand, progress: Progress) -> BrandFigures:
     before = period.previous()
-    asked: dict[tuple, Query] = {}  # every count of the brand's figures, asked at once (Store.counts)
+    asked: dict[tuple, Query] = {}  # every count of the brand's figures, asked at once with its breakdowns
 
     def ask(*key, **kw) -> None:
         asked[key] = Query(**{"brand": brand.name, "start": period.start, "end": period.end, **kw})
@@ -117,33 +123,31 @@ def _brand(settings: Settings, store: Store, period: Period, brand, progress: Pr
     for c in brand.competitors:
         ask("rival", c, brand=c)
         ask("rival_negative", c, brand=c, sentiments=("negative",))
-    got = dict(zip(asked, store.counts(list(asked.values()))))
+    query = Query(brand=brand.name, start=period.start, end=period.end)
+    negative = replace(query, sentiments=("negative",))
+    # exact over the whole period: the store aggregates (rollups where they answer), nothing is sampled
+    breakdowns = {"sources": ("facet_counts", (query, "source", TOP)), "words": ("top_terms", (query, TOP)),
+                  "negative_words": ("top_terms", (negative, 5)),
+                  "platforms": ("facet_counts", (query, "platform", TOP)),
+                  "regions": ("facet_counts", (query, "region", TOP)),
+                  "categories": ("facet_counts", (negative, "category", TOP)),
+                  "authors": ("top_authors", (query, TOP))}
+    answers = store.read_many([("count", (q,)) for q in asked.values()] + list(breakdowns.values()))
+    got = dict(zip(asked, answers))
 
     out = BrandFigures(brand.name)
     out.total, out.previous = got["total",], got["previous",]
     out.sentiment = {s: got["sentiment", s] for s in SENTIMENTS}
     out.series = [(start, {s: got["series", n, s] for s in SENTIMENTS}) for n, (start, _) in enumerate(period.buckets)]
     out.share_of_voice = [(brand.name, out.total)] + [(c, got["rival", c]) for c in brand.competitors]
-    query = Query(brand=brand.name, start=period.start, end=period.end)
-    out.sources = store.facet_counts(query, "source", TOP)
-    out.words = store.top_terms(query, limit=TOP)
     out.previous_sentiment = {s: got["previous_sentiment", s] for s in SENTIMENTS}
-    out.negative_words = store.top_terms(Query(brand=brand.name, sentiments=("negative",), start=period.start,
-                                               end=period.end), limit=5)
     out.competitors = [(c, got["rival", c], got["rival_negative", c]) for c in brand.competitors]
-    progress(f"  {brand.name}: platforms, regions, categories, authors, stories")
-    # exact over the whole period: the store aggregates (rollups on the embedded store), nothing is sampled
-    out.platforms = store.facet_counts(query, "platform", TOP)
-    out.regions = store.facet_counts(query, "region", TOP)
-    negative = replace(query, sentiments=("negative",))
-    out.categories = store.facet_counts(negative, "category", TOP)
-    out.authors = store.top_authors(query, TOP)
+    for name, value in zip(breakdowns, answers[len(asked):]):
+        setattr(out, name, value)
+    progress(f"  {brand.name}: stories, reply SLA")
     stories = store.top_stories(negative, 5)
     out.negative = [m for m, _ in stories]
     out.story_sizes = {m.id: n for m, n in stories}
-    from monitor.reply.queue import ReplyDesk
-
-    out.reply = ReplyDesk(settings.config, store).figures(period.start, period.end, brand.name)
     return out
 
 

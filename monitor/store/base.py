@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from monitor.config.model import SlaTier
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 
@@ -33,7 +34,13 @@ class Query:
     authors: bool = False  # count and histogram count distinct authors (author.id; those without one are one author)
     known_time: bool = False  # only mentions whose publication time is known (Mention.time_unknown false):
     # an unknown time is stored as the first crawl that saw the post, so a backlog would pile up "now"
+    ids: tuple[str, ...] = ()  # mention ids: any of them
+    threads: tuple[str, ...] = ()  # Mention.thread_id: any of them
+    written_by: tuple[str, ...] = ()  # author.id or author.name exactly one of these (official accounts)
 
+    def picks_records(self) -> bool:
+        """Filters on what only each stored record says (ids, threads, authors): no rollup answers them."""
+        return bool(self.ids or self.threads or self.written_by)
 
     def __post_init__(self) -> None:
         if self.unique and self.authors:
@@ -139,6 +146,12 @@ class Store(ABC):
     def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
         """Exact number of matching mentions per value of `facet` (one of FACETS: platform, source,
         region = Mention.ip_location, category = each of Mention.categories), most first, ties by value."""
+
+    @abstractmethod
+    def sla_counts(self, query: Query, tiers: Sequence[SlaTier], now: datetime) -> list[tuple[int, int]]:
+        """For each reply-SLA tier, in order: the matching mentions it applies to (the first tier whose
+        platforms, content types and follower floor a mention meets; unknown followers count as 0), and how
+        many of those were published at least the tier's `within` before `now` (due unless answered)."""
 
     @abstractmethod
     def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:

@@ -21,7 +21,7 @@ from elasticsearch import ApiError, ConflictError, ConnectionTimeout, Elasticsea
 from elasticsearch import ConnectionError as EsConnectionError
 
 from monitor.clock import utc
-from monitor.config.model import ElasticConfig, RetentionConfig
+from monitor.config.model import ElasticConfig, RetentionConfig, SlaTier
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 from monitor.store import elastic_rollup as rollup
@@ -40,6 +40,7 @@ MSEARCH_CHUNK = 200  # searches per _msearch request
 STATE_CHUNK = 1000  # keys per _mget request
 FRESH_MAX = 50_000  # mentions written but not yet searchable that the store keeps track of
 MAX_RESULTS = 10_000  # ES's default result window
+FACET_FIELDS = {"platform": "platform", "source": "source", "region": "ip_location", "category": "categories"}
 RECHECK_MAX = 10.0  # seconds between attempts to reach a cluster that was down
 # distinct stories; below the threshold the count is exact but for 64-bit hash collisions
 STORIES = {"stories": {"cardinality": {"field": "story", "precision_threshold": 40_000}}}
@@ -302,6 +303,12 @@ class ElasticStore(Store):
             steps = self._count_plan(args[0])
             return [(index, body) for index, _, body in steps], \
                 lambda rs, steps=steps: sum(_counted(q, r) for (_, q, _), r in zip(steps, rs))
+        if name == "facet_counts":
+            return [(self.layout.mentions, _facet_request(*args))], lambda rs: _top_terms_from(rs[0])
+        if name == "top_authors":
+            return [(self.layout.mentions, _authors_request(*args))], lambda rs: _authors_from(rs[0])
+        if name == "sla_counts":
+            return [(self.layout.mentions, _sla_request(*args))], lambda rs, n=len(args[1]): _sla_from(rs[0], n)
         if name == "top_terms":
             return [(self.layout.mentions, _top_terms_request(*args))], lambda rs: _top_terms_from(rs[0])
         if name == "term_counts":
@@ -363,20 +370,16 @@ class ElasticStore(Store):
         return _term_counts_from(self._mentions(**_term_counts_request(query, wanted)), wanted)
 
     def facet_counts(self, query: Query, facet: str, limit: int = 10) -> list[tuple[str, int]]:
-        field = {"platform": "platform", "source": "source", "region": "ip_location", "category": "categories"}[facet]
-        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
-            "field": field, "size": limit, "shard_size": max(limit * 10, 10_000),
-            "order": [{"_count": "desc"}, {"_key": "asc"}]}}})
-        return [(b["key"], b["doc_count"]) for b in _aggregation(result, "t")["buckets"]]
+        return _top_terms_from(self._mentions(**_facet_request(query, facet, limit)))
+
+    def sla_counts(self, query: Query, tiers: Sequence[SlaTier], now: datetime) -> list[tuple[int, int]]:
+        """One search: a filter per tier (it, and none of the tiers before it), each with its due part."""
+        if not tiers:
+            return []
+        return _sla_from(self._mentions(**_sla_request(query, tiers, now)), len(tiers))
 
     def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
-        result = self._mentions(query=es_query(query), size=0, aggs={"t": {"terms": {
-            "field": "author.name", "size": limit, "shard_size": max(limit * 10, 10_000),
-            "order": [{"f": "desc"}, {"_count": "desc"}, {"_key": "asc"}]},
-            "aggs": {"f": {"max": {"field": "author.followers", "missing": 0}},
-                     "known": {"value_count": {"field": "author.followers"}}}}})
-        return [(b["key"], b["doc_count"], int(b["f"]["value"]) if b["known"]["value"] else None)
-                for b in _aggregation(result, "t")["buckets"]]
+        return _authors_from(self._mentions(**_authors_request(query, limit)))
 
     def top_stories(self, query: Query, limit: int = 5) -> list[tuple[Mention, int]]:
         """Stories sized first; then, for those few, their most engaged mention (one hit per story by
@@ -535,9 +538,18 @@ class ElasticStore(Store):
         """A search, so the state index is refreshed first: a status written a moment ago is listed."""
         self._setup()
         self.es.indices.refresh(index=self.layout.alias("state"))
-        found = self._search("state", query={"prefix": {"key": prefix}}, size=min(limit, MAX_RESULTS),
-                             sort=[{"key": "asc"}])
-        return {s["key"]: s.get("value") for s in found}
+        out: dict[str, Any] = {}
+        after: list[Any] | None = None
+        while len(out) < limit:  # pages past the result window (a report reads every reply mark)
+            size = min(limit - len(out), MAX_RESULTS)
+            hits = self.es.search(index=self.layout.alias("state"), query={"prefix": {"key": prefix}},
+                                  size=size, sort=[{"key": "asc"}],
+                                  **({"search_after": after} if after else {}))["hits"]["hits"]
+            out.update((h["_source"]["key"], h["_source"].get("value")) for h in hits)
+            if len(hits) < size:
+                break
+            after = hits[-1]["sort"]
+        return out
 
     def _get_state(self, key: str) -> Any | None:
         self._setup()
@@ -669,6 +681,56 @@ def _term_counts_from(result: Any, wanted: list[str]) -> dict[str, int]:
     return {t: found.get(t, 0) for t in wanted}
 
 
+def _facet_request(query: Query, facet: str, limit: int = 10) -> dict[str, Any]:
+    if facet not in FACET_FIELDS:
+        raise ValueError(f"unknown facet {facet!r} (known: {', '.join(FACET_FIELDS)})")
+    return {"query": es_query(query), "size": 0, "aggs": {"t": {"terms": {
+        "field": FACET_FIELDS[facet], "size": limit, "shard_size": max(limit * 10, 10_000),
+        "order": [{"_count": "desc"}, {"_key": "asc"}]}}}}
+
+
+def _authors_request(query: Query, limit: int = 10) -> dict[str, Any]:
+    return {"query": es_query(query), "size": 0, "aggs": {"t": {"terms": {
+        "field": "author.name", "size": limit, "shard_size": max(limit * 10, 10_000),
+        "order": [{"f": "desc"}, {"_count": "desc"}, {"_key": "asc"}]},
+        "aggs": {"f": {"max": {"field": "author.followers", "missing": 0}},
+                 "known": {"value_count": {"field": "author.followers"}}}}}}
+
+
+def _authors_from(result: Any) -> list[tuple[str, int, int | None]]:
+    return [(b["key"], b["doc_count"], int(b["f"]["value"]) if b["known"]["value"] else None)
+            for b in _aggregation(result, "t")["buckets"]]
+
+
+def _tier_filter(tier: SlaTier) -> dict[str, Any]:
+    f: list[dict[str, Any]] = []
+    if tier.platforms:
+        f.append({"terms": {"platform": list(tier.platforms)}})
+    if tier.content_types:
+        f.append({"terms": {"content_type": list(tier.content_types)}})
+    if tier.min_followers:  # a floor of 0 takes unknown followers too
+        f.append({"range": {"author.followers": {"gte": tier.min_followers}}})
+    return {"bool": {"filter": f}}
+
+
+def _sla_request(query: Query, tiers: Sequence[SlaTier], now: datetime) -> dict[str, Any]:
+    aggs = {}
+    for k, tier in enumerate(tiers):
+        aggs[f"tier{k}"] = {
+            "filter": {"bool": {"filter": [_tier_filter(tier)], "must_not": [_tier_filter(t) for t in tiers[:k]]}},
+            "aggs": {"due": {"filter": {"range": {"@timestamp": {"lte": _millis(now - tier.within),
+                                                                 "format": "epoch_millis"}}}}}}
+    return {"query": es_query(query), "size": 0, "aggs": aggs}
+
+
+def _sla_from(result: Any, tiers: int) -> list[tuple[int, int]]:
+    out = []
+    for k in range(tiers):
+        found = _aggregation(result, f"tier{k}", {"doc_count": 0, "due": {"doc_count": 0}})
+        out.append((found["doc_count"], found["due"]["doc_count"]))
+    return out
+
+
 def _counted(query: Query | None, result: Any) -> int:
     """What one search of a count plan found: a rollup sum (query None), stories, authors or mentions."""
     if query is None:
@@ -707,6 +769,13 @@ def es_query(q: Query) -> dict[str, Any]:
         f.append({"range": {"engagement_total": {"gte": q.min_engagement}}})
     if q.text is not None:
         f.append(_text_query(q.text))
+    if q.ids:
+        f.append({"terms": {"id": list(q.ids)}})
+    if q.threads:
+        f.append({"terms": {"thread_id": list(q.threads)}})
+    if q.written_by:
+        f.append({"bool": {"should": [{"terms": {"author.name": list(q.written_by)}},
+                                      {"terms": {"author.id": list(q.written_by)}}], "minimum_should_match": 1}})
     if q.known_time:  # absent in older indices: known
         f.append({"bool": {"must_not": {"term": {"time_unknown": True}}}})
     if q.start or q.end:

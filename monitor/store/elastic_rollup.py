@@ -83,7 +83,8 @@ def answers(q: Query) -> bool:
     """Can the rollups count this query's whole hours? Brand, sentiment, source and platform filters only
     (as the embedded store's roll_hour)."""
     return not (q.keywords or q.crisis or q.text is not None or q.min_followers is not None
-                or q.min_engagement is not None or q.unique or q.authors or q.known_time or q.categories)
+                or q.min_engagement is not None or q.unique or q.authors or q.known_time or q.categories
+                or q.picks_records())
 
 
 def sum_request(q: Query, lo: float | None, hi: float | None) -> dict[str, Any]:

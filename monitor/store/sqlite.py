@@ -27,7 +27,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from typing import Any
 import orjson
 
 from monitor.clock import utc
-from monitor.config.model import RetentionConfig
+from monitor.config.model import RetentionConfig, SlaTier
 from monitor.incident import Delivery, Event, Incident
 from monitor.mention import Mention
 from monitor.store import matching
@@ -499,6 +499,33 @@ class SqliteStore(Store):
             counts.update({v: n for v, n in self._rows(sql, args) if v})
         return sorted(((v, n) for v, n in counts.items() if n > 0), key=lambda p: (-p[1], p[0]))[:limit]
 
+    def sla_counts(self, query: Query, tiers: Sequence[SlaTier], now: datetime) -> list[tuple[int, int]]:
+        """One pass over the window's rows (the brand table's own columns, unless a tier asks for content
+        types), each filed under its first tier."""
+        cases, args = [], []
+        for k, tier in enumerate(tiers):
+            test = []
+            if tier.platforms:
+                test.append(f"{{platform}} IN ({','.join('?' * len(tier.platforms))})")
+                args.extend(tier.platforms)
+            if tier.content_types:
+                test.append(f"coalesce(json_extract(m.data, '$.content_type'), 'post') IN "
+                            f"({','.join('?' * len(tier.content_types))})")
+                args.extend(tier.content_types)
+            if tier.min_followers is not None:
+                test.append("coalesce({followers}, 0) >= ?")
+                args.append(tier.min_followers)
+            cases.append(f"WHEN {' AND '.join(test) or '1'} THEN {k}")
+        if not tiers:
+            return []
+        sql, where = self._raw(query, f"CASE {' '.join(cases)} END AS k, {{t}} AS at")
+        due = " ".join(f"WHEN {k} THEN ?" for k in range(len(tiers)))
+        cutoffs = [utc(now - tier.within).timestamp() for tier in tiers]
+        rows = self._rows(f"SELECT k, count(*), coalesce(sum(at <= CASE k {due} END), 0) FROM ({sql})"
+                          " WHERE k IS NOT NULL GROUP BY k", [*cutoffs, *args, *where])
+        found = {k: (n, late) for k, n, late in rows}
+        return [found.get(k, (0, 0)) for k in range(len(tiers))]
+
     def top_authors(self, query: Query, limit: int = 10) -> list[tuple[str, int, int | None]]:
         """The window's rows with the most followers name the candidates (every author with at least the
         followers of the limit-th); only the candidates' mentions are then counted. Grouping every author of
@@ -614,6 +641,17 @@ class SqliteStore(Store):
             args.append(q.min_engagement)
         if q.known_time:  # rare flag: read from the record (absent in old rows: known)
             clauses.append("json_extract(m.data, '$.time_unknown') IS NOT 1")
+        if q.ids:
+            clauses.append(f"{columns['id']} IN ({','.join('?' * len(q.ids))})")
+            args.extend(q.ids)
+        if q.threads:
+            clauses.append(f"json_extract(m.data, '$.thread_id') IN ({','.join('?' * len(q.threads))})")
+            args.extend(q.threads)
+        if q.written_by:
+            marks = ','.join('?' * len(q.written_by))
+            clauses.append(f"(json_extract(m.data, '$.author.name') IN ({marks})"
+                           f" OR json_extract(m.data, '$.author.id') IN ({marks}))")
+            args.extend([*q.written_by, *q.written_by])
         if q.text is not None:
             clauses.append("m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
             args.append(_fts_query(q.text))
@@ -811,7 +849,8 @@ def _columns(sql: str, columns: dict[str, str]) -> str:
 def _brand_table_answers(q: Query) -> bool:
     """Filters the brand table's own columns answer (everything but text, keywords, crisis, categories and
     known_time)."""
-    return not (q.keywords or q.crisis or q.categories or q.text is not None or q.known_time)
+    return not (q.keywords or q.crisis or q.categories or q.text is not None or q.known_time or q.threads
+                or q.written_by)
 
 
 def _rollup_of(q: Query) -> str | None:
@@ -819,7 +858,7 @@ def _rollup_of(q: Query) -> str | None:
     filters; roll_facets for one category with brand and sentiment (a mention in two of several categories
     asked for would count twice there); None when only the mentions can."""
     if (q.keywords or q.crisis or q.text is not None or q.min_followers is not None or q.min_engagement is not None
-            or q.unique or q.authors or q.known_time):
+            or q.unique or q.authors or q.known_time or q.picks_records()):
         return None
     if not q.categories:
         return HOURLY

@@ -6,7 +6,9 @@ from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 
+from monitor.config.model import SlaTier
 from monitor.incident import Event
+from monitor.reply.queue import tier_for
 from monitor.store.base import Query
 from tests.store.records import T0, incident, mention
 
@@ -450,7 +452,64 @@ def test_many_reads_at_once_agree_with_each_read_in_order(store):
     store.upsert(rows)
     window = Query(brand="小米", start=T0 + timedelta(minutes=30), end=T0 + timedelta(hours=3))
     reads = [("count", (window,)), ("top_terms", (window, 3)), ("term_counts", (window, ("发热", "没有"))),
-             ("term_counts", (window, ())), ("facet_counts", (window, "platform")), ("count", (Query(unique=True),))]
+             ("term_counts", (window, ())), ("facet_counts", (window, "platform")), ("count", (Query(unique=True),)),
+             ("top_authors", (window, 3)), ("facet_counts", (window, "category", 2))]
     expected = [getattr(store, name)(*args) for name, args in reads]
     assert store.read_many(reads) == expected
     assert expected[2] == {"发热": expected[0], "没有": 0} and expected[3] == {}
+
+
+TIERS = (SlaTier(within=timedelta(minutes=30), min_followers=300),
+         SlaTier(within=timedelta(hours=2), platforms=("weibo",), content_types=("comment", "reply")),
+         SlaTier(within=timedelta(hours=4), platforms=("forum",)))
+
+
+def _sla_expected(rows, query: Query, now):
+    """What sla_counts must give, from the reply queue's own tier rule (monitor/reply/queue.py)."""
+    out = [[0, 0] for _ in TIERS]
+    for m in rows:
+        if m.sentiment_label not in query.sentiments or not query.start <= m.published_at < query.end:
+            continue
+        tier = tier_for(m, TIERS)
+        if tier is not None:
+            k = TIERS.index(tier)
+            out[k][0] += 1
+            out[k][1] += now >= m.published_at + tier.within
+    return [tuple(x) for x in out]
+
+
+def test_sla_counts_file_each_mention_under_its_first_tier_and_count_those_past_their_time(store):
+    rows = [_varied(n) for n in range(1, 60)]
+    for n, m in enumerate(rows, 1):
+        m.content_type = ("post", "comment", "reply")[n // 3 % 3]
+    store.upsert(rows)
+    now = T0 + timedelta(minutes=300)
+    for start, end in ((0, 413), (13, 181), (59, 61)):
+        query = Query(brand="小米", sentiments=("negative",), start=T0 + timedelta(minutes=start),
+                      end=T0 + timedelta(minutes=end))
+        assert store.sla_counts(query, TIERS, now) == _sla_expected(rows, query, now)
+    week = Query(brand="小米", sentiments=("negative",), start=T0, end=T0 + timedelta(days=1))
+    # unknown followers are 0, below the first tier's floor (forum:30, forum:45); a Weibo post is in no tier
+    assert store.sla_counts(week, TIERS, now) == [(8, 2), (4, 3), (6, 1)]
+    assert store.sla_counts(replace(week, brand="华为"), TIERS, now) == [(0, 0)] * 3
+    assert store.read_many([("sla_counts", (week, TIERS, now)), ("count", (week,))]) == [[(8, 2), (4, 3), (6, 1)], 19]
+
+
+def test_ids_threads_and_authors_pick_mentions_in_every_read(store):
+    rows = [_varied(n) for n in range(1, 20)]
+    for m in rows:
+        m.thread_id = f"forum:{m.engagement.likes % 3}"
+        m.author.id = f"u{int(m.id.split(':')[1]) % 4}"
+    store.upsert(rows)
+    window = Query(brand="小米", start=T0, end=T0 + timedelta(days=1))
+    picked = replace(window, ids=("forum:3", "forum:4", "forum:99"))
+    assert sorted(m.id for m in store.find(picked)) == ["forum:3", "forum:4"]
+    assert store.count(picked) == 2 and store.count(replace(picked, sentiments=("neutral",))) == 1
+    in_thread = replace(window, threads=("forum:1",))
+    assert sorted(store.find_fields(in_thread, ("id",), limit=50)) == sorted(
+        (m.id,) for m in rows if m.thread_id == "forum:1")
+    by = replace(window, written_by=("用户2", "u3"))  # a name or an id, exactly
+    expected = {m.id for m in rows if m.author.name == "用户2" or m.author.id == "u3"}
+    assert {m.id for m in store.find(by, limit=50)} == expected and store.count(by) == len(expected)
+    assert store.count(replace(window, written_by=("用户",))) == 0
+    assert store.count(replace(window, ids=("forum:5",), threads=("forum:2",))) == int(rows[4].thread_id == "forum:2")

@@ -254,3 +254,14 @@ def test_a_copy_left_in_an_old_month_by_a_crash_is_removed_by_the_next_write(ela
     elastic_store.upsert([moved])
     assert elastic_store.count(Query()) == 1
     assert [m.published_at for m in elastic_store.find(Query())] == [moved.published_at]
+
+
+def test_states_under_a_prefix_are_read_past_the_result_window_page_by_page(elastic_store, monkeypatch):
+    from monitor.store import elastic
+
+    for n in range(7):
+        elastic_store.put_state(f"reply:forum:{n}", {"n": n})
+    elastic_store.put_state("other", {"n": -1})
+    monkeypatch.setattr(elastic, "MAX_RESULTS", 3)  # a window of 3: pages of 3, 3 and 1
+    assert elastic_store.states("reply:", limit=100) == {f"reply:forum:{n}": {"n": n} for n in range(7)}
+    assert list(elastic_store.states("reply:", limit=5)) == [f"reply:forum:{n}" for n in range(5)]
