@@ -224,6 +224,14 @@ def disk_bytes(store) -> int:
     return stats["_all"]["primaries"]["store"]["size_in_bytes"]
 
 
+def es_cpu_s(store) -> float | None:
+    """CPU seconds the Elasticsearch node has used (all nodes, summed); None for the embedded store."""
+    if not hasattr(store, "es"):
+        return None
+    nodes = store.es.nodes.stats(metric="process")["nodes"].values()
+    return sum(node["process"]["cpu"]["total_in_millis"] for node in nodes) / 1000
+
+
 def measure_cycle(settings, store, now: datetime) -> tuple[float, float]:
     """Median wall and CPU seconds of a cycle (the machine may be shared: CPU is what the cycle costs), as
     the daemon runs them: each asks at once what the one before read (monitor/detect/readahead.py)."""
@@ -364,12 +372,14 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
     rows, stored, log = [], 0, []
     try:
         for size in sizes:
-            began = time.perf_counter()
+            began, from_stored, es_began = time.perf_counter(), stored, es_cpu_s(store)
+            fill_py = 0.0
             while stored < size:
                 batch = next(batches)
                 t, used = time.perf_counter(), time.process_time()
                 result = store.upsert(batch)
                 log.append((len(batch), time.perf_counter() - t, time.process_time() - used))
+                fill_py += log[-1][2]
                 stored += result.new
                 if len(log) % 200 == 0:
                     progress(f"{stored} stored, {len(batch) / log[-1][1]:.0f}/s")
@@ -382,10 +392,16 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
                 if n >= window:
                     break
             progress(f"size {size}: filled in {time.perf_counter() - began:.0f} s; measuring the cycle and the report")
+            filled = stored - from_stored
+            row = {"stored": stored, "load_1m": round(os.getloadavg()[0], 1), "ingest_per_s": round(n / secs),
+                   "ingest_per_cpu_s": round(n / cpu),
+                   # over this size's whole fill: the writer's CPU, and the node's (Elasticsearch, via its stats)
+                   "fill_s": round(time.perf_counter() - began), "fill_py_cpu_us_per_mention": round(fill_py / filled * 1e6)}
+            if es_began is not None:
+                row["fill_es_cpu_us_per_mention"] = round((es_cpu_s(store) - es_began) / filled * 1e6)
             now = stream.at
             cycle, cycle_cpu = measure_cycle(settings, store, now)
-            row = {"stored": stored, "load_1m": round(os.getloadavg()[0], 1), "ingest_per_s": round(n / secs), "ingest_per_cpu_s": round(n / cpu),
-                   "cycle_20_brands_s": round(cycle, 3), "cycle_20_brands_cpu_s": round(cycle_cpu, 3)}
+            row.update({"cycle_20_brands_s": round(cycle, 3), "cycle_20_brands_cpu_s": round(cycle_cpu, 3)})
             report, report_cpu, figures = measure_report(settings, store, now)
             row["report_week_s"], row["report_week_cpu_s"] = round(report, 2), round(report_cpu, 2)
             row["report_week_figures_s"] = round(figures, 2)
