@@ -146,12 +146,12 @@ class Layout:
 
 
 def _settings() -> dict[str, Any]:
-    """One primary; a replica only where a second node can hold it (a single node stays green).
-    best_compression: _source a third smaller on disk (0.45 → 0.31 kB a mention) for no measurable indexing
-    CPU. A refresh every 5 s instead of every second: brandmon's own reads refresh what they need first
-    (ElasticStore._refresh), so only Kibana waits, at most 5 s, and a busy node makes fewer tiny segments."""
-    return {"number_of_shards": 1, "auto_expand_replicas": "0-1", "codec": "best_compression",
-            "refresh_interval": "5s",
+    """One primary; a replica only where a second node can hold it (a single node stays green). A refresh every
+    5 s instead of every second: brandmon's own reads refresh what they wrote first (ElasticStore._refresh), so
+    only Kibana waits, at most 5 s, and a loaded node makes fewer tiny segments to merge. The default codec, not
+    best_compression: that one keeps a mention in 0.31 kB instead of 0.45 but made the weekly report's reads,
+    which fetch thousands of documents, 3-5 times slower (docs/deployment.md, "Elasticsearch at scale")."""
+    return {"number_of_shards": 1, "auto_expand_replicas": "0-1", "refresh_interval": "5s",
             "analysis": {"normalizer": {"lowercase": {"type": "custom", "filter": ["lowercase"]}}}}
 
 
