@@ -8,7 +8,9 @@ platforms give them), in crawl batches of 500, ~70k mentions a day. At each
 size it measures:
 
 - ingest_per_s: mentions written per second over the last batches before reaching the size (and
-  ingest_per_cpu_s, per second of this process's CPU: on a shared machine, what the work costs);
+  ingest_per_cpu_s, per second of this process's CPU: on a shared machine, what the work costs); over the
+  whole fill of each size, fill_py_cpu_us_per_mention (the writer's CPU in upsert) and, on Elasticsearch,
+  fill_es_cpu_us_per_mention (the node's CPU from its stats: where ingest time goes);
 - cycle_20_brands_s: median of 3 evaluations of the shipped rules (rules/) for the 20 brands, one
   minute apart, after a first one that learns the spike baselines (and its CPU seconds);
 - report_week_s: the weekly report for every brand (figures, breakdowns, reply SLA, Markdown, 40
