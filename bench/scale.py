@@ -8,7 +8,9 @@ platforms give them), in crawl batches of 500, ~70k mentions a day. At each
 size it measures:
 
 - ingest_per_s: mentions written per second over the last batches before reaching the size (and
-  ingest_per_cpu_s, per second of this process's CPU: on a shared machine, what the work costs);
+  ingest_per_cpu_s, per second of this process's CPU: on a shared machine, what the work costs); over the
+  whole fill of each size, fill_py_cpu_us_per_mention (the writer's CPU in upsert) and, on Elasticsearch,
+  fill_es_cpu_us_per_mention (the node's CPU from its stats: where ingest time goes);
 - cycle_20_brands_s: median of 3 evaluations of the shipped rules (rules/) for the 20 brands, one
   minute apart, after a first one that learns the spike baselines (and its CPU seconds);
 - report_week_s: the weekly report for every brand (figures, breakdowns, reply SLA, Markdown, 40
@@ -228,6 +230,14 @@ def disk_bytes(store) -> int:
     return stats["_all"]["primaries"]["store"]["size_in_bytes"]
 
 
+def es_cpu_s(store) -> float | None:
+    """CPU seconds the Elasticsearch node has used (all nodes, summed); None for the embedded store."""
+    if not hasattr(store, "es"):
+        return None
+    nodes = store.es.nodes.stats(metric="process")["nodes"].values()
+    return sum(node["process"]["cpu"]["total_in_millis"] for node in nodes) / 1000
+
+
 def measure_cycle(settings, store, now: datetime) -> tuple[float, float]:
     """Median wall and CPU seconds of a cycle (the machine may be shared: CPU is what the cycle costs), as
     the daemon runs them: each asks at once what the one before read (monitor/detect/readahead.py)."""
@@ -387,12 +397,14 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
     rows, log = [], []
     try:
         for size in sizes:
-            began = time.perf_counter()
+            began, from_stored, es_began = time.perf_counter(), stored, es_cpu_s(store)
+            fill_py = 0.0
             while stored < size:
                 batch = next(batches)
                 t, used = time.perf_counter(), time.process_time()
                 result = store.upsert(batch)
                 log.append((len(batch), time.perf_counter() - t, time.process_time() - used))
+                fill_py += log[-1][2]
                 stored += result.new
                 if len(log) % 200 == 0:
                     progress(f"{stored} stored, {len(batch) / log[-1][1]:.0f}/s")
@@ -405,14 +417,20 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
                 if n >= window:
                     break
             progress(f"size {size}: filled in {time.perf_counter() - began:.0f} s; measuring the cycle and the report")
+            filled = stored - from_stored
+            row = {"stored": stored, "load_1m": round(os.getloadavg()[0], 1),  # a reused store fills nothing
+                   "ingest_per_s": round(n / secs) if secs else None, "ingest_per_cpu_s": round(n / cpu) if cpu else None,
+                   # over this size's whole fill: the writer's CPU, and the node's (Elasticsearch, via its stats)
+                   "fill_s": round(time.perf_counter() - began),
+                   "fill_py_cpu_us_per_mention": round(fill_py / filled * 1e6) if filled else None}
+            if es_began is not None and filled:
+                row["fill_es_cpu_us_per_mention"] = round((es_cpu_s(store) - es_began) / filled * 1e6)
             now = stream.at
             if keep and size == sizes[-1]:
                 (folder / KEPT).write_text(json.dumps({"stored": stored, "now": now.isoformat(), "n": stream.n,
                                                        "start": start.isoformat()}))
             cycle, cycle_cpu = measure_cycle(settings, store, now)
-            row = {"stored": stored, "load_1m": round(os.getloadavg()[0], 1),
-                   "ingest_per_s": round(n / secs) if secs else None, "ingest_per_cpu_s": round(n / cpu) if cpu else None,
-                   "cycle_20_brands_s": round(cycle, 3), "cycle_20_brands_cpu_s": round(cycle_cpu, 3)}
+            row.update({"cycle_20_brands_s": round(cycle, 3), "cycle_20_brands_cpu_s": round(cycle_cpu, 3)})
             report, report_cpu, figures = measure_report(settings, store, now)
             row["report_week_s"], row["report_week_cpu_s"] = round(report, 2), round(report_cpu, 2)
             row["report_week_figures_s"] = round(figures, 2)

@@ -64,6 +64,28 @@ def test_the_mapping_is_explicit_and_versioned(elastic_store, es, es_prefix):
     assert template["_meta"]["version"] == MAPPING_VERSION
 
 
+def test_a_stored_mention_leaves_out_its_empty_fields_and_reads_back_whole(elastic_store, es, es_prefix):
+    sparse = mention(1, 0)  # no title, cluster, region, status, crisis words or categories; author without id
+    full = mention(2, 1, crisis=["爆炸"], categories=["安全"])
+    full.title, full.cluster_id, full.ip_location, full.status, full.author.id = "标题", "story-1", "广东", "处理中", "u2"
+    elastic_store.upsert([sparse, full])
+    es.indices.refresh(index=f"{es_prefix}-mentions")
+    stored = {hit["_id"]: hit["_source"] for hit in es.search(index=f"{es_prefix}-mentions")["hits"]["hits"]}
+    left_out = {"title", "title_words", "cluster_id", "ip_location", "status", "crisis_terms", "categories"}
+    assert left_out.isdisjoint(stored["forum:1"]) and left_out <= set(stored["forum:2"])
+    assert stored["forum:1"]["author"] == {"name": "用户1"}
+    assert stored["forum:1"]["engagement"] == {"likes": 0}
+    found = {m.id: m for m in elastic_store.find(Query(), limit=10)}
+    assert found == {"forum:1": sparse, "forum:2": full}
+
+
+def test_mention_indices_refresh_every_five_seconds_with_no_replica_on_one_node(elastic_store, es, es_prefix):
+    elastic_store.upsert([mention(1, 0)])
+    [settings] = es.indices.get_settings(index=f"{es_prefix}-mentions").values()
+    index = settings["settings"]["index"]
+    assert (index["refresh_interval"], index["number_of_replicas"], index.get("codec", "default")) == ("5s", "0", "default")
+
+
 def test_chinese_words_are_aggregatable_for_kibana(elastic_store, es, es_prefix):
     elastic_store.upsert([mention(1, 0, text="小米 手机 发热"), mention(2, 1, text="小米 电池 发热")])
     es.indices.refresh(index=f"{es_prefix}-mentions")
