@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from itertools import islice
+from itertools import islice, takewhile
 from typing import Any
 
 from monitor.clock import Clock, utc
@@ -208,13 +208,22 @@ class ReplyDesk:
     def _change(self, mention_id: str, by: str, action: str, detail: str, **changes) -> Mark:
         mark = load_marks(self.store, [mention_id]).get(mention_id)
         if mark is None:
-            if not any(i.mention.id == mention_id for i in self.stream(include_snoozed=True)):
+            if not self._queued_now(mention_id):
                 raise KeyError(mention_id)  # a typo must not leave a mark nobody will ever see
             mark = Mark(mention_id)
         event = {"at": self.clock.now().isoformat(), "by": by, "action": action, "detail": detail}
         mark = replace(mark, **changes, history=(*mark.history, event))
         save_mark(self.store, mark)
         return mark
+
+    def _queued_now(self, mention_id: str) -> bool:
+        """Is the mention in the queue (snoozed or not)? Only its brands' queues are walked, up to its time."""
+        found = self.store.find(Query(ids=(mention_id,)), limit=1)
+        if not found:
+            return False
+        at = found[0].published_at
+        return any(i.mention.id == mention_id for b in self._brands(None) if b.name in found[0].brands
+                   for i in takewhile(lambda i: i.mention.published_at <= at, self.stream(b.name, include_snoozed=True)))
 
     def figures(self, start: datetime, end: datetime, brand: str | None = None,
                 handled: dict[str, datetime] | None = None) -> dict[str, Any]:

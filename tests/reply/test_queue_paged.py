@@ -133,3 +133,17 @@ def test_a_listing_shows_the_first_items_and_counts_them_all(store):
         i.mention.id for i in sorted(everything, key=lambda i: (i.due_at, i.mention.published_at, i.mention.id))[:3]]
     # c4's influencer had 30 minutes, c1 two hours: c4 came due first though posted later
     assert [i.mention.id for i in urgent.items] == ["forum:c0", "forum:c4", "forum:c1"] and urgent.total == len(want)
+
+
+def test_only_a_queued_mention_can_be_acted_on_however_deep_in_the_queue(store):
+    desk, rows, marks = desk_with(store, page=3)
+    assert desk.handle("forum:c44", "小王", "已回复").handled_at == NOW  # the newest: many pages in
+    assert "forum:c44" not in {i.mention.id for i in desk.items()}
+    for gone in ("forum:c3", "forum:calm", "forum:old", "forum:nothing"):  # answered, not negative, too old, no such
+        try:
+            desk.assign(gone, "小李", "小王")
+        except KeyError:
+            continue
+        raise AssertionError(f"{gone} was assigned")
+    assert not ({"forum:c3", "forum:calm", "forum:old", "forum:nothing"} & set(
+        k.split(":", 1)[1] for k in store.states("reply:")))
