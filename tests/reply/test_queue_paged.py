@@ -4,7 +4,7 @@ definition read mention by mention."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from monitor.clock import FakeClock
 from monitor.config.loader import Settings
@@ -15,8 +15,7 @@ from monitor.reply.accounts import OfficialAccounts
 from monitor.reply.marks import Mark, save_mark
 from monitor.reply.queue import BREACHED, DUE_SOON, OK, SNOOZED, ReplyDesk, answered_ids, tier_for
 from monitor.reply.sla import sla_findings
-from tests.es.node import elastic_store, es, es_prefix, es_url  # noqa: F401  (fixtures)
-from tests.reply.test_figures import BRAND, END, TIERS, post, store  # noqa: F401  (store: a fixture)
+from tests.reply.test_figures import BRAND, END, TIERS, post
 
 NOW = END
 LOOKBACK = timedelta(days=2)
@@ -136,7 +135,7 @@ def test_a_listing_shows_the_first_items_and_counts_them_all(store):
 
 
 def test_only_a_queued_mention_can_be_acted_on_however_deep_in_the_queue(store):
-    desk, rows, marks = desk_with(store, page=3)
+    desk, _, _ = desk_with(store, page=3)
     assert desk.handle("forum:c44", "小王", "已回复").handled_at == NOW  # the newest: many pages in
     assert "forum:c44" not in {i.mention.id for i in desk.items()}
     for gone in ("forum:c3", "forum:calm", "forum:old", "forum:nothing"):  # answered, not negative, too old, no such
@@ -145,5 +144,5 @@ def test_only_a_queued_mention_can_be_acted_on_however_deep_in_the_queue(store):
         except KeyError:
             continue
         raise AssertionError(f"{gone} was assigned")
-    assert not ({"forum:c3", "forum:calm", "forum:old", "forum:nothing"} & set(
-        k.split(":", 1)[1] for k in store.states("reply:")))
+    assert not {"forum:c3", "forum:calm", "forum:old", "forum:nothing"} & {
+        k.split(":", 1)[1] for k in store.states("reply:")}
