@@ -89,31 +89,43 @@ def tier_of(platform: str, content_type: str | None, followers: int | None,
     return None
 
 
+class Answers:
+    """What a brand's official replies answer: the mentions up their parent chains (`parent`: mention id →
+    its parent's id, for the mentions known), and in their threads what came before a floor reply, or
+    the thread's first post before any reply in it. Decided mention by mention, so a queue walk needs
+    only the official replies and their chains, not their threads."""
+
+    def __init__(self, official: list[Mention], parent: dict[str, str | None]) -> None:
+        self.chains: set[str] = set()
+        self.floor_after: dict[str, datetime] = {}  # thread → latest official floor reply: answers all before it
+        self.root_answered: dict[str, datetime] = {}  # thread → latest official reply anywhere in it
+        for r in official:
+            seen, node = set(), r.parent_id
+            while node and node not in seen:
+                seen.add(node)
+                self.chains.add(node)
+                node = parent.get(node)
+            if r.thread_id and (r.parent_id is None or r.parent_id == r.thread_id):
+                self.floor_after[r.thread_id] = max(self.floor_after.get(r.thread_id, r.published_at), r.published_at)
+            if r.thread_id:
+                self.root_answered[r.thread_id] = max(self.root_answered.get(r.thread_id, r.published_at),
+                                                      r.published_at)
+
+    def __contains__(self, m: Mention) -> bool:
+        if m.id in self.chains:
+            return True
+        if not m.thread_id:
+            return False
+        if m.thread_id in self.floor_after and m.published_at <= self.floor_after[m.thread_id]:
+            return True
+        is_root = m.parent_id is None and m.content_type == "post"
+        return is_root and m.thread_id in self.root_answered and m.published_at <= self.root_answered[m.thread_id]
+
+
 def answered_ids(mentions: list[Mention], official: list[Mention]) -> set[str]:
     """Ids of mentions an official reply answers: its parent chain, or a later floor reply in the thread."""
-    parent = {m.id: m.parent_id for m in mentions}
-    answered: set[str] = set()
-    floor_after: dict[str, datetime] = {}  # thread → earliest official reply that answers the whole thread so far
-    root_answered: dict[str, datetime] = {}
-    for r in official:
-        seen, node = set(), r.parent_id
-        while node and node not in seen:
-            seen.add(node)
-            answered.add(node)
-            node = parent.get(node)
-        if r.thread_id and (r.parent_id is None or r.parent_id == r.thread_id):
-            floor_after[r.thread_id] = max(floor_after.get(r.thread_id, r.published_at), r.published_at)
-        if r.thread_id:
-            root_answered[r.thread_id] = max(root_answered.get(r.thread_id, r.published_at), r.published_at)
-    for m in mentions:
-        if not m.thread_id:
-            continue
-        if m.thread_id in floor_after and m.published_at <= floor_after[m.thread_id]:
-            answered.add(m.id)
-        is_root = m.parent_id is None and m.content_type == "post"
-        if is_root and m.thread_id in root_answered and m.published_at <= root_answered[m.thread_id]:
-            answered.add(m.id)
-    return answered
+    answers = Answers(official, {m.id: m.parent_id for m in mentions})
+    return answers.chains | {m.id for m in mentions if m in answers}
 
 
 class ReplyDesk:
@@ -165,9 +177,9 @@ class ReplyDesk:
         a time, less those its official replies answered (read first: they are few) and those marked."""
         reply = self.config.reply
         window = Query(brand=b.name, start=now - reply.lookback, end=now + timedelta(minutes=1))
-        done = answered_ids(*self._answers(b, window)) if b.official_accounts else set()
+        done = self._answered(b, window) if b.official_accounts else Answers([], {})
         for page in self.store.pages(replace(window, sentiments=("negative",)), self.page):
-            tiered = [(m, tier) for m in page if m.id not in done and not self.official.is_official(m, b.name)
+            tiered = [(m, tier) for m in page if m not in done and not self.official.is_official(m, b.name)
                       and (tier := tier_for(m, reply.sla)) is not None]
             marks = load_marks(self.store, [m.id for m, _ in tiered])
             for m, tier in tiered:
@@ -280,12 +292,31 @@ class ReplyDesk:
         marks = (Mark.from_dict(v) for v in self.store.states(PREFIX, limit=MARKS).values() if v)
         return {m.mention_id: m.handled_at for m in marks if m.handled_at and m.handled_at >= start}
 
+    def _answered(self, b: BrandConfig, window: Query) -> Answers:
+        """What the brand's official posts and replies of the window answer: those, and the parent chains
+        they reply to, read by id (an indexed lookup on both stores; only the window's mentions of the
+        brand count, as in answered_ids over the window)."""
+        official = [m for m in self._every(self._official_query(b, window)) if self.official.is_official(m, b.name)]
+        parent = {m.id: m.parent_id for m in official}
+        wanted = {m.parent_id for m in official if m.parent_id} - set(parent)
+        while wanted:
+            ids = sorted(wanted)
+            found = [m for n in range(0, len(ids), CHUNK)
+                     for m in self.store.find(Query(ids=tuple(ids[n:n + CHUNK])), limit=CHUNK)
+                     if b.name in m.brands and window.start <= m.published_at < window.end]
+            parent.update((m.id, m.parent_id) for m in found)
+            wanted = {m.parent_id for m in found if m.parent_id} - set(parent)
+        return Answers(official, parent)
+
+    def _official_query(self, b: BrandConfig, window: Query) -> Query:
+        accounts = tuple(dict.fromkeys(a for names in b.official_accounts.values() for a in names))
+        return replace(window, written_by=accounts)
+
     def _answers(self, b: BrandConfig, window: Query) -> tuple[list[Mention], list[Mention]]:
         """The mentions of the window that the brand's official posts and replies may answer (the official
         ones, the threads they posted in, the parent chains they reply to: answered_ids' rule needs no
         more), and those official ones."""
-        accounts = tuple(dict.fromkeys(a for names in b.official_accounts.values() for a in names))
-        official = [m for m in self._every(replace(window, written_by=accounts)) if self.official.is_official(m, b.name)]
+        official = [m for m in self._every(self._official_query(b, window)) if self.official.is_official(m, b.name)]
         rows = {m.id: m for m in official}
         threads = sorted({r.thread_id for r in official if r.thread_id})
         for n in range(0, len(threads), CHUNK):
