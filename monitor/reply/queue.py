@@ -5,7 +5,7 @@ whose parent chain reaches it), or, on a thread page, posted in the same thread 
 or any reply under the thread's first post); or when someone marked it handled. Snoozed items wait.
 The queue is computed from the store each time, so a crawl that brings the official reply empties it.
 It is read a page at a time (Store.pages, oldest first), so it is complete however big a brand is, in
-memory bounded by a page per brand and the mentions the brand's official replies answer.
+memory bounded by a page per brand and the brand's official replies with the parent chains they answer.
 """
 
 from __future__ import annotations

@@ -45,6 +45,11 @@ def complaints() -> tuple[list[Mention], dict[str, Mark]]:
              content_type="comment"),  # answers c3 in its comment tree
         post("f10", NOW - 19 * 60 * M + 10 * M, thread="c10", parent="c10", content_type="comment"),
         post("r10", NOW - 10 * M, label="positive", author="阿杰", thread="c10"),  # floor reply: c10 and f10
+        # deep in c31's comments: the official reply under k1 answers d1 above it (two reads up), not d2
+        post("d1", NOW - 15 * 60 * M, thread="c31", parent="c31", content_type="comment"),
+        post("d2", NOW - 15 * 60 * M + M, thread="c31", parent="c31", content_type="comment"),
+        post("k1", NOW - 14 * 60 * M, label="neutral", thread="c31", parent="d1", content_type="reply"),
+        post("r1", NOW - 13 * 60 * M, label="neutral", author="阿杰", thread="c31", parent="k1", content_type="reply"),
         post("own", NOW - 3 * 60 * M, author="阿杰"),  # the brand's own negative post is no complaint
         post("old", NOW - LOOKBACK - 60 * M),  # older than the lookback: left out
         post("other", NOW - 3 * 60 * M, brand="云朵奶茶"),
@@ -97,8 +102,9 @@ def test_every_complaint_is_queued_whatever_the_page_size_as_each_mention_says(s
     assert queued(desk.items()) == want
     assert len(want) == 42 and {s for _, _, s in want} == {BREACHED, DUE_SOON, OK}
     ids = {i for i, _, _ in want}
-    assert {"forum:c0", "forum:c44", "forum:c22", "forum:other"} <= ids  # first, last, snoozed no more
-    assert not ids & {"forum:c3", "forum:c10", "forum:f10", "forum:c20", "forum:c21", "forum:own", "forum:old"}
+    assert {"forum:c0", "forum:c44", "forum:c22", "forum:other", "forum:d2"} <= ids  # first, last, snoozed no more
+    assert not ids & {"forum:c3", "forum:c10", "forum:f10", "forum:c20", "forum:c21", "forum:c31", "forum:d1",
+                      "forum:own", "forum:old"}
     assert queued(desk.items(include_snoozed=True)) == expected(rows, marks, include_snoozed=True)
     assert queued(ReplyDesk(config(), store, FakeClock(NOW), page=1000).items(BRAND)) == [
         w for w in want if w[1] == BRAND]
