@@ -76,13 +76,16 @@ def settings(lookback: timedelta) -> Settings:
                     playbooks=playbooks)
 
 
-def timed(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
+def timed(fns, repeat: int) -> list[tuple[float, object]]:
+    """Median seconds and last answer of each function, run in turn `repeat` times (a shared machine's
+    load changes alike for each)."""
+    times, out = [[] for _ in fns], [None for _ in fns]
     for _ in range(repeat):
-        started = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), out
+        for k, fn in enumerate(fns):
+            started = time.perf_counter()
+            out[k] = fn()
+            times[k].append(time.perf_counter() - started)
+    return [(statistics.median(t), o) for t, o in zip(times, out)]
 
 
 def peak_bytes(fn) -> int:
@@ -114,8 +117,8 @@ def main() -> None:
         paged = ReplyDesk(cfg.config, store, FakeClock(now))
         whole = ReplyDesk(cfg.config, store, FakeClock(now), page=10 ** 9)
         sla_findings(cfg, store, now, whole)  # warms SQLite's cache for both
-        project, findings = timed(lambda: sla_findings(cfg, store, now, paged), args.repeat)
-        baseline, unpaged = timed(lambda: sla_findings(cfg, store, now, whole), args.repeat)
+        (project, findings), (baseline, unpaged) = timed(
+            [lambda: sla_findings(cfg, store, now, paged), lambda: sla_findings(cfg, store, now, whole)], args.repeat)
         assert [f.figures for f in findings] == [f.figures for f in unpaged]
         items = paged.items()
         top = BRANDS[0]
