@@ -41,7 +41,7 @@ def _desk(config_path: Path):
               help="Show this many items; the total counts them all.")
 @click.option("--link", "link", is_flag=True, help="Print a signed link to the queue's phone page (needs "
               "http.public_url and http.ack_secret) and exit.")
-@click.option("--json", "as_json", is_flag=True, help='One JSON object: {"items": [...]}.')
+@click.option("--json", "as_json", is_flag=True, help='One JSON object: {"items": [...], "total", "shown", "breached", "states": {state: n}}.')
 @click.pass_context
 def queue(ctx: click.Context, config_path: Path, brand: str | None, include_snoozed: bool, states: tuple[str, ...],
           order: str, limit: int, link: bool, as_json: bool) -> None:
