@@ -203,7 +203,7 @@ def _poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
-def write_config(folder: Path, es_url: str | None, prefix: str) -> Path:
+def write_config(folder: Path, es_url: str | None, prefix: str, bulk_concurrency: int | None = None) -> Path:
     lines = [f"state_dir: {folder / 'state'}", f"rules_dir: {ROOT / 'rules'}", "timezone: Asia/Shanghai", "brands:"]
     for i, brand in enumerate(BRANDS):
         rivals = [BRANDS[(i + 1) % len(BRANDS)], BRANDS[(i + 2) % len(BRANDS)]]
@@ -216,6 +216,8 @@ def write_config(folder: Path, es_url: str | None, prefix: str) -> Path:
     if es_url:
         lines += ["store:", "  backend: elasticsearch", "  elasticsearch:", f"    url: {es_url}",
                   f"    index_prefix: {prefix}"]
+        if bulk_concurrency is not None:
+            lines.append(f"    bulk_concurrency: {bulk_concurrency}")
     path = folder / "config.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -368,7 +370,7 @@ KEPT = "filled.json"  # in a --keep folder: what was stored and the stream's tim
 
 
 def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate_at: int | None = None,
-        keep: Path | None = None, reuse: Path | None = None) -> dict:
+        keep: Path | None = None, reuse: Path | None = None, bulk_concurrency: int | None = None) -> dict:
     from monitor.store import open_store
 
     if reuse:
@@ -381,9 +383,11 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
         folder = keep or Path(tempfile.mkdtemp(prefix="brandmon-scale-"))
         folder.mkdir(parents=True, exist_ok=True)
         prefix = f"bench-scale-{uuid.uuid4().hex[:8]}"
-        settings = load_settings(write_config(folder, es_url if store_kind == "elasticsearch" else None, prefix))
+        settings = load_settings(write_config(folder, es_url if store_kind == "elasticsearch" else None, prefix,
+                                              bulk_concurrency))
     if settings.config.store.elasticsearch:
         prefix = settings.config.store.elasticsearch.index_prefix
+        bulk_concurrency = settings.config.store.elasticsearch.bulk_concurrency
     store = open_store(settings.config)
     store.ensure_setup()
     if reuse:
@@ -463,7 +467,8 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
             # on a shared machine the wall-clock rates follow the neighbours' load; CPU rates follow the work
 
             "detail": {"store": store_kind, "sizes": rows, "mentions_per_day": PER_DAY, "batch": BATCH,
-                       "brands": len(BRANDS), "ingest_ratio": "largest / smallest ingest_per_s",
+                       "brands": len(BRANDS), "bulk_concurrency": bulk_concurrency,
+                       "ingest_ratio": "largest / smallest ingest_per_s",
                        "ingest_cpu_ratio": round(rows[-1]["ingest_per_cpu_s"] / rows[0]["ingest_per_cpu_s"], 3)
                        if not reuse else None, "reused": str(reuse) if reuse else None,
                        "project_is": "cycle_20_brands_s at the largest size",
@@ -483,10 +488,12 @@ def main() -> None:
     parser.add_argument("--reuse", type=Path, metavar="DIR",
                         help="measure the store a --keep run left in DIR again, without filling (--store, --es "
                              "and --sizes come from it); delete DIR and, on Elasticsearch, its indices by hand after")
+    parser.add_argument("--bulk-concurrency", type=int, metavar="N",
+                        help="Elasticsearch: the store's bulk_concurrency (default: the store's default, 2)")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     result = run(args.store, args.es, sizes, lambda line: print(f"scale: {line}", file=sys.stderr, flush=True),
-                 args.migrate_at, args.keep, args.reuse)
+                 args.migrate_at, args.keep, args.reuse, args.bulk_concurrency)
     print(json.dumps(result, ensure_ascii=False))
 
 
