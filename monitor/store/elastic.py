@@ -383,6 +383,13 @@ class ElasticStore(Store):
         hits = self._mentions(query=es_query(query), size=min(limit, MAX_RESULTS), sort=sort)["hits"]["hits"]
         return [mention_from(h["_source"]) for h in hits]
 
+    def find_page(self, query: Query, size: int, after: Any = None) -> tuple[list[Mention], Any]:
+        """search_after on (@timestamp, id): the cursor is the last hit's sort values."""
+        size = min(size, MAX_RESULTS)
+        hits = self._mentions(query=es_query(query), size=size, sort=[{"@timestamp": "asc"}, {"id": "asc"}],
+                              track_total_hits=False, **({"search_after": list(after)} if after else {}))["hits"]["hits"]
+        return [mention_from(h["_source"]) for h in hits], (tuple(hits[-1]["sort"]) if len(hits) == size else None)
+
     def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
         hits = self._mentions(query=es_query(query), size=min(limit, MAX_RESULTS), _source=list(fields),
                               sort=[{"@timestamp": "desc"}, {"id": "desc"}])["hits"]["hits"]
@@ -812,9 +819,10 @@ def es_query(q: Query) -> dict[str, Any]:
         f.append({"terms": {"id": list(q.ids)}})
     if q.threads:
         f.append({"terms": {"thread_id": list(q.threads)}})
-    if q.written_by:
-        f.append({"bool": {"should": [{"terms": {"author.name": list(q.written_by)}},
-                                      {"terms": {"author.id": list(q.written_by)}}], "minimum_should_match": 1}})
+    if q.written_by:  # case ignored (matching.handle): a term per name, few official accounts per brand
+        f.append({"bool": {"should": [{"term": {field: {"value": name, "case_insensitive": True}}}
+                                      for name in q.written_by for field in ("author.name", "author.id")],
+                           "minimum_should_match": 1}})
     if q.known_time:  # absent in older indices: known
         f.append({"bool": {"must_not": {"term": {"time_unknown": True}}}})
     if q.start or q.end:

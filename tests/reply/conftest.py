@@ -12,7 +12,9 @@ from string import Template
 import pytest
 
 from monitor.demo.site import DemoSite
+from monitor.store.sqlite import SqliteStore
 from tests.conftest import ROOT
+from tests.es.node import elastic_store, es, es_prefix, es_url  # noqa: F401  (fixtures)
 
 DEMO_RULES = ROOT / "monitor" / "demo" / "rules"
 
@@ -85,3 +87,14 @@ def queue_json(config: Path, *extra: str) -> dict:
     proc = brandmon("queue", "-c", str(config), "--json", *extra)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def store(request, tmp_path):
+    """A fresh store of each backend: the embedded one and the shared Elasticsearch node (own indices)."""
+    if request.param == "elasticsearch":
+        yield request.getfixturevalue("elastic_store")
+        return
+    backend = SqliteStore(tmp_path / "brandmon.db")
+    yield backend
+    backend.close()
