@@ -1,18 +1,21 @@
-"""Indexing rate into Elasticsearch: the store's own path against raw `helpers.bulk`, same documents.
+"""Indexing rate into Elasticsearch: the store's own path against raw elasticsearch-py, same documents.
 
 `project` is ElasticStore.upsert fed batch by batch as crawls feed it (per batch: where does each
-mention live now, then one bulk request), then a count, as the rules read right after a crawl
-(it refreshes first). `baseline` is elasticsearch-py's helpers.bulk of the same documents into the
-same monthly indices, with one refresh at the end. Each round uses fresh indices (same template) and deletes them after; the
-rates are medians over the rounds, alternating which goes first.
+mention live now, the bulk requests, `--concurrency` of them in flight, and the rollup counts), then a
+count, as the rules read right after a crawl (it refreshes first). `baseline` is elasticsearch-py's
+helpers.parallel_bulk of the same documents into the same monthly indices with as many threads and the same
+request size, one refresh at the end (with --concurrency 1, helpers.bulk); detail.serial_bulk is
+helpers.bulk (one request after another). Each round uses fresh indices (same template) and deletes them
+after; the rates are medians over the rounds, rotating which goes first.
 
-    python bench/index.py --es http://127.0.0.1:9200 [--mentions 20000] [--batch 500] [--rounds 5]
+    python bench/index.py --es http://127.0.0.1:9200 [--mentions 20000] [--batch 500] [--rounds 5] [--concurrency 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -55,8 +58,8 @@ def mentions(n: int, seed: int) -> list[Mention]:
     return out
 
 
-def project(url: str, prefix: str, docs: list[Mention], batch: int) -> float:
-    store = ElasticStore(ElasticConfig(url=url, index_prefix=prefix))
+def project(url: str, prefix: str, docs: list[Mention], batch: int, concurrency: int) -> float:
+    store = ElasticStore(ElasticConfig(url=url, index_prefix=prefix, bulk_concurrency=concurrency))
     store.ensure_setup()
     started = time.perf_counter()
     for i in range(0, len(docs), batch):
@@ -68,12 +71,17 @@ def project(url: str, prefix: str, docs: list[Mention], batch: int) -> float:
     return seconds
 
 
-def baseline(es: Elasticsearch, prefix: str, docs: list[Mention], batch: int) -> float:
+def raw(es: Elasticsearch, prefix: str, docs: list[Mention], batch: int, threads: int) -> float:
+    """helpers.bulk (threads 1) or helpers.parallel_bulk, requests of `batch` documents."""
     layout = Layout(prefix)
     install(es, layout)
     started = time.perf_counter()
-    ok, errors = helpers.bulk(es, ({"_index": layout.month_index(m.published_at), "_id": m.id,
-                                    "_source": mention_doc(m)} for m in docs), chunk_size=batch)
+    actions = ({"_index": layout.month_index(m.published_at), "_id": m.id, "_source": mention_doc(m)} for m in docs)
+    if threads == 1:
+        ok, errors = helpers.bulk(es, actions, chunk_size=batch)
+    else:
+        results = list(helpers.parallel_bulk(es, actions, thread_count=threads, chunk_size=batch))
+        ok, errors = sum(1 for done, _ in results if done), [info for done, info in results if not done]
     es.indices.refresh(index=layout.mentions)
     seconds = time.perf_counter() - started
     assert ok == len(docs) and not errors
@@ -94,14 +102,22 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500, help="mentions per upsert / bulk chunk")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--concurrency", type=int, default=2,
+                        help="the store's bulk_concurrency, and the baseline's parallel_bulk threads")
     args = parser.parse_args()
     docs = mentions(args.mentions, args.seed)
     es = Elasticsearch(args.es, request_timeout=120)
-    rates: dict[str, list[float]] = {"project": [], "baseline": []}
-    runs = {"project": lambda p: project(args.es, p, docs, args.batch),
-            "baseline": lambda p: baseline(es, p, docs, args.batch)}
+    # the store splits a batch into `concurrency` requests of at least 100 (monitor/store/elastic_bulk.py)
+    share = max(1, min(args.concurrency, args.batch // 100))
+    request = -(-args.batch // share)
+    runs = {"project": lambda p: project(args.es, p, docs, args.batch, args.concurrency),
+            "baseline": lambda p: raw(es, p, docs, request, args.concurrency)}
+    if args.concurrency > 1:
+        runs["serial_bulk"] = lambda p: raw(es, p, docs, args.batch, 1)
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    names = list(runs)
     for r in range(args.rounds):
-        for name in (("project", "baseline") if r % 2 == 0 else ("baseline", "project")):
+        for name in names[r % len(names):] + names[:r % len(names)]:
             prefix = f"brandmon-bench-{uuid.uuid4().hex[:8]}"
             try:
                 seconds = runs[name](prefix)
@@ -109,18 +125,24 @@ def main() -> None:
             finally:
                 drop(es, prefix)
             rates[name].append(len(docs) / seconds)
-            print(f"round {r + 1} {name:<8}: {len(docs)} mentions in {seconds:.2f} s = {rates[name][-1]:,.0f}/s",
+            print(f"round {r + 1} {name:<11}: {len(docs)} mentions in {seconds:.2f} s = {rates[name][-1]:,.0f}/s",
                   file=sys.stderr)
     es.close()
-    project_rate, baseline_rate = (statistics.median(rates[n]) for n in ("project", "baseline"))
+    medians = {name: statistics.median(v) for name, v in rates.items()}
     print(json.dumps({
         "metric": "index_rate", "unit": "mentions/s",
-        "project": round(project_rate), "baseline": round(baseline_rate),
-        "ratio": round(project_rate / baseline_rate, 3),
+        "project": round(medians["project"]), "baseline": round(medians["baseline"]),
+        "ratio": round(medians["project"] / medians["baseline"], 3),
         "detail": {"mentions": args.mentions, "batch": args.batch, "rounds": args.rounds,
+                   "concurrency": args.concurrency, "load_1m": round(os.getloadavg()[0], 1),
+                   "serial_bulk": round(medians["serial_bulk"]) if "serial_bulk" in medians else None,
                    "rates": {n: [round(x) for x in v] for n, v in rates.items()},
-                   "project_path": "ElasticStore.upsert per batch (ids lookup + bulk), then a count",
-                   "baseline_path": "helpers.bulk, one refresh at the end"},
+                   "project_path": f"ElasticStore.upsert per batch of {args.batch} (ids lookup, bulk requests "
+                                   f"{args.concurrency} in flight, rollup counts), then a count",
+                   "baseline_path": (f"helpers.parallel_bulk, {args.concurrency} threads, requests of {request}"
+                                     if args.concurrency > 1 else f"helpers.bulk, requests of {request}")
+                                    + ", one refresh at the end",
+                   "serial_bulk_path": f"helpers.bulk, requests of {args.batch}, one refresh at the end"},
     }, ensure_ascii=False))
 
 

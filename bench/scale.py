@@ -9,7 +9,8 @@ size it measures:
 
 - ingest_per_s: mentions written per second over the last batches before reaching the size (and
   ingest_per_cpu_s, per second of this process's CPU: on a shared machine, what the work costs); over the
-  whole fill of each size, fill_py_cpu_us_per_mention (the writer's CPU in upsert) and, on Elasticsearch,
+  whole fill of each size, fill_ingest_per_s (mentions written per second spent in upsert: steadier on a shared
+  machine than the last batches' rate), fill_py_cpu_us_per_mention (the writer's CPU in upsert) and, on Elasticsearch,
   fill_es_cpu_us_per_mention (the node's CPU from its stats: where ingest time goes);
 - cycle_20_brands_s: median of 3 evaluations of the shipped rules (rules/) for the 20 brands, one
   minute apart, after a first one that learns the spike baselines (and its CPU seconds);
@@ -203,7 +204,7 @@ def _poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
-def write_config(folder: Path, es_url: str | None, prefix: str) -> Path:
+def write_config(folder: Path, es_url: str | None, prefix: str, bulk_concurrency: int | None = None) -> Path:
     lines = [f"state_dir: {folder / 'state'}", f"rules_dir: {ROOT / 'rules'}", "timezone: Asia/Shanghai", "brands:"]
     for i, brand in enumerate(BRANDS):
         rivals = [BRANDS[(i + 1) % len(BRANDS)], BRANDS[(i + 2) % len(BRANDS)]]
@@ -216,6 +217,8 @@ def write_config(folder: Path, es_url: str | None, prefix: str) -> Path:
     if es_url:
         lines += ["store:", "  backend: elasticsearch", "  elasticsearch:", f"    url: {es_url}",
                   f"    index_prefix: {prefix}"]
+        if bulk_concurrency is not None:
+            lines.append(f"    bulk_concurrency: {bulk_concurrency}")
     path = folder / "config.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -368,7 +371,7 @@ KEPT = "filled.json"  # in a --keep folder: what was stored and the stream's tim
 
 
 def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate_at: int | None = None,
-        keep: Path | None = None, reuse: Path | None = None) -> dict:
+        keep: Path | None = None, reuse: Path | None = None, bulk_concurrency: int | None = None) -> dict:
     from monitor.store import open_store
 
     if reuse:
@@ -381,9 +384,11 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
         folder = keep or Path(tempfile.mkdtemp(prefix="brandmon-scale-"))
         folder.mkdir(parents=True, exist_ok=True)
         prefix = f"bench-scale-{uuid.uuid4().hex[:8]}"
-        settings = load_settings(write_config(folder, es_url if store_kind == "elasticsearch" else None, prefix))
+        settings = load_settings(write_config(folder, es_url if store_kind == "elasticsearch" else None, prefix,
+                                              bulk_concurrency))
     if settings.config.store.elasticsearch:
         prefix = settings.config.store.elasticsearch.index_prefix
+        bulk_concurrency = settings.config.store.elasticsearch.bulk_concurrency
     store = open_store(settings.config)
     store.ensure_setup()
     if reuse:
@@ -398,13 +403,14 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
     try:
         for size in sizes:
             began, from_stored, es_began = time.perf_counter(), stored, es_cpu_s(store)
-            fill_py = 0.0
+            fill_py = fill_wall = 0.0
             while stored < size:
                 batch = next(batches)
                 t, used = time.perf_counter(), time.process_time()
                 result = store.upsert(batch)
                 log.append((len(batch), time.perf_counter() - t, time.process_time() - used))
                 fill_py += log[-1][2]
+                fill_wall += log[-1][1]
                 stored += result.new
                 if len(log) % 200 == 0:
                     progress(f"{stored} stored, {len(batch) / log[-1][1]:.0f}/s")
@@ -422,6 +428,7 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
                    "ingest_per_s": round(n / secs) if secs else None, "ingest_per_cpu_s": round(n / cpu) if cpu else None,
                    # over this size's whole fill: the writer's CPU, and the node's (Elasticsearch, via its stats)
                    "fill_s": round(time.perf_counter() - began),
+                   "fill_ingest_per_s": round(filled / fill_wall) if fill_wall else None,
                    "fill_py_cpu_us_per_mention": round(fill_py / filled * 1e6) if filled else None}
             if es_began is not None and filled:
                 row["fill_es_cpu_us_per_mention"] = round((es_cpu_s(store) - es_began) / filled * 1e6)
@@ -463,7 +470,8 @@ def run(store_kind: str, es_url: str | None, sizes: list[int], progress, migrate
             # on a shared machine the wall-clock rates follow the neighbours' load; CPU rates follow the work
 
             "detail": {"store": store_kind, "sizes": rows, "mentions_per_day": PER_DAY, "batch": BATCH,
-                       "brands": len(BRANDS), "ingest_ratio": "largest / smallest ingest_per_s",
+                       "brands": len(BRANDS), "bulk_concurrency": bulk_concurrency,
+                       "ingest_ratio": "largest / smallest ingest_per_s",
                        "ingest_cpu_ratio": round(rows[-1]["ingest_per_cpu_s"] / rows[0]["ingest_per_cpu_s"], 3)
                        if not reuse else None, "reused": str(reuse) if reuse else None,
                        "project_is": "cycle_20_brands_s at the largest size",
@@ -483,10 +491,12 @@ def main() -> None:
     parser.add_argument("--reuse", type=Path, metavar="DIR",
                         help="measure the store a --keep run left in DIR again, without filling (--store, --es "
                              "and --sizes come from it); delete DIR and, on Elasticsearch, its indices by hand after")
+    parser.add_argument("--bulk-concurrency", type=int, metavar="N",
+                        help="Elasticsearch: the store's bulk_concurrency (default: the store's default, 2)")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     result = run(args.store, args.es, sizes, lambda line: print(f"scale: {line}", file=sys.stderr, flush=True),
-                 args.migrate_at, args.keep, args.reuse)
+                 args.migrate_at, args.keep, args.reuse, args.bulk_concurrency)
     print(json.dumps(result, ensure_ascii=False))
 
 

@@ -181,7 +181,8 @@ def queue_page(daemon, params: dict[str, str], done: str = "") -> Page:
     desk = _desk(daemon)
     now = desk.clock.now()
     zone = daemon.settings.config.zone
-    items = desk.items()
+    listing = desk.listing()
+    items = listing.items
     hidden = _hidden(params)
     cards = []
     for item in items:
@@ -208,7 +209,8 @@ def queue_page(daemon, params: dict[str, str], done: str = "") -> Page:
             f"<select name='for'>{snooze}</select>"
             "<button name='action' value='snooze' class='secondary'>暂缓</button></div></form></li>")
     head = f"<p class='done' role='status'>{escape(done)}</p>" if done else ""
-    head += f"<p>待回复 {len(items)} 条，最早的在前。</p>"
+    head += f"<p>待回复 {listing.total} 条，最早的在前" + (f"，显示前 {len(items)} 条" if listing.total > len(items)
+                                                          else "") + "。</p>"
     body = head + (f"<ol class='queue'>{''.join(cards)}</ol>" if cards else "<p>回复队列为空。</p>")
     return Page(200, "回复队列", body)
 

@@ -33,16 +33,23 @@ def _desk(config_path: Path):
 @CONFIG_OPTION
 @click.option("--brand", default=None, help="Only this brand.")
 @click.option("--all", "include_snoozed", is_flag=True, help="Include snoozed items.")
+@click.option("--state", "states", multiple=True, type=click.Choice(["breached", "due_soon", "ok", "snoozed"]),
+              help="Only items in this SLA state (repeat for several; snoozed needs --all).")
+@click.option("--sort", "order", type=click.Choice(["age", "due"]), default="age", show_default=True,
+              help="age: oldest first; due: the soonest due (most urgent) first.")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Show this many items; the total counts them all.")
 @click.option("--link", "link", is_flag=True, help="Print a signed link to the queue's phone page (needs "
               "http.public_url and http.ack_secret) and exit.")
-@click.option("--json", "as_json", is_flag=True, help='One JSON object: {"items": [...]}.')
+@click.option("--json", "as_json", is_flag=True, help='One JSON object: {"items": [...], "total", "shown", "breached", "states": {state: n}}.')
 @click.pass_context
-def queue(ctx: click.Context, config_path: Path, brand: str | None, include_snoozed: bool, link: bool,
-          as_json: bool) -> None:
+def queue(ctx: click.Context, config_path: Path, brand: str | None, include_snoozed: bool, states: tuple[str, ...],
+          order: str, limit: int, link: bool, as_json: bool) -> None:
     """Negative mentions no official account has answered and nobody marked handled, oldest first,
     each with its link, author reach, category, age and SLA state (ok, due_soon, breached).
 
-    Act on one with `brandmon queue assign|handle|snooze|reopen ID`.
+    Shows the first --limit items and how many there are in all (the whole queue is read, a page at a
+    time, however big a brand is). Act on one with `brandmon queue assign|handle|snooze|reopen ID`.
     """
     ctx.obj = {"config_path": config_path}
     if ctx.invoked_subcommand is not None:
@@ -55,19 +62,25 @@ def queue(ctx: click.Context, config_path: Path, brand: str | None, include_snoo
         if brand is not None and brand not in {b.name for b in settings.config.brands}:
             raise click.BadParameter(f"unknown brand '{brand}'", param_hint="--brand")
         now = desk.clock.now()
-        items = desk.items(brand, include_snoozed)
+        listing = desk.listing(brand, include_snoozed, limit, order, states)
     finally:
         desk.store.close()
+    items = listing.items
     rows = [i.to_dict(now) for i in items]
     if as_json:
-        _emit_json({"items": rows, "total": len(rows),
-                    "breached": sum(r["sla_state"] == "breached" for r in rows)})
+        _emit_json({"items": rows, "total": listing.total, "shown": len(rows),
+                    "breached": listing.states.get("breached", 0), "states": listing.states})
         return
     if not rows:
-        click.echo(t("回复队列为空：没有待回复的负面提及", "the reply queue is empty"))
+        click.echo(t("回复队列为空：没有待回复的负面提及", "the reply queue is empty") if not listing.states else
+                   t(f"没有所选状态的条目（队列共 {sum(listing.states.values())} 条）",
+                     f"no items in those states ({sum(listing.states.values())} queued)"))
         return
     zone = settings.config.zone
-    click.echo(t(f"待回复 {len(rows)} 条（最早的在前）", f"{len(rows)} unanswered, oldest first"))
+    first = t("最早的在前", "oldest first") if order == "age" else t("最紧急的在前", "soonest due first")
+    breached = listing.states.get("breached", 0)
+    click.echo(t(f"待回复 {listing.total} 条，已超时 {breached} 条；显示 {len(rows)} 条（{first}）",
+                 f"{listing.total} unanswered, {breached} breached; showing {len(rows)} ({first})"))
     for item, r in zip(items, rows):
         state = t(STATE_ZH.get(r["sla_state"], r["sla_state"]), r["sla_state"])
         who = f"{r['author'] or t('匿名', 'anonymous')}" + (f"（{r['followers']} 粉丝）" if r["followers"] else "")
@@ -77,6 +90,9 @@ def queue(ctx: click.Context, config_path: Path, brand: str | None, include_snoo
         text = " ".join(r["text"].split())
         click.echo(f"    {text[:60]}{'…' if len(text) > 60 else ''}")
         click.echo(f"    {r['url']}   id={r['id']}")
+    if listing.total > len(rows):
+        click.echo(t(f"还有 {listing.total - len(rows)} 条未显示（--limit 显示更多）",
+                     f"{listing.total - len(rows)} more not shown (--limit to show more)"))
 
 
 def _print_link(config_path: Path, as_json: bool) -> None:

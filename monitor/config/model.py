@@ -567,6 +567,9 @@ class ElasticConfig(Strict):
     index_prefix: str = Field(default="brandmon", pattern=r"^[a-z0-9_-]+$")
     username: str | None = None
     password: str | None = None
+    # bulk requests in flight at once per write (as Beats' `worker`, parallel_bulk's `thread_count`): 2 lets a
+    # node index on two cores while the writer encodes the next chunk; 1 sends one request after another
+    bulk_concurrency: int = Field(default=2, ge=1, le=8)
 
 
 class RetentionConfig(Strict):

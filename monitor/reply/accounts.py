@@ -1,4 +1,5 @@
-"""Which mentions the brand itself wrote: its official accounts, per platform, by author id or name."""
+"""Which mentions the brand itself wrote: its official accounts, per platform, by author id or name
+(case ignored, as the stores' Query.written_by: monitor/store/matching.handle)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterable
 
 from monitor.config.model import BrandConfig
 from monitor.mention import Mention
+from monitor.store.matching import handle
 
 
 class OfficialAccounts:
@@ -15,7 +17,7 @@ class OfficialAccounts:
             for platform, accounts in brand.official_accounts.items():
                 table = self._by_platform.setdefault(platform, {})
                 for account in accounts:
-                    table.setdefault(account.casefold(), []).append(brand.name)
+                    table.setdefault(handle(account), []).append(brand.name)
 
     def __bool__(self) -> bool:
         return bool(self._by_platform)
@@ -27,7 +29,7 @@ class OfficialAccounts:
             return []
         found: list[str] = []
         for key in (mention.author.id, mention.author.name):
-            for brand in table.get((key or "").casefold(), []) if key else []:
+            for brand in table.get(handle(key), []) if key else []:
                 if brand not in found:
                     found.append(brand)
         return found

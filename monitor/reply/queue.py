@@ -4,12 +4,18 @@ A mention is answered when one of the brand's official accounts replied in its c
 whose parent chain reaches it), or, on a thread page, posted in the same thread after it (a floor reply,
 or any reply under the thread's first post); or when someone marked it handled. Snoozed items wait.
 The queue is computed from the store each time, so a crawl that brings the official reply empties it.
+It is read a page at a time (Store.pages, oldest first), so it is complete however big a brand is, in
+memory bounded by a page per brand and the brand's official replies with the parent chains they answer.
 """
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import islice, takewhile
 from typing import Any
 
 from monitor.clock import Clock, utc
@@ -19,12 +25,13 @@ from monitor.reply.accounts import OfficialAccounts
 from monitor.reply.marks import PREFIX, Mark, load_marks, save_mark
 from monitor.store.base import Query, Store
 
-SCAN = 20_000  # mentions of one brand read per lookback window for the live queue
-PAGE = 5_000  # mentions read at once by every(); a window holding more is read in halves
-SPLIT_FLOOR = timedelta(seconds=1)  # …down to this: more in one second than a page is read as a page
+PAGE = 1_000  # mentions read at once while walking a window (Store.pages)
+SHOWN = 50  # items a list of the queue shows unless asked for more (the CLI's --limit, the phone page)
 CHUNK = 500  # ids or threads asked for in one query
 MARKS = 1_000_000  # reply marks read for a report: one per mention someone assigned, handled or snoozed
 OK, DUE_SOON, BREACHED, SNOOZED = "ok", "due_soon", "breached", "snoozed"
+STATES = (BREACHED, DUE_SOON, OK, SNOOZED)
+ORDERS = ("age", "due")  # oldest first; soonest due (most urgent) first
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,16 @@ class QueueItem:
         }
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What a list of the queue shows: its first items in the asked order, how many items there are of
+    the states asked for (`total`), and of every state (`states`)."""
+
+    items: list[QueueItem]
+    total: int
+    states: dict[str, int]
+
+
 def tier_for(mention: Mention, tiers: tuple[SlaTier, ...]) -> SlaTier | None:
     return tier_of(mention.platform, mention.content_type, mention.author.followers, tiers)
 
@@ -72,58 +89,102 @@ def tier_of(platform: str, content_type: str | None, followers: int | None,
     return None
 
 
+class Answers:
+    """What a brand's official replies answer: the mentions up their parent chains (`parent`: mention id →
+    its parent's id, for the mentions known), and in their threads what came before a floor reply, or
+    the thread's first post before any reply in it. Decided mention by mention, so a queue walk needs
+    only the official replies and their chains, not their threads."""
+
+    def __init__(self, official: list[Mention], parent: dict[str, str | None]) -> None:
+        self.chains: set[str] = set()
+        self.floor_after: dict[str, datetime] = {}  # thread → latest official floor reply: answers all before it
+        self.root_answered: dict[str, datetime] = {}  # thread → latest official reply anywhere in it
+        for r in official:
+            seen, node = set(), r.parent_id
+            while node and node not in seen:
+                seen.add(node)
+                self.chains.add(node)
+                node = parent.get(node)
+            if r.thread_id and (r.parent_id is None or r.parent_id == r.thread_id):
+                self.floor_after[r.thread_id] = max(self.floor_after.get(r.thread_id, r.published_at), r.published_at)
+            if r.thread_id:
+                self.root_answered[r.thread_id] = max(self.root_answered.get(r.thread_id, r.published_at),
+                                                      r.published_at)
+
+    def __contains__(self, m: Mention) -> bool:
+        if m.id in self.chains:
+            return True
+        if not m.thread_id:
+            return False
+        if m.thread_id in self.floor_after and m.published_at <= self.floor_after[m.thread_id]:
+            return True
+        is_root = m.parent_id is None and m.content_type == "post"
+        return is_root and m.thread_id in self.root_answered and m.published_at <= self.root_answered[m.thread_id]
+
+
 def answered_ids(mentions: list[Mention], official: list[Mention]) -> set[str]:
     """Ids of mentions an official reply answers: its parent chain, or a later floor reply in the thread."""
-    parent = {m.id: m.parent_id for m in mentions}
-    answered: set[str] = set()
-    floor_after: dict[str, datetime] = {}  # thread → earliest official reply that answers the whole thread so far
-    root_answered: dict[str, datetime] = {}
-    for r in official:
-        seen, node = set(), r.parent_id
-        while node and node not in seen:
-            seen.add(node)
-            answered.add(node)
-            node = parent.get(node)
-        if r.thread_id and (r.parent_id is None or r.parent_id == r.thread_id):
-            floor_after[r.thread_id] = max(floor_after.get(r.thread_id, r.published_at), r.published_at)
-        if r.thread_id:
-            root_answered[r.thread_id] = max(root_answered.get(r.thread_id, r.published_at), r.published_at)
-    for m in mentions:
-        if not m.thread_id:
-            continue
-        if m.thread_id in floor_after and m.published_at <= floor_after[m.thread_id]:
-            answered.add(m.id)
-        is_root = m.parent_id is None and m.content_type == "post"
-        if is_root and m.thread_id in root_answered and m.published_at <= root_answered[m.thread_id]:
-            answered.add(m.id)
-    return answered
+    answers = Answers(official, {m.id: m.parent_id for m in mentions})
+    return answers.chains | {m.id for m in mentions if m in answers}
 
 
 class ReplyDesk:
     """The queue and what people do with it: assign, mark handled with a note, snooze."""
 
-    def __init__(self, config: Config, store: Store, clock: Clock | None = None) -> None:
+    def __init__(self, config: Config, store: Store, clock: Clock | None = None, page: int = PAGE) -> None:
         self.config = config
         self.store = store
         self.clock = clock or Clock()
+        self.page = page
         self.official = OfficialAccounts(config.brands)
 
-    def items(self, brand: str | None = None, include_snoozed: bool = False) -> list[QueueItem]:
+    def stream(self, brand: str | None = None, include_snoozed: bool = False) -> Iterator[QueueItem]:
+        """Every queued item, oldest first (a mention naming two brands is queued for each), read from
+        the store a page per brand at a time as the caller goes on."""
         now = self.clock.now()
+        return heapq.merge(*(self._queued(b, now, include_snoozed) for b in self._brands(brand)),
+                           key=lambda i: (i.mention.published_at, i.mention.id))
+
+    def items(self, brand: str | None = None, include_snoozed: bool = False) -> list[QueueItem]:
+        return list(self.stream(brand, include_snoozed))
+
+    def listing(self, brand: str | None = None, include_snoozed: bool = False, limit: int = SHOWN,
+                order: str = "age", states: tuple[str, ...] = ()) -> Listing:
+        """The first `limit` items in `states` (all when empty), oldest first ('age') or soonest due first
+        ('due'), and how many there are: one pass over the queue, holding only what is shown."""
+        if order not in ORDERS:
+            raise ValueError(f"unknown order {order!r} (known: {', '.join(ORDERS)})")
+        counts: Counter[str] = Counter()
+
+        def wanted() -> Iterator[QueueItem]:
+            for item in self.stream(brand, include_snoozed):
+                counts[item.state] += 1
+                if not states or item.state in states:
+                    yield item
+
+        found = wanted()
+        if order == "due":
+            shown = heapq.nsmallest(limit, found, key=lambda i: (i.due_at, i.mention.published_at, i.mention.id))
+        else:
+            shown = list(islice(found, limit))
+            for _ in found:  # counted, not kept
+                pass
+        total = sum(n for state, n in counts.items() if not states or state in states)
+        return Listing(shown, total, {state: counts[state] for state in STATES if counts[state]})
+
+    def _queued(self, b: BrandConfig, now: datetime, include_snoozed: bool) -> Iterator[QueueItem]:
+        """The brand's queued items, oldest first: its negative mentions of the lookback window a page at
+        a time, less those its official replies answered (read first: they are few) and those marked."""
         reply = self.config.reply
-        out: list[QueueItem] = []
-        for b in self._brands(brand):
-            mentions = self.store.find(Query(brand=b.name, start=now - reply.lookback, end=now + timedelta(minutes=1)),
-                                       limit=SCAN)
-            official = [m for m in mentions if self.official.is_official(m, b.name)]
-            done = answered_ids(mentions, official)
-            open_ = [m for m in mentions if m.sentiment_label == "negative" and m.id not in done
-                     and not self.official.is_official(m, b.name)]
-            marks = load_marks(self.store, [m.id for m in open_])
-            for m in open_:
-                tier = tier_for(m, reply.sla)
+        window = Query(brand=b.name, start=now - reply.lookback, end=now + timedelta(minutes=1))
+        done = self._answered(b, window) if b.official_accounts else Answers([], {})
+        for page in self.store.pages(replace(window, sentiments=("negative",)), self.page):
+            tiered = [(m, tier) for m in page if m not in done and not self.official.is_official(m, b.name)
+                      and (tier := tier_for(m, reply.sla)) is not None]
+            marks = load_marks(self.store, [m.id for m, _ in tiered])
+            for m, tier in tiered:
                 mark = marks.get(m.id) or Mark(m.id)
-                if tier is None or mark.handled_at is not None:
+                if mark.handled_at is not None:
                     continue
                 due = m.published_at + tier.within
                 if mark.snoozed_until and mark.snoozed_until > now:
@@ -136,8 +197,7 @@ class ReplyDesk:
                     state = DUE_SOON
                 else:
                     state = OK
-                out.append(QueueItem(m, b.name, tier, due, state, mark))
-        return sorted(out, key=lambda i: (i.mention.published_at, i.mention.id))
+                yield QueueItem(m, b.name, tier, due, state, mark)
 
     def _brands(self, brand: str | None) -> list[BrandConfig]:
         return [b for b in self.config.brands if (b.name == brand if brand else not b.competitor)]
@@ -160,13 +220,22 @@ class ReplyDesk:
     def _change(self, mention_id: str, by: str, action: str, detail: str, **changes) -> Mark:
         mark = load_marks(self.store, [mention_id]).get(mention_id)
         if mark is None:
-            if not any(i.mention.id == mention_id for i in self.items(include_snoozed=True)):
+            if not self._queued_now(mention_id):
                 raise KeyError(mention_id)  # a typo must not leave a mark nobody will ever see
             mark = Mark(mention_id)
         event = {"at": self.clock.now().isoformat(), "by": by, "action": action, "detail": detail}
         mark = replace(mark, **changes, history=(*mark.history, event))
         save_mark(self.store, mark)
         return mark
+
+    def _queued_now(self, mention_id: str) -> bool:
+        """Is the mention in the queue (snoozed or not)? Only its brands' queues are walked, up to its time."""
+        found = self.store.find(Query(ids=(mention_id,)), limit=1)
+        if not found:
+            return False
+        at = found[0].published_at
+        return any(i.mention.id == mention_id for b in self._brands(None) if b.name in found[0].brands
+                   for i in takewhile(lambda i: i.mention.published_at <= at, self.stream(b.name, include_snoozed=True)))
 
     def figures(self, start: datetime, end: datetime, brand: str | None = None,
                 handled: dict[str, datetime] | None = None) -> dict[str, Any]:
@@ -181,7 +250,11 @@ class ReplyDesk:
         for b in self._brands(brand):
             period = Query(brand=b.name, sentiments=("negative",), start=start, end=end)
             counts = [list(c) for c in self.store.sla_counts(period, tiers, now)]
-            replied, answers = self._replies(b, start, end) if b.official_accounts else ({}, [])
+            replied, answers = {}, []
+            if b.official_accounts:
+                answers, official = self._answers(b, Query(brand=b.name, start=start,
+                                                           end=end + self.config.reply.lookback))
+                replied = _first_reply_times(answers, official)
             seen = {m.id: m for m in answers}  # the rows read for the official replies, complaints among them
             missing = [i for i in handled if i not in seen]
             for n in range(0, len(missing), CHUNK):
@@ -219,35 +292,46 @@ class ReplyDesk:
         marks = (Mark.from_dict(v) for v in self.store.states(PREFIX, limit=MARKS).values() if v)
         return {m.mention_id: m.handled_at for m in marks if m.handled_at and m.handled_at >= start}
 
-    def _replies(self, b: BrandConfig, start: datetime, end: datetime) -> tuple[dict[str, datetime], list[Mention]]:
-        """When the brand's official posts and replies of [start, end + lookback) first answered each of its
-        mentions, and the mentions read to know it: the official ones, the threads they posted in and the
-        parent chains they reply to (answered_ids' rule over the brand's mentions of the window)."""
-        window = Query(brand=b.name, start=start, end=end + self.config.reply.lookback)
+    def _answered(self, b: BrandConfig, window: Query) -> Answers:
+        """What the brand's official posts and replies of the window answer: those, and the parent chains
+        they reply to, read by id (an indexed lookup on both stores; only the window's mentions of the
+        brand count, as in answered_ids over the window)."""
+        official = [m for m in self._every(self._official_query(b, window)) if self.official.is_official(m, b.name)]
+        parent = {m.id: m.parent_id for m in official}
+        wanted = {m.parent_id for m in official if m.parent_id} - set(parent)
+        while wanted:
+            ids = sorted(wanted)
+            found = [m for n in range(0, len(ids), CHUNK)
+                     for m in self.store.find(Query(ids=tuple(ids[n:n + CHUNK])), limit=CHUNK)
+                     if b.name in m.brands and window.start <= m.published_at < window.end]
+            parent.update((m.id, m.parent_id) for m in found)
+            wanted = {m.parent_id for m in found if m.parent_id} - set(parent)
+        return Answers(official, parent)
+
+    def _official_query(self, b: BrandConfig, window: Query) -> Query:
         accounts = tuple(dict.fromkeys(a for names in b.official_accounts.values() for a in names))
-        official = [m for m in every(self.store, replace(window, written_by=accounts))
-                    if self.official.is_official(m, b.name)]
+        return replace(window, written_by=accounts)
+
+    def _answers(self, b: BrandConfig, window: Query) -> tuple[list[Mention], list[Mention]]:
+        """The mentions of the window that the brand's official posts and replies may answer (the official
+        ones, the threads they posted in, the parent chains they reply to: answered_ids' rule needs no
+        more), and those official ones."""
+        official = [m for m in self._every(self._official_query(b, window)) if self.official.is_official(m, b.name)]
         rows = {m.id: m for m in official}
         threads = sorted({r.thread_id for r in official if r.thread_id})
         for n in range(0, len(threads), CHUNK):
-            rows.update((m.id, m) for m in every(self.store, replace(window, threads=tuple(threads[n:n + CHUNK]))))
+            rows.update((m.id, m) for m in self._every(replace(window, threads=tuple(threads[n:n + CHUNK]))))
         wanted = {m.parent_id for m in rows.values() if m.parent_id} - set(rows)
         while wanted:  # parents outside those threads, up their chains
             ids = sorted(wanted)
             found = [m for n in range(0, len(ids), CHUNK)
-                     for m in every(self.store, replace(window, ids=tuple(ids[n:n + CHUNK])))]
+                     for m in self._every(replace(window, ids=tuple(ids[n:n + CHUNK])))]
             rows.update((m.id, m) for m in found)
             wanted = {m.parent_id for m in found if m.parent_id} - set(rows)
-        return _first_reply_times(list(rows.values()), official), list(rows.values())
+        return list(rows.values()), official
 
-
-def every(store: Store, query: Query, page: int = PAGE) -> list[Mention]:
-    """Every mention matching a bounded query: a window holding `page` or more is read in halves."""
-    found = store.find(query, limit=page)
-    if len(found) < page or query.start is None or query.end is None or query.end - query.start < SPLIT_FLOOR:
-        return found
-    middle = query.start + (query.end - query.start) / 2
-    return every(store, replace(query, end=middle), page) + every(store, replace(query, start=middle), page)
+    def _every(self, query: Query) -> Iterator[Mention]:
+        return (m for page in self.store.pages(query, self.page) for m in page)
 
 
 def _first_reply_times(mentions: list[Mention], official: list[Mention]) -> dict[str, datetime]:
@@ -266,9 +350,11 @@ def first_official_reply(store: Store, config: Config, brand: str, start: dateti
                                 for listed in b.official_accounts.values() for a in listed))
     if not names:
         return None
-    found = [m for m in every(store, Query(brand=brand, start=start, end=end, written_by=names))
-             if accounts.is_official(m, brand)]
-    return min(found, key=lambda m: m.published_at, default=None)
+    for page in store.pages(Query(brand=brand, start=start, end=end, written_by=names), PAGE):  # oldest first
+        for m in page:
+            if accounts.is_official(m, brand):
+                return m
+    return None
 
 
 def parse_ts(value: str | None) -> datetime | None:

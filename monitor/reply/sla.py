@@ -29,22 +29,26 @@ def sla_findings(settings: Settings, store: Store, now: datetime, desk: ReplyDes
     if not settings.config.reply.escalate:
         return []
     desk = desk or ReplyDesk(settings.config, store)
-    by_key: dict[tuple[str, str], list] = {}
-    for item in desk.items():
+    counts: dict[tuple[str, str], int] = {}
+    oldest: dict[tuple[str, str], list] = {}  # the first EXAMPLES breached items of each, oldest first
+    for item in desk.stream():  # the whole queue, a page at a time: nothing beyond a cap goes unseen
         if item.state == BREACHED:
-            by_key.setdefault((item.brand, item.tier.severity), []).append(item)
+            key = (item.brand, item.tier.severity)
+            counts[key] = counts.get(key, 0) + 1
+            if len(examples := oldest.setdefault(key, [])) < EXAMPLES:
+                examples.append(item)
     findings = []
-    for (brand, severity), items in sorted(by_key.items()):
+    for (brand, severity), items in sorted(oldest.items()):
         if severity not in settings.playbooks:
             log.warning("reply SLA breach for %s not escalated: no playbook named '%s'", brand, severity)
             continue
-        oldest = items[0]
-        title = (f"{brand}：{len(items)} 条负面提及超过回复时限（最久已等 "
-                 f"{_minutes((now - oldest.mention.published_at).total_seconds())}）")
+        first, count = items[0], counts[(brand, severity)]
+        title = (f"{brand}：{count} 条负面提及超过回复时限（最久已等 "
+                 f"{_minutes((now - first.mention.published_at).total_seconds())}）")
         findings.append(Finding(
             rule=RULE, rule_type=RULE, brand=brand, severity=severity, playbook=severity, at=now, title=title,
-            figures={"count": len(items), "sla_minutes": int(oldest.tier.within.total_seconds() // 60),
-                     "oldest_minutes": int((now - oldest.mention.published_at).total_seconds() // 60)},
-            group=f"sla-{severity}", examples=[i.mention for i in items[:EXAMPLES]],
-            window_start=oldest.mention.published_at, window_end=now))
+            figures={"count": count, "sla_minutes": int(first.tier.within.total_seconds() // 60),
+                     "oldest_minutes": int((now - first.mention.published_at).total_seconds() // 60)},
+            group=f"sla-{severity}", examples=[i.mention for i in items],
+            window_start=first.mention.published_at, window_end=now))
     return findings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +36,8 @@ class Query:
     # an unknown time is stored as the first crawl that saw the post, so a backlog would pile up "now"
     ids: tuple[str, ...] = ()  # mention ids: any of them
     threads: tuple[str, ...] = ()  # Mention.thread_id: any of them
-    written_by: tuple[str, ...] = ()  # author.id or author.name exactly one of these (official accounts)
+    written_by: tuple[str, ...] = ()  # author.id or author.name one of these, ignoring case (official accounts;
+    # matching.handle says how: platforms treat handles as case-insensitive)
 
     def picks_records(self) -> bool:
         """Filters on what only each stored record says (ids, threads, authors): no rollup answers them."""
@@ -127,6 +128,22 @@ class Store(ABC):
     @abstractmethod
     def find(self, query: Query, limit: int = 20, order: str = "recent") -> list[Mention]:
         """Mentions matching query, newest first ('recent') or most engaged first ('engagement')."""
+
+    @abstractmethod
+    def find_page(self, query: Query, size: int, after: Any = None) -> tuple[list[Mention], Any]:
+        """Up to `size` matching mentions, oldest first (ties by id), following the mention the cursor
+        `after` stands for; and the cursor of this page's last mention, None when the page was the last.
+        A keyset (search_after) walk: each page costs the same however deep it is."""
+
+    def pages(self, query: Query, size: int) -> Iterator[list[Mention]]:
+        """Every matching mention, oldest first, `size` at a time: reads of any size in bounded memory."""
+        after = None
+        while True:
+            found, after = self.find_page(query, size, after)
+            if found:
+                yield found
+            if after is None:
+                return
 
     @abstractmethod
     def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -79,7 +80,7 @@ class ElasticStore(Store):
         self.layout = Layout(config.index_prefix)
         self.retention = retention or RetentionConfig()
         self.es = connect(config)
-        self.bulk = BulkSender(self.es, backoff=backoff)
+        self.bulk = BulkSender(self.es, backoff=backoff, concurrency=config.bulk_concurrency)
         self._ready = False
         self._seen_ready = False
         self._lock = threading.RLock()
@@ -90,6 +91,9 @@ class ElasticStore(Store):
         self._dirty: set[str] = set()  # indices written since the last refresh
         # mention id → (index, its rollup keys), for those written since the last refresh
         self._fresh: dict[str, tuple[str, list[rollup.Key]]] = {}
+        # mention id → where it was stored and what the rollups count of it, for those of a batch whose write
+        # failed part way (some may be written, none counted): the retry counts from that, not from what it finds
+        self._uncounted: dict[str, tuple[set[str], dict[str, list[rollup.Key]]]] = {}
         self._repaired: list[str] = []  # what any call recreated since verify() last reported it
 
     # setup
@@ -178,12 +182,24 @@ class ElasticStore(Store):
         for m in mentions:
             repeats += m.id in latest
             latest[m.id] = m
-        stored_in, copies = self._where(list(latest))
+        lookup = self.bulk.beside(self._where, list(latest))  # read before the first write, beside the building
         targets = {i: self.layout.month_index(m.published_at) for i, m in latest.items()}
+        writes = [Action("index", targets[i], i, mention_doc(m)) for i, m in latest.items()]
+        stored_in, copies = lookup.result()
         # what the rollups count of each: its only copy; of two (a move a crash cut short), the old one
         before = {i: next((keys for index, keys in found.items() if index != targets[i]), found.get(targets[i], []))
                   for i, found in copies.items()}
-        report = self.bulk.send([Action("index", targets[i], i, mention_doc(m)) for i, m in latest.items()])
+        counted = {i: rollup.keys_of(m) for i, m in latest.items()}
+        # the rollups' current counts, read while the mentions are indexed (writes are conditional on them anyway)
+        expected = _deltas(counted, before)
+        counts = self.bulk.beside(self._rollup_docs, list(expected)) if expected else None
+        try:
+            report = self.bulk.send(writes)
+        except Exception:
+            self._uncounted.update((i, (stored_in.get(i, set()), copies.get(i, {}))) for i in latest)
+            raise
+        for i in latest:
+            self._uncounted.pop(i, None)
         self._answered()
         refused = {e.id for e in report.errors}
         moved = [Action("delete", index, i) for i in latest if i not in refused
@@ -193,9 +209,9 @@ class ElasticStore(Store):
         for error in report.errors:
             log.error("Elasticsearch refused mention %s", error)
         stored = [i for i in latest if i not in refused]
-        counted = {i: rollup.keys_of(latest[i]) for i in stored}
+        counted = {i: counted[i] for i in stored}
         try:
-            self._count_in(counted, before)
+            self._count_in(counted, before, counts)
         except Exception:
             hours = sorted({datetime.fromtimestamp(k[1] * HOUR, timezone.utc).isoformat() for k in
                             (*(k for ks in counted.values() for k in ks), *(k for ks in before.values() for k in ks))})
@@ -220,20 +236,22 @@ class ElasticStore(Store):
                 self._dirty.clear()
                 self._fresh.clear()
 
-    def _count_in(self, counted: dict[str, list[rollup.Key]], before: dict[str, list[rollup.Key]]) -> None:
+    def _count_in(self, counted: dict[str, list[rollup.Key]], before: dict[str, list[rollup.Key]],
+                  read: Future[dict[str, dict[str, Any]]] | None = None) -> None:
         """Add the written mentions to the rollups and take away the versions they replaced: read the
-        keys, write them back unless changed meanwhile, again for those that were (monitor/store/elastic_rollup.py)."""
-        deltas: Counter = Counter()
-        for i, keys in counted.items():
-            deltas.update(keys)
-            deltas.subtract(before.get(i, ()))
-        pending = {k: n for k, n in deltas.items() if n}
+        keys (or take them as `read` while the mentions were written), write them back unless changed
+        meanwhile, again for those that were (monitor/store/elastic_rollup.py)."""
+        pending = _deltas(counted, before)
         index = self.layout.alias("rollups")
+        early = read.result() if read is not None else {}
         for _ in range(rollup.CAS_ROUNDS):
             if not pending:
                 break
-            stored = self.es.mget(index=index, ids=[rollup.doc_id(k) for k in pending])["docs"]
-            report = self.bulk.send(rollup.changes(index, pending, stored))
+            ids = [rollup.doc_id(k) for k in pending]
+            missing = [k for k, i in zip(pending, ids) if i not in early]
+            found = {**early, **(self._rollup_docs(missing) if missing else {})}
+            early = {}  # read once: a key changed meanwhile is read again
+            report = self.bulk.send(rollup.changes(index, pending, [found[i] for i in ids]))
             self._dirty.add(index)
             again = {e.id for e in report.errors if e.status == 409}
             for error in report.errors:
@@ -242,6 +260,12 @@ class ElasticStore(Store):
             pending = {k: n for k, n in pending.items() if rollup.doc_id(k) in again}
         if pending:
             log.error("rollup counts of %d keys not written: other writers kept changing them", len(pending))
+
+    def _rollup_docs(self, keys: list[rollup.Key]) -> dict[str, dict[str, Any]]:
+        """The stored rollup documents of these keys (real time, with their versions), by document id."""
+        ids = [rollup.doc_id(k) for k in keys]
+        docs = self.es.mget(index=self.layout.alias("rollups"), ids=ids)["docs"]
+        return dict(zip(ids, docs))
 
     def _where(self, ids: list[str]) -> tuple[dict[str, set[str]], dict[str, dict[str, list[rollup.Key]]]]:
         """Which indices hold each of these mentions now (more than one only if a writer died between
@@ -260,6 +284,10 @@ class ElasticStore(Store):
             if i in self._fresh:  # written, not yet searchable
                 index, counted = self._fresh[i]
                 found[i], keys[i] = {index}, {index: counted}
+            if i in self._uncounted:  # maybe written by a failed try, but not counted
+                found[i], keys[i] = self._uncounted[i]
+                if not found[i]:
+                    del found[i], keys[i]
         return found, keys
 
     def _mentions(self, **request: Any) -> dict[str, Any]:
@@ -354,6 +382,13 @@ class ElasticStore(Store):
             sort.insert(0, {"engagement_total": "desc"})
         hits = self._mentions(query=es_query(query), size=min(limit, MAX_RESULTS), sort=sort)["hits"]["hits"]
         return [mention_from(h["_source"]) for h in hits]
+
+    def find_page(self, query: Query, size: int, after: Any = None) -> tuple[list[Mention], Any]:
+        """search_after on (@timestamp, id): the cursor is the last hit's sort values."""
+        size = min(size, MAX_RESULTS)
+        hits = self._mentions(query=es_query(query), size=size, sort=[{"@timestamp": "asc"}, {"id": "asc"}],
+                              track_total_hits=False, **({"search_after": list(after)} if after else {}))["hits"]["hits"]
+        return [mention_from(h["_source"]) for h in hits], (tuple(hits[-1]["sort"]) if len(hits) == size else None)
 
     def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
         hits = self._mentions(query=es_query(query), size=min(limit, MAX_RESULTS), _source=list(fields),
@@ -615,6 +650,7 @@ class ElasticStore(Store):
             if not unreachable(exc):
                 raise
         finally:
+            self.bulk.close()
             self.es.close()
 
 
@@ -625,10 +661,20 @@ def _outage(store: ElasticStore, exc: Exception) -> bool:
     if index_missing(exc):
         store._ready = False  # the next call recreates them
         store._fresh.clear()  # and what was written before is gone with them
+        store._uncounted.clear()
     return unreachable(exc) or isinstance(exc, MappingOutdated) or index_missing(exc)
 
 
 raising_unavailable(ElasticStore, _outage, skip=("ensure_setup", "ping", "close", "clear_history"))
+
+
+def _deltas(counted: dict[str, list[rollup.Key]], before: dict[str, list[rollup.Key]]) -> dict[rollup.Key, int]:
+    """What the rollups change by when these mentions replace the versions stored before them."""
+    deltas: Counter = Counter()
+    for i, keys in counted.items():
+        deltas.update(keys)
+        deltas.subtract(before.get(i, ()))
+    return {k: n for k, n in deltas.items() if n}
 
 
 def _distinct(query: Query) -> dict[str, Any]:
@@ -773,9 +819,10 @@ def es_query(q: Query) -> dict[str, Any]:
         f.append({"terms": {"id": list(q.ids)}})
     if q.threads:
         f.append({"terms": {"thread_id": list(q.threads)}})
-    if q.written_by:
-        f.append({"bool": {"should": [{"terms": {"author.name": list(q.written_by)}},
-                                      {"terms": {"author.id": list(q.written_by)}}], "minimum_should_match": 1}})
+    if q.written_by:  # case ignored (matching.handle): a term per name, few official accounts per brand
+        f.append({"bool": {"should": [{"term": {field: {"value": name, "case_insensitive": True}}}
+                                      for name in q.written_by for field in ("author.name", "author.id")],
+                           "minimum_should_match": 1}})
     if q.known_time:  # absent in older indices: known
         f.append({"bool": {"must_not": {"term": {"time_unknown": True}}}})
     if q.start or q.end:

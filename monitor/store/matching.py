@@ -15,6 +15,7 @@ with the whitespace analyzer), so the two cannot drift apart.
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 
 # Han ideographs (with extensions and compatibility forms), hiragana, katakana: one character, one word
@@ -47,3 +48,13 @@ def contains(haystack: str, keyword: str) -> bool:
 def search_phrases(text: str) -> list[str]:
     """A search box: whitespace separates required phrases (`电池 鼓包` needs both; `电池鼓包` needs them adjacent)."""
     return [p for p in (phrase(piece) for piece in text.split()) if p]
+
+
+def handle(name: str) -> str:
+    """An account name or id as compared (official accounts, Query.written_by): ASCII letters without
+    case, as platforms treat handles; other letters as they are, since Elasticsearch's case-insensitive
+    term query folds ASCII only, and both stores must agree."""
+    return name.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)

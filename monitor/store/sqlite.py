@@ -240,6 +240,7 @@ class SqliteStore(Store):
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
         db.execute("PRAGMA cache_size=-65536")  # 64 MB: the hot (brand, time) ranges stay in memory
+        db.create_function("handle", 1, _handle, deterministic=True)
         return db
 
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[tuple]:
@@ -453,6 +454,17 @@ class SqliteStore(Store):
         rows = self._rows(f"{sql} LIMIT ?", [*args, limit])
         return [Mention.from_dict(json.loads(r[0])) for r in rows]
 
+    def find_page(self, query: Query, size: int, after: Any = None) -> tuple[list[Mention], Any]:
+        """The cursor is the last row's (time, id): the walk resumes inside the (brand, time) index."""
+        where = None
+        if after is not None:
+            ts, last = after
+            where = ("{t} >= ? AND ({t} > ? OR {id} > ?)", [ts, ts, last])
+        sql, args = self._raw(query, "m.data, {t}, {id}", order="{t}, {id}", where=where)
+        rows = self._rows(f"{sql} LIMIT ?", [*args, size])
+        found = [Mention.from_dict(json.loads(r[0])) for r in rows]
+        return found, (tuple(rows[-1][1:]) if rows and len(rows) == size else None)
+
     def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
         """Columns where the tables have them, the rest read from the record inside SQLite: no record is
         decoded in Python."""
@@ -649,14 +661,15 @@ class SqliteStore(Store):
             args.extend(q.threads)
         if q.written_by:
             marks = ','.join('?' * len(q.written_by))
-            clauses.append(f"(json_extract(m.data, '$.author.name') IN ({marks})"
-                           f" OR json_extract(m.data, '$.author.id') IN ({marks}))")
-            args.extend([*q.written_by, *q.written_by])
+            clauses.append(f"(handle(json_extract(m.data, '$.author.name')) IN ({marks})"
+                           f" OR handle(json_extract(m.data, '$.author.id')) IN ({marks}))")
+            names = [matching.handle(n) for n in q.written_by]
+            args.extend([*names, *names])
         if q.text is not None:
             clauses.append("m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
             args.append(_fts_query(q.text))
         if where:
-            clauses.append(_columns(where[0], columns))
+            clauses.append(_columns(where[0], columns).replace("{t}", t))
             args.extend(where[1])
         row = "b.mid" if q.brand else "m.rowid"
         sql = f"SELECT {select.replace('{t}', t).replace('{r}', row)} FROM {src}" + (f", {join}" if join else "")
@@ -827,6 +840,11 @@ def _record(m: Mention) -> str:
         except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits from a page: json writes any
             pass
     return json.dumps(m.to_dict(), ensure_ascii=False)
+
+
+def _handle(value: Any) -> Any:
+    """matching.handle inside SQLite (its own lower() folds ASCII letters only)."""
+    return matching.handle(value) if isinstance(value, str) else value
 
 
 def _outage(store: SqliteStore, exc: Exception) -> bool:

@@ -49,6 +49,16 @@ sources:
     assert "sources[0].start_urls:" in found
 
 
+def test_bulk_concurrency_defaults_to_two_requests_and_zero_is_refused_with_its_line(tmp_path, rules_copy):
+    store = "store:\n  backend: elasticsearch\n  elasticsearch:\n    url: http://127.0.0.1:9200\n"
+    settings = load_settings(write_config(tmp_path, MINIMAL.format(rules=rules_copy) + store))
+    assert settings.config.store.elasticsearch.bulk_concurrency == 2
+    path = write_config(tmp_path, MINIMAL.format(rules=rules_copy) + store + "    bulk_concurrency: 0\n")
+    line = path.read_text(encoding="utf-8").splitlines().index("    bulk_concurrency: 0") + 1
+    assert problems_of(path) == [f"{path}:{line}: store.elasticsearch.bulk_concurrency: "
+                                 "Input should be greater than or equal to 1"]
+
+
 def test_a_missing_rules_folder_is_named(tmp_path):
     found = problems_of(write_config(tmp_path, MINIMAL.format(rules="./no-such-rules")))
     assert any("rules_dir: rules folder" in p and "does not exist" in p for p in found)

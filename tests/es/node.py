@@ -11,6 +11,7 @@ from elasticsearch import Elasticsearch
 
 from monitor.config.model import ElasticConfig
 from monitor.store.elastic import ElasticStore
+from monitor.store.sqlite import SqliteStore
 from tests.conftest import ROOT, server_url
 
 
@@ -47,6 +48,18 @@ def elastic_store(es_url, es_prefix, tmp_path):
     store = ElasticStore(ElasticConfig(url=es_url, index_prefix=es_prefix))
     yield store
     store.close()
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def store(request, tmp_path):
+    """A fresh store of each backend the contract covers: the embedded one and a real Elasticsearch node
+    (own indices)."""
+    if request.param == "elasticsearch":
+        yield request.getfixturevalue("elastic_store")
+        return
+    backend = SqliteStore(tmp_path / "brandmon.db")
+    yield backend
+    backend.close()
 
 
 def config_file(folder: Path, es_url: str | None = None, prefix: str = "brandmon", kibana_url: str | None = None) -> Path:

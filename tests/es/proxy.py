@@ -1,5 +1,6 @@
 """A loopback HTTP proxy in front of the real node that can play a busy or a vanished cluster:
-`busy(n, status)` answers the next n bulk requests with that status, `down()` stops listening
+`busy(n, status)` answers the next n bulk requests with that status, `busy_with(text, status)` every bulk
+request whose body holds `text` (one chunk of a batch) until `busy_with(None)`, `down()` stops listening
 (connections are refused), `up()` listens again on the same port. It counts what it forwarded, per path."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class FaultProxy:
         self.bulk_requests = 0
         self.requests: Counter[str] = Counter()  # path without the query → requests
         self._busy: list[int] = []
+        self._busy_with: tuple[bytes, int] | None = None
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -29,6 +31,10 @@ class FaultProxy:
     def busy(self, times: int, status: int = 429) -> None:
         with self._lock:
             self._busy = [status] * times
+
+    def busy_with(self, text: str | None, status: int = 503) -> None:
+        with self._lock:
+            self._busy_with = (text.encode("utf-8"), status) if text is not None else None
 
     def up(self) -> "FaultProxy":
         proxy = self
@@ -41,6 +47,8 @@ class FaultProxy:
                     proxy.bulk_requests += is_bulk
                     proxy.requests[self.path.split("?")[0]] += 1
                     status = proxy._busy.pop(0) if is_bulk and proxy._busy else None
+                    if is_bulk and proxy._busy_with and proxy._busy_with[0] in body:
+                        status = proxy._busy_with[1]
                 if status:
                     self._answer(status, b'{"error":{"type":"es_rejected_execution_exception","reason":"busy"},'
                                  b'"status":%d}' % status, {"content-type": "application/json"})

@@ -13,6 +13,7 @@ import pytest
 
 from monitor.demo.site import DemoSite
 from tests.conftest import ROOT
+from tests.es.node import elastic_store, es, es_prefix, es_url, store  # noqa: F401  (fixtures)
 
 DEMO_RULES = ROOT / "monitor" / "demo" / "rules"
 
@@ -85,3 +86,4 @@ def queue_json(config: Path, *extra: str) -> dict:
     proc = brandmon("queue", "-c", str(config), "--json", *extra)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
+

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from monitor.clock import FakeClock
 from monitor.config.model import BrandConfig, Config, ReplyConfig, SlaTier
 from monitor.mention import Author, Mention
@@ -14,7 +12,6 @@ from monitor.reply.accounts import OfficialAccounts
 from monitor.reply.marks import Mark, save_mark
 from monitor.reply.queue import ReplyDesk, answered_ids, tier_for
 from monitor.store.sqlite import SqliteStore
-from tests.es.node import elastic_store, es, es_prefix, es_url  # noqa: F401  (fixtures)
 
 START = datetime(2026, 11, 16, tzinfo=timezone.utc)
 END = START + timedelta(days=7)
@@ -28,16 +25,6 @@ def config() -> Config:
     return Config(brands=(BrandConfig(name=BRAND, official_accounts={"forum": ["阿杰"], "weibo": ["星河官方"]}),
                           BrandConfig(name="云朵奶茶")),
                   reply=ReplyConfig(sla=TIERS, lookback=timedelta(days=2)))
-
-
-@pytest.fixture(params=["embedded", "elasticsearch"])
-def store(request, tmp_path):
-    if request.param == "elasticsearch":
-        yield request.getfixturevalue("elastic_store")
-        return
-    backend = SqliteStore(tmp_path / "brandmon.db")
-    yield backend
-    backend.close()
 
 
 def post(n: str, at: datetime, label: str = "negative", platform: str = "forum", author: str = "网友",

@@ -24,6 +24,22 @@ def test_the_queue_lists_unanswered_negative_mentions_oldest_first_with_link_bra
     assert all(i["sla_state"] == ("breached" if i["age_seconds"] >= 7200 else i["sla_state"]) for i in items)
 
 
+def test_the_queue_shows_the_first_items_asked_for_and_counts_them_all(crawled):
+    every = queue_json(crawled, "--limit", "1000")
+    first = queue_json(crawled, "--limit", "2")
+    assert [i["id"] for i in first["items"]] == [i["id"] for i in every["items"][:2]] and first["shown"] == 2
+    assert first["total"] == every["total"] == len(every["items"]) > 2
+    assert first["states"] == every["states"] and sum(first["states"].values()) == first["total"]
+    late = queue_json(crawled, "--state", "breached", "--sort", "due", "--limit", "1000")
+    assert {i["sla_state"] for i in late["items"]} == {"breached"} and late["total"] == every["states"]["breached"]
+    assert [i["due_at"] for i in late["items"]] == sorted(i["due_at"] for i in late["items"])
+    text = brandmon("queue", "-c", str(crawled), "--limit", "2")
+    assert text.returncode == 0 and text.stdout.count("id=forum:") == 2
+    lines = text.stdout.splitlines()  # the CLI's language is English here (LANG=C.UTF-8)
+    assert lines[0].startswith(f"{every['total']} unanswered, {every['states']['breached']} breached; showing 2")
+    assert lines[-1] == f"{every['total'] - 2} more not shown (--limit to show more)"
+
+
 def test_a_complaint_the_official_account_answered_in_its_thread_is_not_queued(crawled):
     ids = {i["id"] for i in queue_json(crawled)["items"]}
     assert "forum:107-1" not in ids  # 技术宅's complaint, followed by 阿杰's reply in thread 107

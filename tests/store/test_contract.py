@@ -508,8 +508,38 @@ def test_ids_threads_and_authors_pick_mentions_in_every_read(store):
     in_thread = replace(window, threads=("forum:1",))
     assert sorted(store.find_fields(in_thread, ("id",), limit=50)) == sorted(
         (m.id,) for m in rows if m.thread_id == "forum:1")
-    by = replace(window, written_by=("用户2", "u3"))  # a name or an id, exactly
+    by = replace(window, written_by=("用户2", "U3"))  # a name or an id, whole, case ignored
     expected = {m.id for m in rows if m.author.name == "用户2" or m.author.id == "u3"}
     assert {m.id for m in store.find(by, limit=50)} == expected and store.count(by) == len(expected)
     assert store.count(replace(window, written_by=("用户",))) == 0
     assert store.count(replace(window, ids=("forum:5",), threads=("forum:2",))) == int(rows[4].thread_id == "forum:2")
+
+
+def test_an_account_name_matches_whatever_its_latin_case_but_only_whole(store):
+    rows = [mention(n, n) for n in range(1, 6)]
+    for m, (name, ident) in zip(rows, [("XingHe_Official", "UID7"), ("xinghe_official", None), ("星河Mi", "x"),
+                                       ("xinghe_official_fan", "uid77"), ("Ωmega", None)]):
+        m.author.name, m.author.id = name, ident
+    store.upsert(rows)
+    found = store.find(Query(written_by=("XINGHE_official", "星河mI", "ωmega")), limit=10)
+    assert sorted(m.id for m in found) == ["forum:1", "forum:2", "forum:3"]  # ASCII letters only, as matching.handle
+    assert [m.id for m in store.find(Query(written_by=("uid7",)))] == ["forum:1"]
+
+
+def test_pages_walk_every_matching_mention_oldest_first_ties_by_id_whatever_the_page_size(store):
+    rows = [mention(n, n // 3, label=("negative", "neutral")[n % 5 == 0]) for n in range(1, 32)]  # 3 per minute
+    rows += [mention(n, n, brand="华为") for n in range(40, 45)]
+    store.upsert(rows)
+    query = Query(brand="小米", sentiments=("negative",), start=T0 + timedelta(minutes=1), end=T0 + timedelta(hours=1))
+    wanted = [m.id for m in sorted(rows, key=lambda m: (m.published_at, m.id)) if "小米" in m.brands
+              and m.sentiment_label == "negative" and query.start <= m.published_at < query.end]
+    assert len(wanted) == 23
+    for size in (1, 4, 23, 50):
+        pages = list(store.pages(query, size))
+        assert [m.id for page in pages for m in page] == wanted
+        assert [len(p) for p in pages[:-1]] == [size] * (len(pages) - 1) and 0 < len(pages[-1]) <= size
+    first, after = store.find_page(query, 4)
+    rest, end = store.find_page(query, 100, after)
+    assert [m.id for m in first + rest] == wanted and end is None
+    assert [m.id for page in store.pages(Query(), 7) for m in page] == [
+        m.id for m in sorted(rows, key=lambda m: (m.published_at, m.id))]

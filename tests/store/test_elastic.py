@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 
 import pytest
 
@@ -128,6 +129,69 @@ def test_a_busy_cluster_is_retried_with_backoff(proxied_store, proxy):
     assert result.new == 5
     assert proxy.bulk_requests == 3 + 1  # the mentions, twice refused; then the rollups
     assert proxied_store.count(Query()) == 5
+
+
+def _versions(es, store) -> Counter:
+    """How many times each stored mention was written: Elasticsearch's _version, counted."""
+    es.indices.refresh(index=store.layout.mentions)
+    hits = es.search(index=store.layout.mentions, size=1000, version=True, source=False)["hits"]["hits"]
+    return Counter(h["_version"] for h in hits)
+
+
+def _rollups(es, store) -> Counter:
+    es.indices.refresh(index=store.layout.alias("rollups"))
+    hits = es.search(index=store.layout.alias("rollups"), size=1000)["hits"]["hits"]
+    return Counter({(h["_source"]["brand"], h["_source"]["hour"], h["_source"]["sentiment"]): h["_source"]["n"]
+                    for h in hits})
+
+
+def _rollups_of(mentions) -> Counter:
+    """What the rollups should hold for these mentions: per brand and `*`, per hour and sentiment."""
+    out: Counter = Counter()
+    for m in mentions:
+        hour = int(m.published_at.timestamp()) // 3600 * 3_600_000
+        for brand in (*m.brands, "*"):
+            out[(brand, hour, m.sentiment_label)] += 1
+    return out
+
+
+def test_a_batch_split_over_concurrent_requests_is_written_once_with_its_counts_and_rollups(proxy, es, es_prefix):
+    store = ElasticStore(ElasticConfig(url=proxy.url, index_prefix=es_prefix, bulk_concurrency=3),
+                         backoff=(0.05, 0.1))
+    labels = ("negative", "neutral", "positive")
+    try:
+        store.ensure_setup()
+        batch = [mention(n, n % 90, label=labels[n % 3]) for n in range(300)]  # three requests of 100 at once
+        proxy.busy(1, status=429)  # one of them is turned away once, and sent again
+        sent = proxy.bulk_requests
+        result = store.upsert(batch)
+        assert (result.new, result.updated, result.refused) == (300, 0, ())
+        assert proxy.bulk_requests - sent == 3 + 1 + 1  # the three, one of them again; the rollups' 12 keys
+        assert _versions(es, store) == {1: 300}
+        assert _rollups(es, store) == _rollups_of(batch)
+        assert store.count(Query()) == 300  # the rules read between two crawls
+
+        recrawl = [mention(n, n % 90, label=labels[(n + 1) % 3]) for n in range(300)]
+        proxy.busy_with('"forum:150"', status=503)  # the middle request stays busy past every retry
+        with pytest.raises(StoreUnavailable, match="still refusing"):
+            store.upsert(recrawl)
+        # the other two were answered before the error was raised; made searchable before the retry
+        assert _versions(es, store) == {2: 200, 1: 100}
+        proxy.busy_with(None)
+        deadline = time.monotonic() + 30
+        while True:  # as the daemon's queue retries the batch, once the store's pause after a failure is over
+            try:
+                result = store.upsert(recrawl)
+                break
+            except StoreUnavailable:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert (result.new, result.updated, result.refused) == (0, 300, ())
+        assert _versions(es, store) == {3: 200, 2: 100}
+        assert _rollups(es, store) == _rollups_of(recrawl)  # moved from the first crawl's sentiments, once
+        assert store.count(Query(sentiments=("neutral",))) == 100
+    finally:
+        store.close()
 
 
 def test_a_month_under_a_write_block_is_retried_until_the_block_lifts_not_refused(elastic_store, es):
