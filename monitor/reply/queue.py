@@ -296,17 +296,12 @@ class ReplyDesk:
         """What the brand's official posts and replies of the window answer: those, and the parent chains
         they reply to, read by id (an indexed lookup on both stores; only the window's mentions of the
         brand count, as in answered_ids over the window)."""
-        official = [m for m in self._every(self._official_query(b, window)) if self.official.is_official(m, b.name)]
-        parent = {m.id: m.parent_id for m in official}
-        wanted = {m.parent_id for m in official if m.parent_id} - set(parent)
-        while wanted:
-            ids = sorted(wanted)
-            found = [m for n in range(0, len(ids), CHUNK)
-                     for m in self.store.find(Query(ids=tuple(ids[n:n + CHUNK])), limit=CHUNK)
-                     if b.name in m.brands and window.start <= m.published_at < window.end]
-            parent.update((m.id, m.parent_id) for m in found)
-            wanted = {m.parent_id for m in found if m.parent_id} - set(parent)
-        return Answers(official, parent)
+        official = self._official(b, window)
+        chains = self._with_parents({m.id: m for m in official}, window)
+        return Answers(official, {i: m.parent_id for i, m in chains.items()})
+
+    def _official(self, b: BrandConfig, window: Query) -> list[Mention]:
+        return [m for m in self._every(self._official_query(b, window)) if self.official.is_official(m, b.name)]
 
     def _official_query(self, b: BrandConfig, window: Query) -> Query:
         accounts = tuple(dict.fromkeys(a for names in b.official_accounts.values() for a in names))
@@ -316,19 +311,23 @@ class ReplyDesk:
         """The mentions of the window that the brand's official posts and replies may answer (the official
         ones, the threads they posted in, the parent chains they reply to: answered_ids' rule needs no
         more), and those official ones."""
-        official = [m for m in self._every(self._official_query(b, window)) if self.official.is_official(m, b.name)]
+        official = self._official(b, window)
         rows = {m.id: m for m in official}
         threads = sorted({r.thread_id for r in official if r.thread_id})
         for n in range(0, len(threads), CHUNK):
             rows.update((m.id, m) for m in self._every(replace(window, threads=tuple(threads[n:n + CHUNK]))))
+        return list(self._with_parents(rows, window).values()), official
+
+    def _with_parents(self, rows: dict[str, Mention], window: Query) -> dict[str, Mention]:
+        """`rows` and the window's mentions up the parent chains they reply to, read by id."""
         wanted = {m.parent_id for m in rows.values() if m.parent_id} - set(rows)
-        while wanted:  # parents outside those threads, up their chains
+        while wanted:
             ids = sorted(wanted)
             found = [m for n in range(0, len(ids), CHUNK)
                      for m in self._every(replace(window, ids=tuple(ids[n:n + CHUNK])))]
             rows.update((m.id, m) for m in found)
             wanted = {m.parent_id for m in found if m.parent_id} - set(rows)
-        return list(rows.values()), official
+        return rows
 
     def _every(self, query: Query) -> Iterator[Mention]:
         return (m for page in self.store.pages(query, self.page) for m in page)
