@@ -95,18 +95,24 @@ class SpikeRule(Grouped, Seasonal):
     """Matching mentions (negative by default in the shipped rules) against the brand's seasonal baseline.
 
     With `share_lift`, the matching share of all the brand's mentions in the window must also rise above
-    its own normal share s₀ to at least s₀ + share_lift·(1 − s₀): a launch or 双11 that brings more of
-    everything, complaints included in their usual proportion, is busy but not a crisis.
+    its own normal share s₀ to at least s₀ + share_lift·(1 − s₀), beyond chance (binomial, at most
+    `share_p_value`): a launch or 双11 that brings more of everything, complaints included in about their
+    usual proportion, is busy but not a crisis. With `paste_once`, an anomalous window is judged again
+    with its biggest pasted story (copies without a parent post: a spam wave) counted once.
     """
 
     type: Literal["spike"]
     consecutive: int = Field(default=1, ge=1, le=24)
     share_lift: float | None = Field(default=None, gt=0, lt=1)
+    share_p_value: float = Field(default=1.0, gt=0, le=1)
+    paste_once: bool = False
 
     @model_validator(mode="after")
     def _one_way_of_sliding(self) -> "SpikeRule":
         if self.consecutive > 1 and self.windows:
             raise ValueError("consecutive buckets and windows do not combine; use one")
+        if self.paste_once and (self.count != "mentions" or self.consecutive > 1):
+            raise ValueError("paste_once re-counts the judged windows' mentions: it needs count: mentions and windows")
         return self
 
 
