@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from monitor.detect import spike
 from monitor.store.sqlite import SqliteStore
 from tests.detect.mentions import T0, hourly_noise, mention, rule
@@ -116,3 +118,43 @@ def test_grouping_by_source_fires_only_for_the_source_that_surged(store, context
     store.upsert(surge(now - timedelta(minutes=55), 20, source="news"))
     [finding] = spike.evaluate(spike_rule(group_by="source"), context(now, sources))
     assert (finding.group, finding.fingerprint) == ("news", "test_spike|星河手机|news")
+
+
+def copies(at, n: int, cluster: str, parent: str | None = None, label: str = "negative"):
+    """n copies of one story: pasted (no parent post) or reposted (each names the post it passes on)."""
+    out = []
+    for m in surge(at, n):
+        m.cluster_id, m.cluster_size, m.parent_id, m.sentiment_label = cluster, n, parent, label
+        out.append(m)
+    return out
+
+
+def test_a_spam_wave_pasted_by_many_accounts_counts_once_but_a_repost_storm_counts_every_copy(store, context):
+    store.upsert(hourly_noise(T0, 24 * 14, mean=2.0))
+    spam_at = T0 + 2 * WEEK + timedelta(hours=10)
+    storm_at = spam_at + timedelta(days=2)
+    store.upsert(copies(spam_at - timedelta(minutes=55), 40, "c-spam"))
+    store.upsert(copies(storm_at - timedelta(minutes=55), 40, "c-storm", parent="weibo:origin"))
+    once = spike_rule(paste_once=True)
+    assert spike.evaluate(once, context(spam_at)) == []
+    assert spike.evaluate(spike_rule(), context(spam_at)) != []  # counted copy by copy, the wave is a "surge"
+    [storm] = spike.evaluate(once, context(storm_at))
+    assert storm.figures["count"] >= 40 and storm.figures["clusters"][0] == 40
+
+
+def test_a_rush_that_brings_complaints_a_little_above_their_share_is_quiet_but_complaints_alone_fire(store, context):
+    store.upsert(hourly_noise(T0, 24 * 14, mean=2.0) + hourly_noise(T0, 24 * 14, mean=6.0, seed=11, label="neutral"))
+    rush = T0 + 2 * WEEK + timedelta(hours=10)  # normal share 0.25; s₁ = 0.25 + 0.2 · 0.75 = 0.4
+    crisis = rush + timedelta(days=2)
+    store.upsert(surge(rush - timedelta(minutes=55), 30) + copies(rush - timedelta(minutes=55), 40, None, label="neutral"))
+    store.upsert(surge(crisis - timedelta(minutes=55), 30) + copies(crisis - timedelta(minutes=55), 8, None, label="neutral"))
+    by_chance = spike_rule(share_lift=0.2, share_p_value=0.01)
+    assert spike.evaluate(spike_rule(share_lift=0.2), context(rush)) != []  # about 0.43 of 75: over s₁ by chance
+    assert spike.evaluate(by_chance, context(rush)) == []
+    [finding] = spike.evaluate(by_chance, context(crisis))
+    assert finding.figures["count"] >= 30
+
+
+def test_paste_once_needs_mentions_counted_in_windows():
+    with pytest.raises(ValueError, match="paste_once"):
+        spike_rule(paste_once=True, count="stories")
