@@ -52,3 +52,8 @@ def test_a_growth_re_notification_is_not_counted_as_a_first_notification(replaye
              if d.status == "sent" and d.step.startswith("w") and d.step.endswith("/0.0")}
     assert all(len(a["first_steps"]) <= 1 for a in alarms)  # one first notice per incident, every channel at once
     assert sum(len(a["renotified"]) for a in alarms) == len(waves)
+
+
+def test_the_rules_run_every_fine_step_inside_the_crisis_spans_and_every_step_elsewhere():
+    assert list(detect.cycles(0, 30, 5)) == [5, 10, 15, 20, 25, 30]
+    assert list(detect.cycles(0, 30, 5, 1, [(9, 14)])) == [5, 10, 11, 12, 13, 14, 19, 24, 29]
