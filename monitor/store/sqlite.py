@@ -514,6 +514,8 @@ class SqliteStore(Store):
     def sla_counts(self, query: Query, tiers: Sequence[SlaTier], now: datetime) -> list[tuple[int, int]]:
         """One pass over the window's rows (the brand table's own columns, unless a tier asks for content
         types), each filed under its first tier."""
+        if not tiers:
+            return []
         cases, args = [], []
         for k, tier in enumerate(tiers):
             test = []
@@ -528,8 +530,6 @@ class SqliteStore(Store):
                 test.append("coalesce({followers}, 0) >= ?")
                 args.append(tier.min_followers)
             cases.append(f"WHEN {' AND '.join(test) or '1'} THEN {k}")
-        if not tiers:
-            return []
         sql, where = self._raw(query, f"CASE {' '.join(cases)} END AS k, {{t}} AS at")
         due = " ".join(f"WHEN {k} THEN ?" for k in range(len(tiers)))
         cutoffs = [utc(now - tier.within).timestamp() for tier in tiers]

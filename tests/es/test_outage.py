@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 
 import pytest
@@ -24,11 +26,14 @@ from tests.es.node import drop_prefix
 
 
 class OwnNode:
-    """scripts/elasticsearch.sh with BRANDMON_ES_INSTANCE: its own run dir, port and data."""
+    """scripts/elasticsearch.sh on a run dir of its own (own port and data), made for this run so that
+    two suites running at once never stop each other's node."""
 
     def __init__(self) -> None:
-        self.env = {k: v for k, v in os.environ.items() if k != "BRANDMON_ES_RUN"}
-        self.env["BRANDMON_ES_INSTANCE"] = "outage-test"
+        self.run_dir = tempfile.mkdtemp(prefix="brandmon-es-outage-", dir="/tmp")
+        os.chmod(self.run_dir, 0o755)  # run as root, the script hands it to the node's own user
+        self.env = {**os.environ, "BRANDMON_ES_RUN": self.run_dir}
+        self.env.pop("BRANDMON_ES_INSTANCE", None)
         self.url = ""
 
     def _script(self, action: str) -> str:
@@ -49,9 +54,12 @@ class OwnNode:
 @pytest.fixture(scope="module")
 def own_node(es_url):  # es_url: this runs wherever the Elasticsearch tests run (always in CI)
     node = OwnNode()
-    node.start()
-    yield node
-    node.stop()
+    try:
+        node.start()
+        yield node
+    finally:
+        node.stop()
+        shutil.rmtree(node.run_dir, ignore_errors=True)
 
 
 def crawl(config) -> dict:
