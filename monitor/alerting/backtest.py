@@ -43,8 +43,9 @@ class ReplayStore(Store):
     def find(self, query: Query, limit: int = 20, order: str = "recent") -> list[Mention]:
         return self._mentions.find(query, limit, order)
 
-    def find_page(self, query: Query, size: int, after: Any = None) -> tuple[list[Mention], Any]:
-        return self._mentions.find_page(query, size, after)
+    def find_page(self, query: Query, size: int, after: Any = None,
+                  fields: tuple[str, ...] | None = None) -> tuple[list, Any]:
+        return self._mentions.find_page(query, size, after, fields)
 
     def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
         return self._mentions.find_fields(query, fields, limit)

@@ -186,12 +186,14 @@ def _next_version(model_dir: Path, name: str) -> str:
 def train_model(rows: Sequence[tuple[str, str]], model_dir: Path, base: str | None = "builtin",
                 name: str = "custom", version: str | None = None, corpora: Path | None = None,
                 n_features: int = 2**20, orders: Sequence[int] = (1, 2, 3), c: float = 1.0,
-                max_iter: int = 200, progress: Callable[[str], None] = lambda _: None) -> LexiconLRScorer:
+                max_iter: int = 200, progress: Callable[[str], None] = lambda _: None,
+                relabel: Callable[[list[Example]], list[Example]] | None = None) -> LexiconLRScorer:
     """Train, save under ``model_dir/<name>-<version>/`` and return a three-way scorer.
 
     ``rows`` are (label, text) with label negative|neutral|positive. ``base="builtin"`` adds the shipped
     sources (and ``corpora``, a file from scripts/sentiment_data.py, when given), so a few hundred domain
-    rows adapt rather than replace them; ``base=None`` trains on ``rows`` alone.
+    rows adapt rather than replace them; ``base=None`` trains on ``rows`` alone. ``relabel`` rewrites the
+    train split before the fit (an experiment's hook; dev and test stay as they are).
     """
     if base not in ("builtin", None):
         raise ValueError(f"unknown base {base!r}; use 'builtin' or None")
@@ -210,6 +212,10 @@ def train_model(rows: Sequence[tuple[str, str]], model_dir: Path, base: str | No
         raise ValueError("need at least 10 examples of each label, and two labels")
     data = examples(sources)
     train = data["train"] if base else data["train"] + data["dev"] + data["test"]
+    if relabel:
+        train = relabel(train)
+        if base:
+            data["train"] = train
     progress(f"fitting the n-gram model on {len(train)} texts")
     norm = normalize_many([r.text for r in train])
     y = np.array([r.label for r in train])

@@ -20,7 +20,7 @@ from typing import Any
 
 from monitor.clock import Clock, utc
 from monitor.config.model import BrandConfig, Config, SlaTier
-from monitor.mention import Mention
+from monitor.mention import Author, Mention
 from monitor.reply.accounts import OfficialAccounts
 from monitor.reply.marks import PREFIX, Mark, load_marks, save_mark
 from monitor.store.base import Query, Store
@@ -34,9 +34,36 @@ STATES = (BREACHED, DUE_SOON, OK, SNOOZED)
 ORDERS = ("age", "due")  # oldest first; soonest due (most urgent) first
 
 
+@dataclass(frozen=True, slots=True)
+class MentionRow:
+    """What the reply desk reads of a mention to place it (Store.pages with FIELDS): who wrote it, when,
+    where in which thread, and how it reads. Decoding whole records was most of a queue walk's cost;
+    only the items shown, or sent as examples, need their text."""
+
+    id: str
+    published_at: datetime
+    platform: str
+    content_type: str
+    author: Author
+    thread_id: str | None
+    parent_id: str | None
+    sentiment_label: str | None
+
+    FIELDS = ("id", "published_at", "platform", "content_type", "author.id", "author.name", "author.followers",
+              "thread_id", "parent_id", "sentiment_label")
+
+    @classmethod
+    def from_row(cls, row: tuple) -> "MentionRow":
+        mid, at, platform, content_type, author_id, name, followers, thread, parent, label = row  # as FIELDS
+        return cls(mid, utc(datetime.fromisoformat(at)), platform, content_type or "post",
+                   Author(author_id, name, followers), thread, parent, label)
+
+
 @dataclass(frozen=True)
 class QueueItem:
-    mention: Mention
+    """A queued complaint; `mention` is its MentionRow inside the walk, the whole mention once handed out."""
+
+    mention: Mention | MentionRow
     brand: str
     tier: SlaTier
     due_at: datetime
@@ -71,7 +98,7 @@ class Listing:
     states: dict[str, int]
 
 
-def tier_for(mention: Mention, tiers: tuple[SlaTier, ...]) -> SlaTier | None:
+def tier_for(mention: Mention | MentionRow, tiers: tuple[SlaTier, ...]) -> SlaTier | None:
     return tier_of(mention.platform, mention.content_type, mention.author.followers, tiers)
 
 
@@ -95,7 +122,7 @@ class Answers:
     the thread's first post before any reply in it. Decided mention by mention, so a queue walk needs
     only the official replies and their chains, not their threads."""
 
-    def __init__(self, official: list[Mention], parent: dict[str, str | None]) -> None:
+    def __init__(self, official: list[Mention] | list[MentionRow], parent: dict[str, str | None]) -> None:
         self.chains: set[str] = set()
         self.floor_after: dict[str, datetime] = {}  # thread → latest official floor reply: answers all before it
         self.root_answered: dict[str, datetime] = {}  # thread → latest official reply anywhere in it
@@ -141,9 +168,38 @@ class ReplyDesk:
     def stream(self, brand: str | None = None, include_snoozed: bool = False) -> Iterator[QueueItem]:
         """Every queued item, oldest first (a mention naming two brands is queued for each), read from
         the store a page per brand at a time as the caller goes on."""
+        walk = self._walk(brand, include_snoozed)
+        while chunk := list(islice(walk, self.page)):
+            yield from self._whole(chunk)
+
+    def _walk(self, brand: str | None, include_snoozed: bool) -> Iterator[QueueItem]:
+        """The queue as MentionRows, oldest first."""
         now = self.clock.now()
         return heapq.merge(*(self._queued(b, now, include_snoozed) for b in self._brands(brand)),
                            key=lambda i: (i.mention.published_at, i.mention.id))
+
+    def _whole(self, items: list[QueueItem]) -> list[QueueItem]:
+        """The items with their whole mentions, read by id (one gone from the store meanwhile is dropped)."""
+        ids = list(dict.fromkeys(i.mention.id for i in items))
+        found: dict[str, Mention] = {}
+        for n in range(0, len(ids), CHUNK):
+            found.update((m.id, m) for m in self.store.find(Query(ids=tuple(ids[n:n + CHUNK])), limit=CHUNK))
+        return [replace(i, mention=found[i.mention.id]) for i in items if i.mention.id in found]
+
+    def breaches(self, examples: int) -> dict[tuple[str, str], tuple[int, list[QueueItem]]]:
+        """Per brand and SLA severity: how many queued items are past due, and the oldest `examples` of
+        them, whole (one walk over the queue's MentionRows)."""
+        counts: Counter[tuple[str, str]] = Counter()
+        oldest: dict[tuple[str, str], list[QueueItem]] = {}
+        for item in self._walk(None, include_snoozed=False):
+            if item.state == BREACHED:
+                key = (item.brand, item.tier.severity)
+                counts[key] += 1
+                if len(first := oldest.setdefault(key, [])) < examples:
+                    first.append(item)
+        whole = {(i.brand, i.mention.id): i for i in self._whole([i for items in oldest.values() for i in items])}
+        return {key: (counts[key], [whole[(i.brand, i.mention.id)] for i in items if (i.brand, i.mention.id) in whole])
+                for key, items in oldest.items()}
 
     def items(self, brand: str | None = None, include_snoozed: bool = False) -> list[QueueItem]:
         return list(self.stream(brand, include_snoozed))
@@ -157,7 +213,7 @@ class ReplyDesk:
         counts: Counter[str] = Counter()
 
         def wanted() -> Iterator[QueueItem]:
-            for item in self.stream(brand, include_snoozed):
+            for item in self._walk(brand, include_snoozed):
                 counts[item.state] += 1
                 if not states or item.state in states:
                     yield item
@@ -170,7 +226,7 @@ class ReplyDesk:
             for _ in found:  # counted, not kept
                 pass
         total = sum(n for state, n in counts.items() if not states or state in states)
-        return Listing(shown, total, {state: counts[state] for state in STATES if counts[state]})
+        return Listing(self._whole(shown), total, {state: counts[state] for state in STATES if counts[state]})
 
     def _queued(self, b: BrandConfig, now: datetime, include_snoozed: bool) -> Iterator[QueueItem]:
         """The brand's queued items, oldest first: its negative mentions of the lookback window a page at
@@ -178,8 +234,8 @@ class ReplyDesk:
         reply = self.config.reply
         window = Query(brand=b.name, start=now - reply.lookback, end=now + timedelta(minutes=1))
         done = self._answered(b, window) if b.official_accounts else Answers([], {})
-        for page in self.store.pages(replace(window, sentiments=("negative",)), self.page):
-            tiered = [(m, tier) for m in page if m not in done and not self.official.is_official(m, b.name)
+        for page in self.store.pages(replace(window, sentiments=("negative",)), self.page, MentionRow.FIELDS):
+            tiered = [(m, tier) for m in map(MentionRow.from_row, page) if m not in done and not self.official.is_official(m, b.name)
                       and (tier := tier_for(m, reply.sla)) is not None]
             marks = load_marks(self.store, [m.id for m, _ in tiered])
             for m, tier in tiered:
@@ -235,7 +291,7 @@ class ReplyDesk:
             return False
         at = found[0].published_at
         return any(i.mention.id == mention_id for b in self._brands(None) if b.name in found[0].brands
-                   for i in takewhile(lambda i: i.mention.published_at <= at, self.stream(b.name, include_snoozed=True)))
+                   for i in takewhile(lambda i: i.mention.published_at <= at, self._walk(b.name, include_snoozed=True)))
 
     def figures(self, start: datetime, end: datetime, brand: str | None = None,
                 handled: dict[str, datetime] | None = None) -> dict[str, Any]:
@@ -258,8 +314,7 @@ class ReplyDesk:
             seen = {m.id: m for m in answers}  # the rows read for the official replies, complaints among them
             missing = [i for i in handled if i not in seen]
             for n in range(0, len(missing), CHUNK):
-                seen.update((m.id, m) for m in self.store.find(replace(period, ids=tuple(missing[n:n + CHUNK])),
-                                                               limit=CHUNK))
+                seen.update((m.id, m) for m in self._every(replace(period, ids=tuple(missing[n:n + CHUNK]))))
             for m in seen.values():
                 tier = tier_for(m, tiers)
                 if tier is None or m.sentiment_label != "negative" or not start <= m.published_at < end:
@@ -300,14 +355,16 @@ class ReplyDesk:
         chains = self._with_parents({m.id: m for m in official}, window)
         return Answers(official, {i: m.parent_id for i, m in chains.items()})
 
-    def _official(self, b: BrandConfig, window: Query) -> list[Mention]:
+    def _official(self, b: BrandConfig, window: Query) -> list[MentionRow]:
         return [m for m in self._every(self._official_query(b, window)) if self.official.is_official(m, b.name)]
 
     def _official_query(self, b: BrandConfig, window: Query) -> Query:
+        """The brand's accounts on the platforms they are listed for (an account counts on those only, and
+        the platform is a column both stores filter on before reading who wrote a mention)."""
         accounts = tuple(dict.fromkeys(a for names in b.official_accounts.values() for a in names))
-        return replace(window, written_by=accounts)
+        return replace(window, written_by=accounts, platforms=tuple(b.official_accounts))
 
-    def _answers(self, b: BrandConfig, window: Query) -> tuple[list[Mention], list[Mention]]:
+    def _answers(self, b: BrandConfig, window: Query) -> tuple[list[MentionRow], list[MentionRow]]:
         """The mentions of the window that the brand's official posts and replies may answer (the official
         ones, the threads they posted in, the parent chains they reply to: answered_ids' rule needs no
         more), and those official ones."""
@@ -318,7 +375,7 @@ class ReplyDesk:
             rows.update((m.id, m) for m in self._every(replace(window, threads=tuple(threads[n:n + CHUNK]))))
         return list(self._with_parents(rows, window).values()), official
 
-    def _with_parents(self, rows: dict[str, Mention], window: Query) -> dict[str, Mention]:
+    def _with_parents(self, rows: dict[str, MentionRow], window: Query) -> dict[str, MentionRow]:
         """`rows` and the window's mentions up the parent chains they reply to, read by id."""
         wanted = {m.parent_id for m in rows.values() if m.parent_id} - set(rows)
         while wanted:
@@ -329,8 +386,8 @@ class ReplyDesk:
             wanted = {m.parent_id for m in found if m.parent_id} - set(rows)
         return rows
 
-    def _every(self, query: Query) -> Iterator[Mention]:
-        return (m for page in self.store.pages(query, self.page) for m in page)
+    def _every(self, query: Query) -> Iterator[MentionRow]:
+        return (MentionRow.from_row(r) for page in self.store.pages(query, self.page, MentionRow.FIELDS) for r in page)
 
 
 def _first_reply_times(mentions: list[Mention], official: list[Mention]) -> dict[str, datetime]:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from monitor.config import Settings
 from monitor.detect.finding import Finding
-from monitor.reply.queue import BREACHED, ReplyDesk
+from monitor.reply.queue import ReplyDesk
 from monitor.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -29,20 +29,15 @@ def sla_findings(settings: Settings, store: Store, now: datetime, desk: ReplyDes
     if not settings.config.reply.escalate:
         return []
     desk = desk or ReplyDesk(settings.config, store)
-    counts: dict[tuple[str, str], int] = {}
-    oldest: dict[tuple[str, str], list] = {}  # the first EXAMPLES breached items of each, oldest first
-    for item in desk.stream():  # the whole queue, a page at a time: nothing beyond a cap goes unseen
-        if item.state == BREACHED:
-            key = (item.brand, item.tier.severity)
-            counts[key] = counts.get(key, 0) + 1
-            if len(examples := oldest.setdefault(key, [])) < EXAMPLES:
-                examples.append(item)
+    breaches = desk.breaches(EXAMPLES)  # the whole queue, a page at a time: nothing beyond a cap goes unseen
     findings = []
-    for (brand, severity), items in sorted(oldest.items()):
+    for (brand, severity), (count, items) in sorted(breaches.items()):
         if severity not in settings.playbooks:
             log.warning("reply SLA breach for %s not escalated: no playbook named '%s'", brand, severity)
             continue
-        first, count = items[0], counts[(brand, severity)]
+        if not items:  # its examples left the store between the walk and their reading
+            continue
+        first = items[0]
         title = (f"{brand}：{count} 条负面提及超过回复时限（最久已等 "
                  f"{_minutes((now - first.mention.published_at).total_seconds())}）")
         findings.append(Finding(

@@ -130,16 +130,19 @@ class Store(ABC):
         """Mentions matching query, newest first ('recent') or most engaged first ('engagement')."""
 
     @abstractmethod
-    def find_page(self, query: Query, size: int, after: Any = None) -> tuple[list[Mention], Any]:
+    def find_page(self, query: Query, size: int, after: Any = None,
+                  fields: tuple[str, ...] | None = None) -> tuple[list, Any]:
         """Up to `size` matching mentions, oldest first (ties by id), following the mention the cursor
         `after` stands for; and the cursor of this page's last mention, None when the page was the last.
-        A keyset (search_after) walk: each page costs the same however deep it is."""
+        A keyset (search_after) walk: each page costs the same however deep it is. With `fields`, tuples
+        of those fields as find_fields gives them, instead of whole mentions."""
 
-    def pages(self, query: Query, size: int) -> Iterator[list[Mention]]:
-        """Every matching mention, oldest first, `size` at a time: reads of any size in bounded memory."""
+    def pages(self, query: Query, size: int, fields: tuple[str, ...] | None = None) -> Iterator[list]:
+        """Every matching mention (or its `fields`), oldest first, `size` at a time: reads of any size in
+        bounded memory."""
         after = None
         while True:
-            found, after = self.find_page(query, size, after)
+            found, after = self.find_page(query, size, after, fields)
             if found:
                 yield found
             if after is None:

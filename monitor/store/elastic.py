@@ -383,12 +383,17 @@ class ElasticStore(Store):
         hits = self._mentions(query=es_query(query), size=min(limit, MAX_RESULTS), sort=sort)["hits"]["hits"]
         return [mention_from(h["_source"]) for h in hits]
 
-    def find_page(self, query: Query, size: int, after: Any = None) -> tuple[list[Mention], Any]:
+    def find_page(self, query: Query, size: int, after: Any = None,
+                  fields: tuple[str, ...] | None = None) -> tuple[list, Any]:
         """search_after on (@timestamp, id): the cursor is the last hit's sort values."""
         size = min(size, MAX_RESULTS)
         hits = self._mentions(query=es_query(query), size=size, sort=[{"@timestamp": "asc"}, {"id": "asc"}],
-                              track_total_hits=False, **({"search_after": list(after)} if after else {}))["hits"]["hits"]
-        return [mention_from(h["_source"]) for h in hits], (tuple(hits[-1]["sort"]) if len(hits) == size else None)
+                              track_total_hits=False, **({"_source": list(fields)} if fields else {}),
+                              **({"search_after": list(after)} if after else {}))["hits"]["hits"]
+        cursor = tuple(hits[-1]["sort"]) if len(hits) == size else None
+        if fields:
+            return [tuple(_dotted(h["_source"], f) for f in fields) for h in hits], cursor
+        return [mention_from(h["_source"]) for h in hits], cursor
 
     def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
         hits = self._mentions(query=es_query(query), size=min(limit, MAX_RESULTS), _source=list(fields),

@@ -240,7 +240,6 @@ class SqliteStore(Store):
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
         db.execute("PRAGMA cache_size=-65536")  # 64 MB: the hot (brand, time) ranges stay in memory
-        db.create_function("handle", 1, _handle, deterministic=True)
         return db
 
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[tuple]:
@@ -454,30 +453,27 @@ class SqliteStore(Store):
         rows = self._rows(f"{sql} LIMIT ?", [*args, limit])
         return [Mention.from_dict(json.loads(r[0])) for r in rows]
 
-    def find_page(self, query: Query, size: int, after: Any = None) -> tuple[list[Mention], Any]:
+    def find_page(self, query: Query, size: int, after: Any = None,
+                  fields: tuple[str, ...] | None = None) -> tuple[list, Any]:
         """The cursor is the last row's (time, id): the walk resumes inside the (brand, time) index."""
         where = None
         if after is not None:
             ts, last = after
             where = ("{t} >= ? AND ({t} > ? OR {id} > ?)", [ts, ts, last])
-        sql, args = self._raw(query, "m.data, {t}, {id}", order="{t}, {id}", where=where)
-        rows = self._rows(f"{sql} LIMIT ?", [*args, size])
-        found = [Mention.from_dict(json.loads(r[0])) for r in rows]
-        return found, (tuple(rows[-1][1:]) if rows and len(rows) == size else None)
+        select, paths = _projection(fields) if fields else ("m.data", [])
+        sql, args = self._raw(query, f"{select}, {{t}}, {{id}}", order="{t}, {id}", where=where)
+        rows = self._rows(f"{sql} LIMIT ?", [*paths, *args, size])
+        cursor = tuple(rows[-1][-2:]) if rows and len(rows) == size else None
+        if fields:
+            return _as_fields(fields, [r[:-2] for r in rows]), cursor
+        return [Mention.from_dict(json.loads(r[0])) for r in rows], cursor
 
     def find_fields(self, query: Query, fields: tuple[str, ...], limit: int = 20) -> list[tuple]:
         """Columns where the tables have them, the rest read from the record inside SQLite: no record is
         decoded in Python."""
-        own = {"id": "{id}", "platform": "{platform}", "source": "{source}", "author.followers": "{followers}",
-               "author.name": "{author}", "published_at": "{t}"}
-        select = ", ".join(own.get(f, "json_extract(m.data, ?)") for f in fields)
+        select, paths = _projection(fields)
         sql, args = self._raw(query, select, order="{t} DESC, {r} DESC")
-        paths = [f"$.{f}" for f in fields if f not in own]
-        rows = self._rows(f"{sql} LIMIT ?", [*paths, *args, limit])
-        if "published_at" not in fields:
-            return rows
-        at = fields.index("published_at")  # the time column holds what to_dict writes, as a timestamp
-        return [(*r[:at], datetime.fromtimestamp(r[at], timezone.utc).isoformat(), *r[at + 1:]) for r in rows]
+        return _as_fields(fields, self._rows(f"{sql} LIMIT ?", [*paths, *args, limit]))
 
     def top_terms(self, query: Query, limit: int = 10) -> list[tuple[str, int]]:
         """Exact counts of mentions per keyword, most first (ties by word, as Elasticsearch orders them)."""
@@ -661,8 +657,9 @@ class SqliteStore(Store):
             args.extend(q.threads)
         if q.written_by:
             marks = ','.join('?' * len(q.written_by))
-            clauses.append(f"(handle(json_extract(m.data, '$.author.name')) IN ({marks})"
-                           f" OR handle(json_extract(m.data, '$.author.id')) IN ({marks}))")
+            # SQLite's own lower() folds ASCII letters only, as matching.handle does, at C speed
+            clauses.append(f"(lower({columns['author']}) IN ({marks})"
+                           f" OR lower(json_extract(m.data, '$.author.id')) IN ({marks}))")
             names = [matching.handle(n) for n in q.written_by]
             args.extend([*names, *names])
         if q.text is not None:
@@ -842,9 +839,23 @@ def _record(m: Mention) -> str:
     return json.dumps(m.to_dict(), ensure_ascii=False)
 
 
-def _handle(value: Any) -> Any:
-    """matching.handle inside SQLite (its own lower() folds ASCII letters only)."""
-    return matching.handle(value) if isinstance(value, str) else value
+_OWN_COLUMNS = {"id": "{id}", "platform": "{platform}", "source": "{source}", "author.followers": "{followers}",
+                "author.name": "{author}", "published_at": "{t}"}
+
+
+def _projection(fields: tuple[str, ...]) -> tuple[str, list[str]]:
+    """The select list for `fields` (columns where the tables have them, the rest read from the record
+    inside SQLite) and the JSON paths it binds."""
+    select = ", ".join(_OWN_COLUMNS.get(f, "json_extract(m.data, ?)") for f in fields)
+    return select, [f"$.{f}" for f in fields if f not in _OWN_COLUMNS]
+
+
+def _as_fields(fields: tuple[str, ...], rows: list) -> list[tuple]:
+    """Rows as find_fields gives them: the time column holds what to_dict writes, as a timestamp."""
+    if "published_at" not in fields:
+        return [tuple(r) for r in rows]
+    at = fields.index("published_at")
+    return [(*r[:at], datetime.fromtimestamp(r[at], timezone.utc).isoformat(), *r[at + 1:]) for r in rows]
 
 
 def _outage(store: SqliteStore, exc: Exception) -> bool:

@@ -20,7 +20,7 @@ from monitor.nlp.sentiment import (
     strip_emoticons,
 )
 from monitor.nlp.sentiment_train import (
-    TRAIN_ONLY, builtin_sources, calibrate_label_bias, examples, split_of, train_model,
+    TRAIN_ONLY, Example, builtin_sources, calibrate_label_bias, examples, split_of, train_model,
 )
 
 COMPLAINTS = [
@@ -211,6 +211,22 @@ def test_a_model_of_two_labels_never_calls_the_third(tmp_path):
     model = train_model(read_training_csv(csv_path), tmp_path, base=None, name="acme", n_features=2**16)
     assert set(model.classify_many(["请问门店几点开门", "服务真好", "物流太慢"])[1]) <= {"negative", "positive"}
     assert model.score("服务真好") > 0.5 > model.score("物流太慢了")
+
+
+def test_a_relabel_hook_rewrites_the_train_split_before_the_fit(tmp_path):
+    csv_path = tmp_path / "labels.csv"
+    _write_csv(csv_path, neutral=True)
+    seen = []
+
+    def complaints_become_neutral(train):
+        seen.append(len(train))
+        return [Example(r.source, 1, r.text) if r.label == 0 else r for r in train]
+
+    model = train_model(read_training_csv(csv_path), tmp_path, base=None, name="acme", n_features=2**16,
+                        relabel=complaints_become_neutral)
+    assert seen == [45]
+    assert model.classify_many(["物流太慢很失望", "物流很快很满意"])[1] == ["neutral", "positive"]
+    assert model.proba_many(["物流太慢很失望"])[0, 0] < 0.01  # no negative row was left to learn from
 
 
 def test_model_that_no_longer_reproduces_probes_refuses_to_load(tmp_path):

@@ -119,6 +119,8 @@ def test_the_oldest_breach_beyond_many_pages_still_alerts_with_every_breach_coun
                     and tier_for(next(m for m in rows if m.id == i), TIERS).severity == severity]
         assert finding.figures["count"] == len(breached) > 0
         assert [m.id for m in finding.examples] == breached[:5]  # the oldest first
+        stored = {m.id: m for m in rows}
+        assert [m.text for m in finding.examples] == [stored[i].text for i in breached[:5]]  # whole, to be shown
     assert set(findings) == {(BRAND, "critical"), (BRAND, "warning"), ("云朵奶茶", "warning")}
     oldest = findings[(BRAND, "critical")]
     assert oldest.examples[0].id == "forum:c0" and oldest.figures["oldest_minutes"] == 20 * 60
@@ -129,6 +131,8 @@ def test_a_listing_shows_the_first_items_and_counts_them_all(store):
     want = expected(rows, marks)
     listing = desk.listing(limit=4)
     assert queued(listing.items) == want[:4] and listing.total == len(want)
+    assert [i.to_dict(NOW)["text"] for i in listing.items] == [  # what the phone page shows: the whole mention
+        next(m for m in rows if m.id == i).text[:200] for i, _, _ in want[:4]]
     assert listing.states == {s: n for s in (BREACHED, DUE_SOON, OK) if (n := sum(w[2] == s for w in want))}
     late = desk.listing(limit=100, states=(BREACHED,))
     assert queued(late.items) == [w for w in want if w[2] == BREACHED] and late.total == len(late.items)

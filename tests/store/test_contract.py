@@ -543,3 +543,7 @@ def test_pages_walk_every_matching_mention_oldest_first_ties_by_id_whatever_the_
     assert [m.id for m in first + rest] == wanted and end is None
     assert [m.id for page in store.pages(Query(), 7) for m in page] == [
         m.id for m in sorted(rows, key=lambda m: (m.published_at, m.id))]
+    by_id = {m.id: m for m in rows}
+    assert [row for page in store.pages(query, 4, ("published_at", "id", "author.followers", "content_type"))
+            for row in page] == [(by_id[i].published_at.isoformat(), i, by_id[i].author.followers,
+                                  by_id[i].content_type) for i in wanted]  # the same walk, those fields only
