@@ -135,6 +135,8 @@ def _share_rose(rule: SpikeRule, scope: Scope, ctx: RuleContext, test: SpikeTest
     lifted = normal_share + rule.share_lift * (1 - normal_share)
     if total == 0 or verdict.count / total < lifted:
         return None
+    if lifted >= 1:  # a brand heard only in complaints has no share to rise: the count decides
+        return verdict
     chance = float(bdtrc(verdict.count - 1, total, lifted)) if verdict.count < total else lifted ** total
     return verdict if chance <= rule.share_p_value else None
 

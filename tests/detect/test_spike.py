@@ -155,6 +155,14 @@ def test_a_rush_that_brings_complaints_a_little_above_their_share_is_quiet_but_c
     assert finding.figures["count"] >= 30
 
 
+def test_a_brand_heard_only_in_complaints_has_no_share_to_rise_so_the_count_decides(store, context):
+    store.upsert(hourly_noise(T0, 24 * 14, mean=2.0))  # every mention negative: the normal share is 1
+    now = T0 + 2 * WEEK + timedelta(hours=10)
+    store.upsert(surge(now - timedelta(minutes=55), 30))
+    [finding] = spike.evaluate(spike_rule(share_lift=0.2, share_p_value=0.01), context(now))
+    assert finding.figures["count"] >= 30
+
+
 def test_paste_once_needs_mentions_counted_in_windows():
     with pytest.raises(ValueError, match="paste_once"):
         spike_rule(paste_once=True, count="stories")
