@@ -46,10 +46,12 @@ sys.path.insert(0, str(ROOT))
 from monitor.nlp.evaluate import evaluate  # noqa: E402
 from monitor.nlp.normalize import normalize_many as pipeline_normalize  # noqa: E402
 from monitor.nlp.sentiment import (  # noqa: E402
-    DATA_DIR, LABELS, _trie_regex, get_scorer, normalize_many, read_lines, read_training_csv, softmax,
+    DATA_DIR, _trie_regex, get_scorer, normalize_many, read_lines, read_training_csv, scores_and_labels,
+    softmax,
 )
 from monitor.nlp.sentiment_train import (  # noqa: E402
-    Example, _equal_groups, _fit_multinomial, builtin_sources, calibrate_label_bias, examples, read_corpora,
+    Example, _equal_groups, _fit_multinomial, builtin_sources, calibrate_label_bias, examples, per_source,
+    read_corpora,
 )
 
 HELDOUT = ROOT / "tests" / "fixtures" / "real" / "sentiment"
@@ -200,19 +202,11 @@ def head(x: np.ndarray, rows: list[Example], kind: str = "base") -> tuple[np.nda
 
 
 def labels_of(x: np.ndarray, combiner: np.ndarray, offsets: np.ndarray) -> tuple[list[float], list[str]]:
-    p = softmax(x @ combiner[:, :-1].T + combiner[:, -1])
-    picks = np.argmax(np.log(np.maximum(p, 1e-12)) + offsets, axis=1)
-    return (p[:, 2] + 0.5 * p[:, 1]).tolist(), [LABELS[i] for i in picks]
+    return scores_and_labels(softmax(x @ combiner[:, :-1].T + combiner[:, -1]), offsets)
 
 
-def per_source(x, rows, combiner, offsets) -> dict[str, dict]:
-    scores, labels = labels_of(x, combiner, offsets)
-    out = {}
-    for source in sorted({r.source for r in rows}):
-        idx = [i for i, r in enumerate(rows) if r.source == source]
-        out[source] = evaluate([LABELS[rows[i].label] for i in idx], [scores[i] for i in idx],
-                               [labels[i] for i in idx]).to_json()
-    return out
+def figures_of(x, rows, combiner, offsets) -> dict[str, dict]:
+    return per_source(rows, *labels_of(x, combiner, offsets))
 
 
 def dev_mean(figs: dict[str, dict]) -> float:
@@ -286,8 +280,8 @@ def main() -> None:
             combiner, offsets = model.combiner, model.label_bias
         else:
             combiner, offsets = head(columns(kind, *dev_f), dev, kind)
-        dev_figs = per_source(columns(kind, *dev_f), dev, combiner, offsets)
-        test_figs = per_source(columns(kind, *test_f), data["test"], combiner, offsets)
+        dev_figs = figures_of(columns(kind, *dev_f), dev, combiner, offsets)
+        test_figs = figures_of(columns(kind, *test_f), data["test"], combiner, offsets)
         entry = {"dev_mean_macro_f1": round(dev_mean(dev_figs), 4), "test_mean_macro_f1": round(dev_mean(test_figs), 4),
                  "offsets": offsets.round(2).tolist(), "dev": dev_figs, "test": test_figs,
                  "subjectivity": {"weights": dict(zip(cues.names, w_subj.round(4).tolist())), "bias": b_subj}}

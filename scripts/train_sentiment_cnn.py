@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from monitor.nlp.evaluate import evaluate  # noqa: E402
-from monitor.nlp.sentiment import DATA_DIR, LABELS, get_scorer, read_lines, softmax  # noqa: E402
+from monitor.nlp.sentiment import DATA_DIR, LABELS, get_scorer, read_lines, scores_and_labels, softmax  # noqa: E402
 from monitor.nlp.sentiment_cnn import CharCnnLRScorer, CharEncoder  # noqa: E402
 from monitor.nlp.sentiment_train import (  # noqa: E402
     SOURCE_WEIGHTS,
@@ -38,6 +38,7 @@ from monitor.nlp.sentiment_train import (  # noqa: E402
     _fit_multinomial,
     _source_weights,
     builtin_sources,
+    per_source,
     calibrate_label_bias,
     examples,
     read_corpora,
@@ -183,19 +184,11 @@ def fit_head(feats: np.ndarray, rows: list[Example]) -> tuple[np.ndarray, np.nda
 
 
 def _labels(feats: np.ndarray, combiner: np.ndarray, bias: np.ndarray) -> tuple[list[float], list[str]]:
-    p = softmax(feats @ combiner[:, :-1].T + combiner[:, -1])
-    picks = np.argmax(np.log(np.maximum(p, 1e-12)) + bias, axis=1)
-    return (p[:, 2] + 0.5 * p[:, 1]).tolist(), [LABELS[i] for i in picks]
+    return scores_and_labels(softmax(feats @ combiner[:, :-1].T + combiner[:, -1]), bias)
 
 
 def _per_source(feats: np.ndarray, rows: list[Example], combiner, bias) -> dict[str, dict]:
-    scores, labels = _labels(feats, combiner, bias)
-    out = {}
-    for source in sorted({r.source for r in rows}):
-        idx = [i for i, r in enumerate(rows) if r.source == source]
-        out[source] = evaluate([LABELS[rows[i].label] for i in idx], [scores[i] for i in idx],
-                               [labels[i] for i in idx]).to_json()
-    return out
+    return per_source(rows, *_labels(feats, combiner, bias))
 
 
 def dev_mean(figs: dict[str, dict]) -> float:

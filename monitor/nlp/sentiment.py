@@ -275,6 +275,13 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def scores_and_labels(p: np.ndarray, label_bias: np.ndarray) -> tuple[list[float], list[str]]:
+    """From P(negative, neutral, positive): the score (P(positive) + half P(neutral)) and the most probable
+    label after the per-class offsets fitted on dev."""
+    picks = np.argmax(np.log(np.maximum(p, 1e-12)) + label_bias, axis=1)
+    return (p[:, 2] + 0.5 * p[:, 1]).tolist(), [LABELS[i] for i in picks]
+
+
 class LexiconLRScorer(Scorer):
     """Hashed char n-gram multinomial LR and a lexicon, mixed by a combiner (see module docstring)."""
 
@@ -333,9 +340,7 @@ class LexiconLRScorer(Scorer):
         return (p[:, 2] + 0.5 * p[:, 1]).tolist()
 
     def classify_many(self, texts: Sequence[str]) -> tuple[list[float], list[str]]:
-        p = self.proba_many(texts)
-        picks = np.argmax(np.log(np.maximum(p, 1e-12)) + self.label_bias, axis=1)
-        return (p[:, 2] + 0.5 * p[:, 1]).tolist(), [LABELS[i] for i in picks]
+        return scores_and_labels(self.proba_many(texts), self.label_bias)
 
     def save(self, model_dir: Path) -> Path:
         """Write ``model_dir/<name>-<version>/`` with weights.npz and model.json (incl. probe outputs)."""

@@ -155,11 +155,16 @@ def calibrate_label_bias(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndar
 
 def figures(model: LexiconLRScorer, rows: Sequence[Example]) -> dict[str, dict]:
     """Evaluation figures per source (and "+plain" copies) of a split."""
+    return per_source(rows, *model.classify_many([r.text for r in rows]))
+
+
+def per_source(rows: Sequence[Example], scores: Sequence[float], labels: Sequence[str]) -> dict[str, dict]:
+    """Evaluation figures per source of a split, from each row's score and label."""
     out = {}
     for source in sorted({r.source for r in rows}):
-        mine = [r for r in rows if r.source == source]
-        scores, labels = model.classify_many([r.text for r in mine])
-        out[source] = evaluate([LABELS[r.label] for r in mine], scores, labels).to_json()
+        idx = [i for i, r in enumerate(rows) if r.source == source]
+        out[source] = evaluate([LABELS[rows[i].label] for i in idx], [scores[i] for i in idx],
+                               [labels[i] for i in idx]).to_json()
     return out
 
 
