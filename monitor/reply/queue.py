@@ -197,9 +197,10 @@ class ReplyDesk:
                 counts[key] += 1
                 if len(first := oldest.setdefault(key, [])) < examples:
                     first.append(item)
-        whole = {(i.brand, i.mention.id): i for i in self._whole([i for items in oldest.values() for i in items])}
-        return {key: (counts[key], [whole[(i.brand, i.mention.id)] for i in items if (i.brand, i.mention.id) in whole])
-                for key, items in oldest.items()}
+        out: dict[tuple[str, str], tuple[int, list[QueueItem]]] = {key: (counts[key], []) for key in oldest}
+        for item in self._whole([i for items in oldest.values() for i in items]):  # in order: oldest first
+            out[(item.brand, item.tier.severity)][1].append(item)
+        return out
 
     def items(self, brand: str | None = None, include_snoozed: bool = False) -> list[QueueItem]:
         return list(self.stream(brand, include_snoozed))
