@@ -49,7 +49,8 @@ class Mention:
     brands: list[str] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
-    crisis_terms: list[str] = field(default_factory=list)
+    crisis_terms: list[str] = field(default_factory=list)  # said of one of its brands (nlp/attribution.py)
+    crisis_brands: list[str] = field(default_factory=list)  # the brands its crisis terms are said of
     categories: list[str] = field(default_factory=list)  # what a complaint is about: 质量, 安全 … (nlp/categories.py)
     sentiment: float | None = None
     sentiment_label: str | None = None
@@ -69,6 +70,8 @@ class Mention:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Mention":
         d = dict(d)
+        if "crisis_brands" not in d:  # a record from before crisis terms had a brand: every brand's, as then
+            d["crisis_brands"] = list(d.get("brands") or ()) if d.get("crisis_terms") else []
         d["author"] = Author(**(d.get("author") or {}))
         d["engagement"] = Engagement(**(d.get("engagement") or {}))
         for key in ("published_at", "crawled_at"):

@@ -3,8 +3,10 @@
 For a source, silence is a crawl-health fact (monitor/crawl/health.py), not a count of brand-matched
 mentions: a source the site has blocked, or whose crawls keep failing, for `window`; or one whose crawls
 succeed but have found nothing new for `window` while its own rhythm (the source's mentions per hour of
-the week, learnt like a spike baseline) makes such a silence less likely than `p_value`. A source
-never crawled, or crawled for less than `warmup`, is not judged.
+the week, learnt like a spike baseline, with its over-dispersion) makes such a silence less likely than
+`p_value`. A forum's posts come in clumps (a thread's replies, an evening's rush), so three empty hours
+are far likelier than a Poisson source at the same mean would have them. A source never crawled, or
+crawled for less than `warmup`, is not judged.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import timedelta
 from monitor.config.rules import FlatlineRule, SpikeRule
 from monitor.crawl.health import load_health
 from monitor.detect.finding import Finding, RuleContext, Scope, base_query, make_finding, minutes, scopes
+from monitor.detect.seasonal import MIN_DISPERSION
 from monitor.detect.spike import learnt_baseline, test_of
 
 
@@ -64,7 +67,7 @@ def evaluate(rule: FlatlineRule, ctx: RuleContext) -> list[Finding]:
             if ctx.now - since < rule.window:
                 continue
             expected = baseline.expected_between(since.timestamp(), ctx.now.timestamp())
-            chance = math.exp(-expected)  # P(nothing new) for a Poisson source at its usual rate
+            chance = silence_chance(expected, baseline.dispersion)
             if chance > rule.p_value:
                 continue
             silent = minutes(ctx.now - since)
@@ -73,6 +76,14 @@ def evaluate(rule: FlatlineRule, ctx: RuleContext) -> list[Finding]:
                        "baseline": round(expected, 2), "p_value": float(f"{chance:.2g}")}
         findings.append(make_finding(rule, scope, ctx, scope.window(ctx.now - rule.window, ctx.now), title, figures))
     return findings
+
+
+def silence_chance(expected: float, dispersion: float) -> float:
+    """P(nothing new) for a source at its usual rate: a negative binomial of variance μ + dispersion · μ²
+    (Poisson when it has none)."""
+    if dispersion <= MIN_DISPERSION:
+        return math.exp(-expected)
+    return (1 + dispersion * expected) ** (-1 / dispersion)
 
 
 def _brands(rule: FlatlineRule, ctx: RuleContext) -> list[Finding]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from monitor.config.model import BrandConfig, NlpConfig
 from monitor.mention import Mention
-from monitor.nlp.attribution import CrisisAttribution
+from monitor.nlp.attribution import CrisisAttribution, owned
 from monitor.nlp.brands import BrandMatcher
 from monitor.nlp.categories import Categorizer
 from monitor.nlp.normalize import clean, normalize_many
@@ -106,7 +106,7 @@ class NlpStage:
             scores, labels = classify(self._scorer, [norm.scored for norm in distinct], *self._thresholds)
         clock.step("sentiment")
         crisis = crisis_terms_many([norm.plain for norm in distinct])
-        crisis = [self._attribution.own(norm.plain.lower(), terms) for norm, terms in zip(distinct, crisis)]
+        crisis = [self._attribution.said_of(norm.plain.lower(), terms) for norm, terms in zip(distinct, crisis)]
         clock.step("crisis")
         understood = {norm: (*self._segmenter.analyse(norm.plain), terms,
                              None if score is None else round(float(score), 4), label)
@@ -114,8 +114,9 @@ class NlpStage:
         clock.step("words")
         categories: dict = {}
         for mention, norm in kept:
-            tokens, keywords, terms, score, label = understood[norm]
-            mention.tokens, mention.keywords, mention.crisis_terms = list(tokens), list(keywords), list(terms)
+            tokens, keywords, said, score, label = understood[norm]
+            terms, mention.crisis_brands = owned(said, mention.brands)
+            mention.tokens, mention.keywords, mention.crisis_terms = list(tokens), list(keywords), terms
             if label is not None:
                 mention.sentiment, mention.sentiment_label, mention.model = score, label, self.model
             if mention.sentiment_label == "negative" or terms:  # a complaint: what about?

@@ -24,7 +24,7 @@ class Query:
     platforms: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()  # any of them, as phrases of the text (monitor/store/matching.py)
     categories: tuple[str, ...] = ()  # complaint categories: any of them
-    crisis: bool = False
+    crisis: bool = False  # carries crisis terms said of the brand asked about (without a brand: of any brand)
     text: str | None = None  # search box: every space-separated phrase in the text or the title
     min_followers: int | None = None  # author.followers at least this
     min_engagement: int | None = None  # likes + comments + reposts at least this

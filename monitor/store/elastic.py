@@ -812,8 +812,8 @@ def es_query(q: Query) -> dict[str, Any]:
         phrases = [p for p in (matching.phrase(k) for k in q.keywords) if p]
         f.append({"bool": {"should": [{"match_phrase": {"words": p}} for p in phrases], "minimum_should_match": 1}}
                  if phrases else {"match_none": {}})
-    if q.crisis:
-        f.append({"exists": {"field": "crisis_terms"}})
+    if q.crisis:  # said of the brand asked about, or of any brand
+        f.append({"term": {"crisis_brands": q.brand}} if q.brand else {"exists": {"field": "crisis_terms"}})
     if q.min_followers is not None:
         f.append({"range": {"author.followers": {"gte": q.min_followers}}})
     if q.min_engagement is not None:

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 # 2: `words` / `title_words` for keyword and search matching (monitor/store/matching.py)
 # 3: mentions.categories (complaint categories)
 # 4: mentions.status (where a complaint stands: 处理中, 已完成), for Kibana and term queries
-MAPPING_VERSION = 4
+# 5: mentions.crisis_brands (the brands a mention's crisis terms are said of, nlp/attribution.py)
+MAPPING_VERSION = 5
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
@@ -54,6 +55,7 @@ MENTION_PROPERTIES: dict[str, Any] = {
     "tokens": {"type": "keyword", "normalizer": "lowercase", "ignore_above": 256},  # jieba words, for Kibana
     "keywords": KEYWORD,
     "crisis_terms": KEYWORD,
+    "crisis_brands": KEYWORD,
     "categories": KEYWORD,
     "status": KEYWORD,
     "sentiment": {"type": "float"},

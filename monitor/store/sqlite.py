@@ -2,7 +2,7 @@
 
 Every cost is bounded by the window asked about, not by the history kept:
 - `mention_brands` is clustered on (brand, time) and carries the mention's id, sentiment, source,
-  platform, author, followers, story and engagement, so a brand's window is one contiguous index
+  platform, author, followers, story, engagement and whether its crisis terms are said of that brand, so a brand's window is one contiguous index
   range that answers counts, reach filters, unique stories, top authors, top stories and the reply
   SLA's fields on its own;
 - hourly rollups (`roll_hour`: brand × hour × sentiment × source × platform; `roll_facets`: brand ×
@@ -45,7 +45,9 @@ from monitor.store.hours import pieces as _pieces
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 3: roll_facets (categories, regions); roll_terms by sentiment; wider mention_brands
+# 3: roll_facets (categories, regions); roll_terms by sentiment; wider mention_brands
+# 4: mention_brands.crisis: crisis terms said of that brand (nlp/attribution.py), not only of the mention
+SCHEMA_VERSION = 4
 HOUR = 3600
 ALL = "*"  # the rollup "brand" that counts every mention once
 HOURLY, FACETS = "roll_hour", "roll_facets"
@@ -88,6 +90,7 @@ CREATE TABLE IF NOT EXISTS mention_brands (
     story TEXT NOT NULL,
     engagement INTEGER NOT NULL,
     id TEXT NOT NULL,
+    crisis INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (brand, ts, mid)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5(
@@ -168,7 +171,8 @@ class _Row:
     """One mention as the tables hold it, and what it adds to the rollups."""
 
     __slots__ = ("id", "ts", "platform", "source", "sentiment", "crisis", "engagement", "followers", "story",
-                 "brands", "keywords", "words", "title_words", "data", "categories", "region", "author")
+                 "brands", "keywords", "words", "title_words", "data", "categories", "region", "author",
+                 "crisis_brands")
 
     @classmethod
     def of(cls, m: Mention) -> "_Row":
@@ -177,7 +181,7 @@ class _Row:
         r.id, r.ts = m.id, utc(m.published_at).timestamp()
         r.platform, r.source, r.sentiment = m.platform, m.source, m.sentiment_label or ""
         r.crisis, r.engagement = int(bool(m.crisis_terms)), (e.likes or 0) + (e.comments or 0) + (e.reposts or 0)
-        r.followers, r.story = m.author.followers, m.cluster_id or m.id
+        r.followers, r.story, r.crisis_brands = m.author.followers, m.cluster_id or m.id, set(m.crisis_brands)
         r.brands, r.keywords = SEP.join(dict.fromkeys(m.brands)), SEP.join(dict.fromkeys(m.keywords))
         r.words, r.title_words = matching.joined(m.text), matching.joined(m.title)
         r.data = _record(m)
@@ -231,8 +235,10 @@ class SqliteStore(Store):
             self._db.executescript(_RECORDS)
             if "mentions_v1" in tables or ("mentions" in tables and version < 2):
                 self._migrate(tables)
-            elif "mentions" in tables and version < SCHEMA_VERSION:
+            elif "mentions" in tables and version < 3:
                 self._add_facets()
+            elif "mentions" in tables and version < SCHEMA_VERSION:
+                self._add_brand_crisis()
             else:
                 self._db.executescript(_MENTIONS)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -319,7 +325,7 @@ class SqliteStore(Store):
                 hi = lo + MIGRATE_CHUNK
                 db.execute(
                     "INSERT INTO mention_brands SELECT DISTINCT b.value, m.ts, m.rowid, m.sentiment, m.source, m.platform,"
-                    " json_extract(m.data, '$.author.name'), m.followers, m.story, m.engagement, m.id"
+                    " json_extract(m.data, '$.author.name'), m.followers, m.story, m.engagement, m.id, m.crisis"
                     f" {each_brand}{rows}", (lo, hi))
                 db.execute(
                     "INSERT INTO roll_terms SELECT brand, h, term, sentiment, count(*) FROM ("
@@ -334,6 +340,16 @@ class SqliteStore(Store):
                             100 * done / max(total, 1), time.monotonic() - started)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         log.warning("migrated the embedded store to schema %d in %.0f s", SCHEMA_VERSION, time.monotonic() - started)
+
+    def _add_brand_crisis(self) -> None:
+        """Version 3 → 4: the brand table says whose crisis it is. Mentions stored before were attributed to
+        no brand in particular, so each of their brands keeps the mention's flag (as Mention.from_dict)."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("ALTER TABLE mention_brands ADD COLUMN crisis INTEGER NOT NULL DEFAULT 0")
+            self._db.execute("UPDATE mention_brands SET crisis = 1 WHERE mid IN (SELECT rowid FROM mentions WHERE crisis = 1)")
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        log.warning("migrated the embedded store %s to schema %d (crisis terms by brand)", self.path, SCHEMA_VERSION)
 
     # mentions
     def upsert(self, mentions: list[Mention]) -> UpsertResult:
@@ -372,10 +388,11 @@ class SqliteStore(Store):
                     rowid = db.execute(f"INSERT INTO mentions(id,{','.join(_COLUMNS)}) VALUES (?{',?' * len(_COLUMNS)})",
                                        (row.id, *row.values())).lastrowid
                 brand_rows += [(b, row.ts, rowid, row.sentiment, row.source, row.platform, row.author, row.followers,
-                                row.story, row.engagement, row.id) for b in row.brand_list()]
+                                row.story, row.engagement, row.id, int(b in row.crisis_brands))
+                               for b in row.brand_list()]
                 fts_rows.append((rowid, row.words, row.title_words))
                 row.count_into(hours, facets, terms, 1)
-            db.executemany("INSERT INTO mention_brands VALUES (?,?,?,?,?,?,?,?,?,?,?)", brand_rows)
+            db.executemany("INSERT INTO mention_brands VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", brand_rows)
             db.executemany("INSERT INTO mentions_fts(rowid, words, title_words) VALUES (?,?,?)", fts_rows)
             self._roll(hours, facets, terms)
         return len(rows) - len(old)
@@ -635,8 +652,8 @@ class SqliteStore(Store):
         if q.keywords:
             clauses.append("(" + " OR ".join(["instr(' ' || m.words || ' ', ?) > 0"] * len(phrases)) + ")")
             args.extend(f" {p} " if p else "\0" for p in phrases)
-        if q.crisis:
-            clauses.append("m.crisis = 1")
+        if q.crisis:  # said of the brand asked about, or of any brand
+            clauses.append(f"{columns['crisis']} = 1")
         if q.categories:  # few mentions carry any: read from the record, not a column of every row
             clauses.append("EXISTS (SELECT 1 FROM json_each(m.data, '$.categories') WHERE value IN "
                            f"({','.join('?' * len(q.categories))}))")
@@ -866,7 +883,7 @@ def _outage(store: SqliteStore, exc: Exception) -> bool:
 raising_unavailable(SqliteStore, _outage)
 
 
-BRAND_COLUMNS = ("id", "sentiment", "source", "platform", "author", "followers", "story", "engagement")
+BRAND_COLUMNS = ("id", "sentiment", "source", "platform", "author", "followers", "story", "engagement", "crisis")
 
 
 def _columns(sql: str, columns: dict[str, str]) -> str:
@@ -876,9 +893,9 @@ def _columns(sql: str, columns: dict[str, str]) -> str:
 
 
 def _brand_table_answers(q: Query) -> bool:
-    """Filters the brand table's own columns answer (everything but text, keywords, crisis, categories and
-    known_time)."""
-    return not (q.keywords or q.crisis or q.categories or q.text is not None or q.known_time or q.threads
+    """Filters the brand table's own columns answer (everything but text, keywords, categories, threads,
+    authors' names and known_time)."""
+    return not (q.keywords or q.categories or q.text is not None or q.known_time or q.threads
                 or q.written_by)
 
 

@@ -26,7 +26,7 @@ def mention(at: datetime, brand: str = "星河手机", label: str = "negative", 
                    published_at=at, crawled_at=at, brands=[brand], tokens=text.split(), keywords=list(keywords),
                    sentiment=0.1 if label == "negative" else 0.8, sentiment_label=label,
                    author=Author(name=f"用户{n}", followers=followers), engagement=Engagement(likes=likes),
-                   crisis_terms=list(crisis))
+                   crisis_terms=list(crisis), crisis_brands=[brand] if crisis else [])
 
 
 def hourly_noise(start: datetime, hours: int, mean: float, seed: int = 7, **kw) -> list[Mention]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 from monitor.crawl.health import load_health, record_crawl, save_health
@@ -176,6 +177,24 @@ def test_a_quiet_small_source_is_not_silent_but_a_busy_one_finding_nothing_is(st
     [finding] = flatline.evaluate(r, context(NOW, SOURCES))
     assert finding.group == "news" and finding.figures["reason"] == "nothing_new"
     assert finding.figures["baseline"] > 20
+
+
+def test_a_forum_whose_posts_come_in_clumps_may_be_silent_for_hours_where_a_steady_source_of_its_mean_may_not(
+        store, context):
+    """Both sources average six posts an hour; the forum's come as a thread's burst in about one hour of four."""
+    clumps = random.Random(5)
+    store.upsert([mention(NOW - timedelta(days=9, minutes=-m), source="news") for m in range(0, 60 * 24 * 9, 10)])
+    store.upsert([mention(NOW - timedelta(days=9, hours=-h, minutes=-k), source="bbs")
+                  for h in range(24 * 9) if clumps.random() < 0.25 for k in range(24)])
+    for source in ("bbs", "news"):
+        crawled(store, source, NOW - timedelta(hours=4), new=3)
+        crawled(store, source, NOW - timedelta(minutes=5), new=0)
+    every = {f.group: f.figures for f in flatline.evaluate(rule("flatline", window="3h", warmup="7d", p_value=0.999),
+                                                           context(NOW, SOURCES))}
+    assert every["bbs"]["baseline"] > 10  # a Poisson source of that mean: P(silent) < 5·10⁻⁵
+    assert every["bbs"]["p_value"] > 0.001 and every["news"]["p_value"] < 0.001
+    [finding] = flatline.evaluate(rule("flatline", window="3h", warmup="7d", p_value=0.001), context(NOW, SOURCES))
+    assert finding.group == "news"
 
 
 def test_a_brand_that_went_silent_is_a_flatline_of_that_brand(store, context):

@@ -12,7 +12,7 @@ import yaml
 from monitor.config.model import BrandConfig
 from monitor.config.rules import RULE_TYPES
 from monitor.detect import keyword
-from monitor.nlp.attribution import CrisisAttribution
+from monitor.nlp.attribution import CrisisAttribution, owned
 from monitor.nlp.sentiment import crisis_terms
 from tests.conftest import ROOT
 from tests.detect.mentions import T0, mention
@@ -35,8 +35,9 @@ def everyday(days: int = 10, brand: str = "星河手机", **kw):
 def voice(minutes_ago: float, author: str, text: str = "星河手机门店爆炸，现场有人受伤", label: str = "negative",
           brand: str = "星河手机"):
     """A post as the NLP stage leaves it: crisis terms found, those of a competitor's clause dropped."""
-    terms = CrisisAttribution([BrandConfig(name=brand, competitors=("华为",))]).own(text.lower(), crisis_terms(text))
-    m = mention(NOW - timedelta(minutes=minutes_ago), brand=brand, label=label, text=text, crisis=tuple(terms))
+    said = CrisisAttribution([BrandConfig(name=brand, competitors=("华为",))]).said_of(text.lower(), crisis_terms(text))
+    m = mention(NOW - timedelta(minutes=minutes_ago), brand=brand, label=label, text=text,
+                crisis=tuple(owned(said, [brand])[0]))
     m.author.id = author
     return m
 

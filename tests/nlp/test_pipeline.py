@@ -40,9 +40,17 @@ def test_a_mention_gets_everything_the_rules_need(stage):
     assert m.brands == ["星河手机"]
     assert "星河X5" in m.tokens and "爆炸" in m.tokens and "t.cn" not in " ".join(m.tokens)
     assert "爆炸" in m.keywords and "星河X5" not in m.keywords
-    assert m.crisis_terms == ["避雷", "爆炸", "召回"]
+    assert m.crisis_terms == ["避雷", "爆炸", "召回"] and m.crisis_brands == ["星河手机"]
     assert m.sentiment < 0.3 and m.sentiment_label == "negative"
     assert m.model == stage.model == "brandmon-lr@5"
+
+
+def test_a_comparison_carries_only_the_crisis_terms_said_of_each_brand(stage):
+    [fire, praise] = stage.process([mention(1, "小米手机起火了，还是星河手机靠谱"),
+                                    mention(2, "星河手机售后投诉无门，小米笑了")]).accepted
+    assert sorted(fire.brands) == sorted(["星河手机", "小米"])
+    assert (fire.crisis_terms, fire.crisis_brands) == (["起火"], ["小米"])
+    assert (praise.crisis_terms, praise.crisis_brands) == (["投诉"], ["星河手机"])
 
 
 def test_traditional_posts_are_understood(stage):

@@ -17,7 +17,7 @@ def mention(n: int, minutes: int, brand: str = "小米", label: str = "negative"
                    published_at=T0 + timedelta(minutes=minutes), crawled_at=T0, brands=[brand],
                    tokens=body.split(), keywords=["发热", f"词{n % 2}"], sentiment=0.1, sentiment_label=label,
                    author=Author(name=f"用户{n}"), engagement=Engagement(likes=likes),
-                   crisis_terms=crisis or [], categories=categories or [])
+                   crisis_terms=crisis or [], crisis_brands=[brand] if crisis else [], categories=categories or [])
 
 
 def incident(n: int = 1, state: str = "open") -> Incident:

@@ -59,6 +59,20 @@ def test_crisis_filter_and_top_terms(store):
     assert store.top_terms(Query(), 1) == [("发热", 3)]
 
 
+def test_a_crisis_filter_with_a_brand_keeps_only_crises_said_of_that_brand(store):
+    """"瑞幸起火了，还是小米好" names both brands, but the fire is 瑞幸's (nlp/attribution.py)."""
+    comparison = mention(1, 0, text="瑞幸起火了 还是 小米 好", crisis=["起火"])
+    comparison.brands, comparison.crisis_brands = ["小米", "瑞幸"], ["瑞幸"]
+    store.upsert([comparison, mention(2, 1, crisis=["召回"]), mention(3, 2, brand="瑞幸")])
+    window = Query(start=T0, end=T0 + timedelta(hours=1))
+    assert sorted(m.id for m in store.find(replace(window, brand="小米", crisis=True))) == ["forum:2"]
+    assert [m.id for m in store.find(replace(window, brand="瑞幸", crisis=True))] == ["forum:1"]
+    assert store.count(replace(window, crisis=True)) == 2
+    assert store.count(replace(window, brand="小米", crisis=True, unique=True)) == 1
+    [back] = store.find(Query(ids=("forum:1",)))
+    assert (back.crisis_terms, back.crisis_brands) == (["起火"], ["瑞幸"])
+
+
 def test_a_category_filter_keeps_mentions_in_any_of_the_categories(store):
     store.upsert([mention(1, 0, categories=["安全", "质量"]), mention(2, 1, categories=["物流"]), mention(3, 2),
                   mention(4, 3, categories=["服务/售后"])])
