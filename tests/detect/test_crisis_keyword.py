@@ -54,6 +54,15 @@ def test_the_second_story_of_words_never_heard_fires_even_on_a_busy_evening(stor
     assert finding.figures["baseline"] < 0.02  # two word groups never heard, each expected about 0.005
 
 
+def test_never_heard_words_in_neutral_reports_are_heard_as_well(store, context, crisis_words):
+    """A slow burn often starts as reports the sentiment model calls neutral ("车主集体维权，要求召回")."""
+    store.upsert(four_weeks())
+    store.upsert([mention(NOW - timedelta(minutes=m), label="neutral", crisis=("维权", "召回"),
+                          text=f"星河手机车主集体维权，要求召回 {m}") for m in (40, 24)])
+    [finding] = keyword.evaluate(crisis_words, context(NOW))
+    assert finding.figures["count"] == 2 and finding.figures["terms"] and set(finding.figures["terms"]) <= {"维权", "召回"}
+
+
 def test_two_stories_of_a_word_the_brand_hears_every_few_days_are_no_crisis(store, context, crisis_words):
     store.upsert(four_weeks(heard_every_days=3) + busy_evening())
     store.upsert([mention(NOW - timedelta(minutes=m), crisis=("维权",), text=f"星河手机 车主维权 今天{m}") for m in (40, 24)])

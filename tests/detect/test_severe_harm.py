@@ -44,7 +44,7 @@ def voice(minutes_ago: float, author: str, text: str = "星河手机门店爆炸
 
 def test_the_shipped_rule_is_enabled_critical_and_counts_negative_authors(severe):
     assert severe.enabled and severe.severity == "critical" and severe.against == "baseline"
-    assert severe.count == "authors" and severe.filter.sentiment == ("negative",) and severe.min_count == 2
+    assert severe.count == "authors" and severe.filter.sentiment == ("negative", "neutral") and severe.min_count == 2
     assert severe.own_crisis and all(crisis_terms(word) == [word] for word in severe.keywords)  # attribution applies
 
 
@@ -72,6 +72,13 @@ def test_one_author_posting_twice_or_praise_in_slang_is_not_a_harm_crisis(store,
     assert keyword.evaluate(severe, context(NOW)) == []
     store.upsert([voice(3, "fan", "星河手机性能爆炸，颜值爆炸", label="positive")])
     assert keyword.evaluate(severe, context(NOW)) == []
+
+
+def test_harm_reported_in_a_neutral_voice_counts_as_the_sentiment_model_may_read_it(store, context, severe):
+    """brandmon-lr@5 reads "门店爆炸，现场有人受伤" as neutral: a report, still the brand's harm."""
+    store.upsert(everyday() + [voice(12, "u1", label="neutral"), voice(4, "u2", "星河手机门店起火了，视频曝光", label="neutral")])
+    [finding] = keyword.evaluate(severe, context(NOW))
+    assert finding.figures["count"] == 2 and finding.figures["terms"] == ["受伤", "爆炸", "起火"]
 
 
 def test_two_authors_further_apart_than_fifteen_minutes_wait_for_a_third_in_the_hour(store, context, severe):
