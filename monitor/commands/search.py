@@ -24,7 +24,7 @@ SNIPPET = 60
 @click.option("--sentiment", type=click.Choice(SENTIMENTS), multiple=True, help="Only this label (repeatable).")
 @click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
 @click.option("--source", "sources", multiple=True, help="Only this configured source (repeatable).")
-@click.option("--crisis", is_flag=True, help="Only mentions carrying crisis terms (爆炸, 召回, 维权…).")
+@click.option("--crisis", is_flag=True, help="Only mentions carrying crisis terms (爆炸, 召回, 维权…); with --brand, said of that brand.")
 @click.option("--min-followers", type=click.IntRange(0), default=None, help="Only authors with this many followers.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help='Print {"total": n, "mentions": [...]} as JSON.')

@@ -2,7 +2,8 @@
 
 Every cost is bounded by the window asked about, not by the history kept:
 - `mention_brands` is clustered on (brand, time) and carries the mention's id, sentiment, source,
-  platform, author, followers, story, engagement and whether its crisis terms are said of that brand, so a brand's window is one contiguous index
+  platform, author (name and id), followers, story, engagement and whether its crisis terms are said of
+  that brand, so a brand's window is one contiguous index
   range that answers counts, reach filters, unique stories, top authors, top stories and the reply
   SLA's fields on its own;
 - hourly rollups (`roll_hour`: brand × hour × sentiment × source × platform; `roll_facets`: brand ×
@@ -46,7 +47,8 @@ from monitor.store.hours import pieces as _pieces
 log = logging.getLogger(__name__)
 
 # 3: roll_facets (categories, regions); roll_terms by sentiment; wider mention_brands
-# 4: mention_brands.crisis: crisis terms said of that brand (nlp/attribution.py), not only of the mention
+# 4: mention_brands.crisis: crisis terms said of that brand (nlp/attribution.py), not only of the mention;
+#    mention_brands.author_id: official replies and distinct authors without reading the records
 SCHEMA_VERSION = 4
 HOUR = 3600
 ALL = "*"  # the rollup "brand" that counts every mention once
@@ -91,6 +93,7 @@ CREATE TABLE IF NOT EXISTS mention_brands (
     engagement INTEGER NOT NULL,
     id TEXT NOT NULL,
     crisis INTEGER NOT NULL DEFAULT 0,
+    author_id TEXT,
     PRIMARY KEY (brand, ts, mid)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5(
@@ -172,7 +175,7 @@ class _Row:
 
     __slots__ = ("id", "ts", "platform", "source", "sentiment", "crisis", "engagement", "followers", "story",
                  "brands", "keywords", "words", "title_words", "data", "categories", "region", "author",
-                 "crisis_brands")
+                 "crisis_brands", "author_id")
 
     @classmethod
     def of(cls, m: Mention) -> "_Row":
@@ -186,6 +189,7 @@ class _Row:
         r.words, r.title_words = matching.joined(m.text), matching.joined(m.title)
         r.data = _record(m)
         r.categories, r.region, r.author = list(dict.fromkeys(m.categories or ())), m.ip_location, m.author.name
+        r.author_id = m.author.id
         return r
 
     @classmethod
@@ -325,7 +329,8 @@ class SqliteStore(Store):
                 hi = lo + MIGRATE_CHUNK
                 db.execute(
                     "INSERT INTO mention_brands SELECT DISTINCT b.value, m.ts, m.rowid, m.sentiment, m.source, m.platform,"
-                    " json_extract(m.data, '$.author.name'), m.followers, m.story, m.engagement, m.id, m.crisis"
+                    " json_extract(m.data, '$.author.name'), m.followers, m.story, m.engagement, m.id, m.crisis,"
+                    " json_extract(m.data, '$.author.id')"
                     f" {each_brand}{rows}", (lo, hi))
                 db.execute(
                     "INSERT INTO roll_terms SELECT brand, h, term, sentiment, count(*) FROM ("
@@ -342,14 +347,26 @@ class SqliteStore(Store):
         log.warning("migrated the embedded store to schema %d in %.0f s", SCHEMA_VERSION, time.monotonic() - started)
 
     def _add_brand_crisis(self) -> None:
-        """Version 3 → 4: the brand table says whose crisis it is. Mentions stored before were attributed to
-        no brand in particular, so each of their brands keeps the mention's flag (as Mention.from_dict)."""
-        with self._db:
-            self._db.execute("BEGIN")
-            self._db.execute("ALTER TABLE mention_brands ADD COLUMN crisis INTEGER NOT NULL DEFAULT 0")
-            self._db.execute("UPDATE mention_brands SET crisis = 1 WHERE mid IN (SELECT rowid FROM mentions WHERE crisis = 1)")
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        log.warning("migrated the embedded store %s to schema %d (crisis terms by brand)", self.path, SCHEMA_VERSION)
+        """Version 3 → 4: the brand table says whose crisis it is, and holds the author's id. Mentions stored
+        before were attributed to no brand in particular, so each of their brands keeps the mention's flag
+        (as Mention.from_dict). One transaction, walked in MIGRATE_CHUNK ranges of mentions for progress."""
+        db = self._db
+        total, first, last = db.execute("SELECT count(*), min(rowid), max(rowid) FROM mentions").fetchone()
+        log.warning("migrating the embedded store %s to schema %d (crisis terms by brand, author ids): %d mentions",
+                    self.path, SCHEMA_VERSION, total)
+        started = time.monotonic()
+        with db:
+            db.execute("BEGIN")
+            db.execute("ALTER TABLE mention_brands ADD COLUMN crisis INTEGER NOT NULL DEFAULT 0")
+            db.execute("ALTER TABLE mention_brands ADD COLUMN author_id TEXT")
+            for lo in range(first or 0, (last or -1) + 1, MIGRATE_CHUNK):
+                db.execute("UPDATE mention_brands SET (crisis, author_id) = (SELECT m.crisis, json_extract(m.data, '$.author.id')"
+                           " FROM mentions m WHERE m.rowid = mention_brands.mid) WHERE mid >= ? AND mid < ?",
+                           (lo, lo + MIGRATE_CHUNK))
+                log.warning("migrating to schema %d: mentions up to row %d of %d (%.0f s)", SCHEMA_VERSION,
+                            min(lo + MIGRATE_CHUNK - 1, last), last, time.monotonic() - started)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        log.warning("migrated the embedded store to schema %d in %.0f s", SCHEMA_VERSION, time.monotonic() - started)
 
     # mentions
     def upsert(self, mentions: list[Mention]) -> UpsertResult:
@@ -388,11 +405,11 @@ class SqliteStore(Store):
                     rowid = db.execute(f"INSERT INTO mentions(id,{','.join(_COLUMNS)}) VALUES (?{',?' * len(_COLUMNS)})",
                                        (row.id, *row.values())).lastrowid
                 brand_rows += [(b, row.ts, rowid, row.sentiment, row.source, row.platform, row.author, row.followers,
-                                row.story, row.engagement, row.id, int(b in row.crisis_brands))
+                                row.story, row.engagement, row.id, int(b in row.crisis_brands), row.author_id)
                                for b in row.brand_list()]
                 fts_rows.append((rowid, row.words, row.title_words))
                 row.count_into(hours, facets, terms, 1)
-            db.executemany("INSERT INTO mention_brands VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", brand_rows)
+            db.executemany("INSERT INTO mention_brands VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", brand_rows)
             db.executemany("INSERT INTO mentions_fts(rowid, words, title_words) VALUES (?,?,?)", fts_rows)
             self._roll(hours, facets, terms)
         return len(rows) - len(old)
@@ -631,6 +648,7 @@ class SqliteStore(Store):
         else:
             columns = {c: f"m.{c}" for c in BRAND_COLUMNS}
             columns["author"], t = "json_extract(m.data, '$.author.name')", "m.ts"
+            columns["author_id"] = "json_extract(m.data, '$.author.id')"
         select, order = _columns(select, columns), order and _columns(order, columns)
         needs_mentions = not _brand_table_answers(q) or "m." in select or (order and "m." in order)
         if q.brand:
@@ -675,8 +693,7 @@ class SqliteStore(Store):
         if q.written_by:
             marks = ','.join('?' * len(q.written_by))
             # SQLite's own lower() folds ASCII letters only, as matching.handle does, at C speed
-            clauses.append(f"(lower({columns['author']}) IN ({marks})"
-                           f" OR lower(json_extract(m.data, '$.author.id')) IN ({marks}))")
+            clauses.append(f"(lower({columns['author']}) IN ({marks}) OR lower({columns['author_id']}) IN ({marks}))")
             names = [matching.handle(n) for n in q.written_by]
             args.extend([*names, *names])
         if q.text is not None:
@@ -857,7 +874,7 @@ def _record(m: Mention) -> str:
 
 
 _OWN_COLUMNS = {"id": "{id}", "platform": "{platform}", "source": "{source}", "author.followers": "{followers}",
-                "author.name": "{author}", "published_at": "{t}"}
+                "author.name": "{author}", "author.id": "{author_id}", "published_at": "{t}"}
 
 
 def _projection(fields: tuple[str, ...]) -> tuple[str, list[str]]:
@@ -883,7 +900,8 @@ def _outage(store: SqliteStore, exc: Exception) -> bool:
 raising_unavailable(SqliteStore, _outage)
 
 
-BRAND_COLUMNS = ("id", "sentiment", "source", "platform", "author", "followers", "story", "engagement", "crisis")
+BRAND_COLUMNS = ("id", "sentiment", "source", "platform", "author", "author_id", "followers", "story", "engagement",
+                 "crisis")
 
 
 def _columns(sql: str, columns: dict[str, str]) -> str:
@@ -893,10 +911,9 @@ def _columns(sql: str, columns: dict[str, str]) -> str:
 
 
 def _brand_table_answers(q: Query) -> bool:
-    """Filters the brand table's own columns answer (everything but text, keywords, categories, threads,
-    authors' names and known_time)."""
-    return not (q.keywords or q.categories or q.text is not None or q.known_time or q.threads
-                or q.written_by)
+    """Filters the brand table's own columns answer (everything but text, keywords, categories, threads and
+    known_time)."""
+    return not (q.keywords or q.categories or q.text is not None or q.known_time or q.threads)
 
 
 def _rollup_of(q: Query) -> str | None:
@@ -916,7 +933,7 @@ def _counted(q: Query) -> str:
     if q.unique:
         return "count(DISTINCT {story})"
     if q.authors:
-        return "count(DISTINCT coalesce(json_extract(m.data, '$.author.id'), ''))"
+        return "count(DISTINCT coalesce({author_id}, ''))"
     return "count(*)"
 
 

@@ -176,21 +176,28 @@ def test_a_schema_2_migration_logs_its_progress_step_by_step_and_counts_each_men
     assert [m.groups() for m in steps if m] == [("5", "12"), ("10", "12"), ("12", "12")]
 
 
-def test_a_schema_3_file_keeps_each_brands_crisis_flag_as_it_was_and_attributes_new_mentions(tmp_path):
-    """Before schema 4 a crisis term was every brand's of its mention; those rows stay so, new ones are per brand."""
+def test_a_schema_3_file_keeps_each_brands_crisis_flag_as_it_was_and_gains_author_ids(tmp_path):
+    """Before schema 4 a crisis term was every brand's of its mention; those rows stay so, new ones are per brand.
+    The author ids move into the brand table, where official replies and distinct authors are read."""
     path = tmp_path / "v3.db"
     old = mention(1, 0, text="瑞幸起火了 还是 小米 好", crisis=["起火"])
     old.brands, old.crisis_brands = ["小米", "瑞幸"], ["小米", "瑞幸"]
+    others = [mention(2, 1), mention(4, 3)]
+    for n, m in enumerate([old, *others]):
+        m.author.id = f"uid-{n}"
     with closing(SqliteStore(path)) as store:
-        store.upsert([old, mention(2, 1)])
+        store.upsert([old, *others])
     with closing(sqlite3.connect(path, isolation_level=None)) as db:
-        db.executescript("ALTER TABLE mention_brands DROP COLUMN crisis; PRAGMA user_version=3;")
+        db.executescript("ALTER TABLE mention_brands DROP COLUMN crisis; ALTER TABLE mention_brands DROP COLUMN author_id;"
+                         " PRAGMA user_version=3;")
     new = mention(3, 2, text="瑞幸起火了 还是 小米 好", crisis=["起火"])
-    new.brands, new.crisis_brands = ["小米", "瑞幸"], ["瑞幸"]
+    new.brands, new.crisis_brands, new.author.id = ["小米", "瑞幸"], ["瑞幸"], "uid-1"
     with closing(SqliteStore(path)) as store:
         assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         store.upsert([new])
         assert [m.id for m in store.find(Query(brand="小米", crisis=True))] == ["forum:1"]
         assert sorted(m.id for m in store.find(Query(brand="瑞幸", crisis=True))) == ["forum:1", "forum:3"]
-        assert store.count(Query(brand="小米")) == 3
+        assert store.count(Query(brand="小米")) == 4
+        assert [m.id for m in store.find(Query(brand="小米", written_by=("UID-2",)))] == ["forum:4"]  # ids fold case
+        assert store.count(Query(brand="小米", authors=True)) == 3
 
