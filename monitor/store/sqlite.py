@@ -349,9 +349,9 @@ class SqliteStore(Store):
     def _add_brand_crisis(self) -> None:
         """Version 3 → 4: the brand table says whose crisis it is, and holds the author's id. Mentions stored
         before were attributed to no brand in particular, so each of their brands keeps the mention's flag
-        (as Mention.from_dict). One transaction, walked in MIGRATE_CHUNK ranges of mentions for progress."""
+        (as Mention.from_dict). One transaction: a crash leaves schema 3, migrated again at the next open."""
         db = self._db
-        total, first, last = db.execute("SELECT count(*), min(rowid), max(rowid) FROM mentions").fetchone()
+        total = db.execute("SELECT count(*) FROM mentions").fetchone()[0]
         log.warning("migrating the embedded store %s to schema %d (crisis terms by brand, author ids): %d mentions",
                     self.path, SCHEMA_VERSION, total)
         started = time.monotonic()
@@ -359,12 +359,8 @@ class SqliteStore(Store):
             db.execute("BEGIN")
             db.execute("ALTER TABLE mention_brands ADD COLUMN crisis INTEGER NOT NULL DEFAULT 0")
             db.execute("ALTER TABLE mention_brands ADD COLUMN author_id TEXT")
-            for lo in range(first or 0, (last or -1) + 1, MIGRATE_CHUNK):
-                db.execute("UPDATE mention_brands SET (crisis, author_id) = (SELECT m.crisis, json_extract(m.data, '$.author.id')"
-                           " FROM mentions m WHERE m.rowid = mention_brands.mid) WHERE mid >= ? AND mid < ?",
-                           (lo, lo + MIGRATE_CHUNK))
-                log.warning("migrating to schema %d: mentions up to row %d of %d (%.0f s)", SCHEMA_VERSION,
-                            min(lo + MIGRATE_CHUNK - 1, last), last, time.monotonic() - started)
+            db.execute("UPDATE mention_brands SET (crisis, author_id) = (SELECT m.crisis, json_extract(m.data, '$.author.id')"
+                       " FROM mentions m WHERE m.rowid = mention_brands.mid)")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         log.warning("migrated the embedded store to schema %d in %.0f s", SCHEMA_VERSION, time.monotonic() - started)
 
