@@ -120,7 +120,8 @@ class _TermMatcher:
     """Finds lexicon terms in a batch of normalized texts with one regex scan of the joined batch.
 
     A term that itself starts at a position wins over a negated reading, so
-    "不退" in "不退款" is matched as written rather than as "not 退款".
+    "不退" in "不退款" is matched as written rather than as "not 退款". A term of digits (315, 12315) is a
+    number of its own: not part of a longer number, and not a quantity ("用了315天", "315块钱").
     """
 
     def __init__(self, terms: Iterable[str], negators: Iterable[str], fillers: Iterable[str]):
@@ -140,12 +141,28 @@ class _TermMatcher:
         """Return (text index, term, negated) for every match, as parallel sequences."""
         ends = np.cumsum(np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts)))
         starts, terms, negated = [], [], []
-        for m in self._rx.finditer("\x00".join(texts)):
+        joined = "\x00".join(texts)
+        for m in self._rx.finditer(joined):
             plain = m.group("term")
+            term = plain if plain is not None else m.group("nterm")
+            if term.isdigit() and not _a_number_of_its_own(joined, m.start("term" if plain is not None else "nterm"),
+                                                           m.end()):
+                continue
             starts.append(m.start())
-            terms.append(plain if plain is not None else m.group("nterm"))
+            terms.append(term)
             negated.append(plain is None)
         return np.searchsorted(ends, np.asarray(starts, dtype=np.int64), side="right"), terms, negated
+
+
+_UNITS = set("天日号月年周岁次个件条位人张台块元毛角分秒度斤克米层楼万千百亿%")  # what a quantity is counted in
+
+
+def _a_number_of_its_own(text: str, start: int, end: int) -> bool:
+    def at(i: int) -> str:
+        return text[i] if 0 <= i < len(text) else " "
+    longer = (at(start - 1).isdigit() or at(end).isdigit()  # 2315807; 1.315, 315,000
+              or at(start - 1) in ".," and at(start - 2).isdigit() or at(end) in ".," and at(end + 1).isdigit())
+    return not (longer or at(end) in _UNITS)
 
 
 def read_lines(path: Path) -> list[str]:

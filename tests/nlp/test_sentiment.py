@@ -264,6 +264,16 @@ def test_crisis_terms_found():
     assert crisis_terms("今天天气真好") == []
 
 
+def test_a_crisis_number_counts_only_as_a_number_of_its_own():
+    assert crisis_terms("打12315投诉了") == ["12315", "投诉"]
+    assert crisis_terms("等315晚会吧") == ["315"]
+    assert crisis_terms("用了315天，还行") == []  # a quantity, not 3·15
+    assert crisis_terms("优惠券315块钱") == []
+    assert crisis_terms("订单号2315807") == []
+    assert crisis_terms("价格1.315万，涨到315,000") == []
+    assert crisis_terms("等315，再投诉") == ["315", "投诉"]
+
+
 def test_crisis_terms_negation():
     assert crisis_terms("用了半年，没有投诉过") == []
     assert crisis_terms("东西挺好，不用退款了") == []
