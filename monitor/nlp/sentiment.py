@@ -143,14 +143,13 @@ class _TermMatcher:
         starts, terms, negated = [], [], []
         joined = "\x00".join(texts)
         for m in self._rx.finditer(joined):
-            plain = m.group("term")
-            term = plain if plain is not None else m.group("nterm")
-            if term.isdigit() and not _a_number_of_its_own(joined, m.start("term" if plain is not None else "nterm"),
-                                                           m.end()):
+            group = "term" if m.group("term") is not None else "nterm"
+            term = m.group(group)
+            if term.isdigit() and not _a_number_of_its_own(joined, m.start(group), m.end(group)):
                 continue
             starts.append(m.start())
             terms.append(term)
-            negated.append(plain is None)
+            negated.append(group == "nterm")
         return np.searchsorted(ends, np.asarray(starts, dtype=np.int64), side="right"), terms, negated
 
 
